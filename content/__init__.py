@@ -1,0 +1,1 @@
+"""healthbot package."""
