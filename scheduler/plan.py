@@ -8,6 +8,7 @@ plan into dated occurrences is ``scheduler.occurrences``. Pure: no database, no 
 
 from __future__ import annotations
 
+import argparse
 import sys
 from dataclasses import dataclass
 from datetime import date, time
@@ -501,8 +502,11 @@ def load_plan(
 
 def main_check(argv: list[str] | None = None, library_entry_ids: set[str] | None = None) -> int:
     """``healthbot plan check [PATH]``: print problems; exit status 0 when the plan is valid."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    path = Path(args[0]) if args else None
+    parser = argparse.ArgumentParser(prog="healthbot plan check", description=main_check.__doc__)
+    parser.add_argument("path", nargs="?", type=Path, help="plan file or folder")
+    parser.add_argument("--path", dest="path_option", type=Path, help="same as PATH")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    path = args.path_option or args.path
     problems = check_plan(path, library_entry_ids)
     if problems:
         print(f"Kế hoạch có {len(problems)} lỗi / The plan has {len(problems)} problem(s):")
