@@ -84,14 +84,20 @@ async def test_caption_over_1024_is_refused_and_photo_upload_recorded(
     assert len(sent) == 1 and sent[0].photo and sent[0].caption == "Áp phích"
 
 
-async def test_private_chat_flood_gives_retry_after_timedelta(fake: FakeTelegram, bot: Bot) -> None:
-    for n in range(fake.flood.limits.private_burst):
-        await bot.send_message(PRIVATE_CHAT, f"tin {n}")
-    with pytest.raises(RetryAfter) as caught:
-        await bot.send_message(PRIVATE_CHAT, "một tin quá nhiều")
-    assert isinstance(caught.value.retry_after, dt.timedelta)
-    assert caught.value.retry_after >= dt.timedelta(seconds=1)
-    await bot.send_message(PRIVATE_CHAT + 1, "another chat is not throttled")
+async def test_private_chat_flood_gives_retry_after_timedelta() -> None:
+    now = [0.0]
+    async with FakeTelegram(flood_clock=lambda: now[0]) as fake:
+        async with Bot(fake.token, base_url=fake.bot_api_url) as bot:
+            for n in range(fake.flood.limits.private_burst):
+                await bot.send_message(PRIVATE_CHAT, f"tin {n}")
+            with pytest.raises(RetryAfter) as caught:
+                await bot.send_message(PRIVATE_CHAT, "một tin quá nhiều")
+            assert caught.value.retry_after == dt.timedelta(seconds=1)
+            await bot.send_message(PRIVATE_CHAT + 1, "another chat is not throttled")
+            fake.rate_limit_next(PRIVATE_CHAT + 1, retry_after=7)
+            with pytest.raises(RetryAfter) as caught:
+                await bot.send_message(PRIVATE_CHAT + 1, "forced 429")
+            assert caught.value.retry_after == dt.timedelta(seconds=7)
 
 
 async def test_group_flood_limit_is_20_per_minute() -> None:
