@@ -452,17 +452,18 @@ def _read_all(path: Path | None) -> tuple[list[Campaign], list[Path], list[str]]
                     f"expected one of {', '.join(sorted(TOP_LEVEL_FIELDS))}"
                 )
         for index, raw in enumerate(data["campaigns"]):
-            campaign = parse_campaign(raw, label, index, problems)
-            if campaign is None:
-                continue
-            if campaign.id in seen:
+            name = raw.get("id") if isinstance(raw, dict) else None
+            if isinstance(name, str) and name in seen:
                 problems.append(
-                    f"{label}: campaign {campaign.id!r}, field 'id': expected a unique id, "
-                    f"already used in {seen[campaign.id]}"
+                    f"{label}: campaign {name!r}, field 'id': expected a unique id, "
+                    f"already used in {seen[name]}"
                 )
                 continue
-            seen[campaign.id] = file
-            campaigns.append(campaign)
+            if isinstance(name, str):
+                seen[name] = file
+            campaign = parse_campaign(raw, label, index, problems)
+            if campaign is not None:
+                campaigns.append(campaign)
     return campaigns, files, problems
 
 
