@@ -1,0 +1,119 @@
+"""Wiring: build the services, the conversation engine and the channels, and run them together.
+
+`build_services(settings)` and `build_bot(services)` are what tests use too; `run(settings)` is
+`healthbot run`: migrate the database, serve the web chat, start every channel that has credentials,
+and stop cleanly on SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from bot.channels.web.server import WebChat
+from bot.config import Settings
+from bot.context import Services
+from bot.conversations import main_router
+from bot.engine import HealthBot
+from content.library import load_library
+from content.matching import Matcher
+from storage.db import open_database, upgrade
+
+log = logging.getLogger(__name__)
+
+def utc_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_services(settings: Settings, clock: Callable[[], datetime] = utc_clock) -> Services:
+    library = load_library()
+    return Services(
+        settings=settings,
+        db=open_database(settings.database.url),
+        library=library,
+        matcher=Matcher(library),
+        clock=clock,
+    )
+
+
+def build_bot(services: Services) -> HealthBot:
+    return HealthBot(services, main_router())
+
+
+def build_web_app(bot: HealthBot) -> web.Application:
+    app = web.Application(client_max_size=64 * 1024)
+    if bot.services.settings.web.enabled:
+        WebChat(bot).add_routes(app)
+    return app
+
+
+async def serve(settings: Settings, stop: asyncio.Event) -> None:
+    """Run everything until `stop` is set."""
+    await upgrade(settings.database.url)
+    services = build_services(settings)
+    bot = build_bot(services)
+    app = build_web_app(bot)
+    stoppers: list[Stopper] = []
+    for starter in channel_starters(settings):
+        stoppers.append(await starter(bot, app))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.web.host, settings.web.port)
+    await site.start()
+    log.info("healthbot is running: web chat on http://%s:%s/", settings.web.host, settings.web.port)
+    print(f"healthbot: web chat on http://{settings.web.host}:{settings.web.port}/ (Ctrl+C to stop)",
+          flush=True)
+    try:
+        await stop.wait()
+    finally:
+        for stopper in reversed(stoppers):
+            try:
+                await stopper()
+            except Exception:
+                log.exception("a channel did not stop cleanly")
+        await runner.cleanup()
+        await services.db.close()
+
+
+Stopper = Callable[[], Awaitable[None]]
+ChannelStarter = Callable[[HealthBot, web.Application], Awaitable[Stopper]]
+
+
+def channel_starters(settings: Settings) -> list[ChannelStarter]:
+    """The channels that have credentials; each module is imported only when it is used.
+
+    A starter registers its webhook routes on the shared app (before it starts serving) or starts
+    polling, and returns a coroutine function that stops it.
+    """
+    starters: list[ChannelStarter] = []
+    if settings.telegram.token:
+        from bot.channels.telegram import start_telegram
+
+        starters.append(start_telegram)
+    if settings.zalo_bot.token:
+        from bot.channels.zalo_bot import start_zalo_bot
+
+        starters.append(start_zalo_bot)
+    if settings.zalo_oa.app_id:
+        from bot.channels.zalo_oa import start_zalo_oa
+
+        starters.append(start_zalo_oa)
+    return starters
+
+
+def run(settings: Settings) -> None:
+    """Blocking entry point for `healthbot run`."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(settings, stop)
+
+    asyncio.run(main())

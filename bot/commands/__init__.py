@@ -1,0 +1,1 @@
+"""CLI sub-commands: every module here defines `register(subparsers)`; `bot.cli` finds them all."""

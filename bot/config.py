@@ -1,0 +1,295 @@
+"""Configuration: one TOML file plus environment variables for secrets.
+
+`load_settings(path)` returns a fully validated `Settings`. With no file at all the embedded
+defaults describe a runnable demo station. A malformed file, an unknown key or a value of the wrong
+type raises `ConfigError` naming the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from content.station import StationInfo
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/healthbot.db"
+TIME_RANGE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+
+# Secrets may come from the environment instead of the file: (section, key) -> variable.
+SECRET_ENV = {
+    ("telegram", "token"): "TELEGRAM_BOT_TOKEN",
+    ("telegram", "webhook_secret"): "TELEGRAM_WEBHOOK_SECRET",
+    ("zalo_bot", "token"): "ZALO_BOT_TOKEN",
+    ("zalo_bot", "webhook_secret"): "ZALO_BOT_WEBHOOK_SECRET",
+    ("zalo_oa", "app_secret"): "ZALO_OA_APP_SECRET",
+    ("zalo_oa", "oa_secret_key"): "ZALO_OA_SECRET_KEY",
+    ("database", "url"): "HEALTHBOT_DATABASE_URL",
+    ("web", "cookie_secret"): "HEALTHBOT_COOKIE_SECRET",
+}
+
+
+class ConfigError(Exception):
+    """The configuration file cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Station:
+    name: str = "Trạm Y tế phường Mẫu"
+    ward: str = "Phường Mẫu"
+    address: str = "Số 1 đường Mẫu, phường Mẫu"
+    phone: str = "0243 000 0000"
+    hours_vi: str = "Thứ Hai – Thứ Sáu: 7:00–11:30 và 13:30–17:00; Thứ Bảy: 7:00–11:30"
+    hours_en: str = "Mon–Fri 7:00–11:30 and 13:30–17:00; Sat 7:00–11:30"
+    map_url: str = ""
+    timezone: str = "Asia/Ho_Chi_Minh"
+    region: Literal["north", "central", "south"] = "north"
+    default_language: Literal["vi", "en"] = "vi"
+    info_reviewed_on: str = "2026-11-01"
+
+    def info(self) -> StationInfo:
+        """The station's public facts, as the content renderer needs them."""
+        return StationInfo(
+            name=self.name,
+            ward=self.ward,
+            address=self.address,
+            phone=self.phone,
+            hours={"vi": self.hours_vi, "en": self.hours_en},
+            map_url=self.map_url,
+        )
+
+
+@dataclass(frozen=True)
+class Area:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Database:
+    url: str = DEFAULT_DATABASE_URL
+    message_log_retention_days: int = 90
+
+
+@dataclass(frozen=True)
+class Web:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8080
+    cookie_secret: str = ""
+    max_text_chars: int = 2000
+
+
+@dataclass(frozen=True)
+class Telegram:
+    token: str = ""
+    api_base_url: str = "https://api.telegram.org/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    bot_username: str = ""
+
+
+@dataclass(frozen=True)
+class ZaloBot:
+    token: str = ""
+    api_base_url: str = "https://bot-api.zapps.me/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str = ""
+    webhook_secret: str = ""
+
+
+@dataclass(frozen=True)
+class ZaloOA:
+    app_id: str = ""
+    app_secret: str = ""
+    oa_secret_key: str = ""
+    oa_id: str = ""
+    oauth_base_url: str = "https://oauth.zaloapp.com"
+    api_base_url: str = "https://openapi.zalo.me"
+    redirect_uri: str = ""
+    group_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    name: str
+    role: Literal["admin", "staff", "approver"] = "staff"
+    telegram_id: str = ""
+    zalo_bot_id: str = ""
+    zalo_oa_id: str = ""
+    web_id: str = ""
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    require_approval: bool = False
+    quiet_hours: str = "21:00-07:00"
+    missed_grace_hours: int = 12
+    zalo_messages_per_second: float = 5.0
+
+
+@dataclass(frozen=True)
+class FeedbackCategory:
+    code: str
+    name_vi: str
+    name_en: str
+    urgency: Literal["urgent", "normal"] = "normal"
+    staff_chat: str = ""
+
+
+@dataclass(frozen=True)
+class Feedback:
+    staff_chat: str = ""
+    accept_hours: int = 8
+    urgent_accept_hours: int = 4
+    resolve_working_days: int = 5
+    max_tickets_per_day: int = 5
+    max_text_chars: int = 4000
+    working_days: list[str] = field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    working_hours: list[str] = field(default_factory=lambda: ["07:00-11:30", "13:30-17:00"])
+    categories: list[FeedbackCategory] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Bhyt:
+    base_salary: int = 2_340_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    station: Station = field(default_factory=Station)
+    areas: list[Area] = field(
+        default_factory=lambda: [
+            Area("TDP1", "Tổ dân phố 1"),
+            Area("TDP2", "Tổ dân phố 2"),
+            Area("TDP3", "Tổ dân phố 3"),
+        ]
+    )
+    database: Database = field(default_factory=Database)
+    web: Web = field(default_factory=Web)
+    telegram: Telegram = field(default_factory=Telegram)
+    zalo_bot: ZaloBot = field(default_factory=ZaloBot)
+    zalo_oa: ZaloOA = field(default_factory=ZaloOA)
+    staff: list[StaffMember] = field(default_factory=list)
+    broadcast: Broadcast = field(default_factory=Broadcast)
+    feedback: Feedback = field(default_factory=Feedback)
+    bhyt: Bhyt = field(default_factory=Bhyt)
+    source: str = "<embedded defaults>"
+
+    def area(self, code: str) -> Area | None:
+        """The configured area with this code (case-insensitive), if any."""
+        wanted = code.strip().upper()
+        return next((a for a in self.areas if a.code.upper() == wanted), None)
+
+
+def load_settings(path: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Read and validate the configuration; `None` means embedded defaults (plus environment)."""
+    env = dict(os.environ if env is None else env)
+    raw: dict[str, Any] = {}
+    source = "<embedded defaults>"
+    if path is not None:
+        source = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{source}: cannot read the file ({exc.strerror})") from exc
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    for (section, key), var in SECRET_ENV.items():
+        if env.get(var):
+            raw.setdefault(section, {})
+            if isinstance(raw[section], dict):
+                raw[section][key] = env[var]
+    settings = _build(Settings, raw, source, "")
+    settings = dataclasses.replace(settings, source=source)
+    _check_semantics(settings, source)
+    return settings
+
+
+def _build(cls: type, raw: Any, source: str, where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: [{where or 'top level'}] must be a table")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
+    unknown = sorted(set(raw) - names)
+    if unknown:
+        key = f"{where}.{unknown[0]}" if where else unknown[0]
+        raise ConfigError(
+            f"{source}: unknown key '{key}'; expected one of: {', '.join(sorted(names))}"
+        )
+    values: dict[str, Any] = {}
+    for name in names & set(raw):
+        key = f"{where}.{name}" if where else name
+        values[name] = _convert(hints[name], raw[name], source, key)
+    try:
+        return cls(**values)
+    except TypeError as exc:  # a required key is missing
+        missing = [f.name for f in dataclasses.fields(cls) if f.name not in values]
+        raise ConfigError(f"{source}: [{where}] needs the key(s) {', '.join(missing)}") from exc
+
+
+def _convert(tp: Any, value: Any, source: str, key: str) -> Any:
+    origin = get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, source, key)
+    if origin is list:
+        (item,) = get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(f"{source}: '{key}' must be a list, got {_kind(value)}")
+        return [_convert(item, v, source, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is Literal:
+        allowed = get_args(tp)
+        if value not in allowed:
+            raise ConfigError(
+                f"{source}: '{key}' must be one of {', '.join(map(repr, allowed))}, got {value!r}"
+            )
+        return value
+    if origin in (typing.Union, types.UnionType):
+        raise ConfigError(f"{source}: '{key}' has an unsupported type")
+    expected = {str: "a string", int: "a whole number", bool: "true or false", float: "a number"}
+    ok = isinstance(value, tp) and not (tp is int and isinstance(value, bool))
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        ok, value = True, float(value)
+    if not ok:
+        raise ConfigError(f"{source}: '{key}' must be {expected.get(tp, tp)}, got {_kind(value)}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a table", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _check_semantics(settings: Settings, source: str) -> None:
+    codes = [a.code.upper() for a in settings.areas]
+    if len(codes) != len(set(codes)):
+        raise ConfigError(f"{source}: 'areas' has the same code twice")
+    for i, area in enumerate(settings.areas):
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", area.code):
+            raise ConfigError(
+                f"{source}: 'areas[{i}].code' must be 1-32 ASCII letters, digits, '-' or '_'"
+                " (it goes into QR deep links)"
+            )
+    if not TIME_RANGE.match(settings.broadcast.quiet_hours):
+        raise ConfigError(f"{source}: 'broadcast.quiet_hours' must look like \"21:00-07:00\"")
+    for i, span in enumerate(settings.feedback.working_hours):
+        if not TIME_RANGE.match(span):
+            raise ConfigError(
+                f"{source}: 'feedback.working_hours[{i}]' must look like \"07:00-11:30\""
+            )
+    if not settings.database.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ConfigError(
+            f"{source}: 'database.url' must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+        )
+    if not 1 <= settings.web.port <= 65535:
+        raise ConfigError(f"{source}: 'web.port' must be between 1 and 65535")

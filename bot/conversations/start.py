@@ -1,0 +1,109 @@
+"""Greeting, main menu, help, language choice and the station's contact card."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.i18n import LOCALES
+from bot.model import Button
+from bot.conversations.topics import show_entry
+from bot.router import Router
+
+router = Router()
+router.keyword("menu", "menu", "memu", "danh muc", "bat dau lai", "main menu")
+router.keyword("start", "start", "bat dau", "xin chao", "chao", "hello", "hi")
+router.keyword("trogiup", "tro giup", "help", "huong dan", "giup toi")
+router.keyword("ngonngu", "ngon ngu", "language", "english", "tieng anh", "tieng viet")
+router.keyword("lienhe", "lien he", "contact", "so dien thoai tram")
+
+
+def main_menu_buttons(ctx: Context) -> list[list[Button]]:
+    _ = ctx._
+    return [
+        [Button(_("Health topics"), "topics")],
+        [Button(_("Ask a question"), "ask")],
+        [Button(_("Feedback / complaint"), "cmd:gopy")],
+        [Button(_("Subscribe to news"), "cmd:theodoi")],
+        [Button(_("Contact the station"), "cmd:lienhe")],
+        [Button("Tiếng Việt / English", "cmd:ngonngu")],
+    ]
+
+
+@router.command("start", "batdau")
+async def start(ctx: Context) -> None:
+    """Greet by the station's name; a deep-link payload (`/start TDP1`) sets the area."""
+    _ = ctx._
+    station = ctx.settings.station
+    area = ctx.settings.area(ctx.args) if ctx.args else None
+    if area is not None and ctx.inbound.chat_kind == "private":
+        ctx.contact.person.area_code = area.code
+    greeting = _(
+        "Hello! This is the assistant of {station}. I can tell you about health topics, "
+        "answer your questions and pass your feedback to the station."
+    ).format(station=station.name)
+    if area is not None:
+        greeting += "\n" + _("Your area: {area}.").format(area=area.name)
+    greeting += "\n" + _("In an emergency, call 115 right away.")
+    ctx.reply(greeting, main_menu_buttons(ctx))
+
+
+@router.command("menu")
+async def menu(ctx: Context) -> None:
+    ctx.reply(ctx._("Main menu: please choose."), main_menu_buttons(ctx))
+
+
+@router.button("menu")
+async def menu_button(ctx: Context) -> None:
+    ctx.clear_state()
+    await menu(ctx)
+
+
+@router.command("trogiup", "help")
+async def help_(ctx: Context) -> None:
+    _ = ctx._
+    lines = [
+        _("You can type a question in your own words, with or without accents, for example: "
+          "\"sot xuat huyet co lay khong\"."),
+        _("Commands:"),
+        "/menu – " + _("main menu"),
+        "/hoi – " + _("ask a question"),
+        "/gopy – " + _("send feedback or a complaint"),
+        "/theodoi – " + _("subscribe to health news"),
+        "/huy – " + _("stop all news"),
+        "/ngonngu – " + _("change language"),
+        "/dulieu – " + _("see or delete your data"),
+        _("Station phone: {phone}. Emergency: 115.").format(phone=ctx.settings.station.phone),
+    ]
+    ctx.reply("\n".join(lines), [[Button(_("Main menu"), "menu")]])
+
+
+@router.command("ngonngu", "language")
+async def language(ctx: Context) -> None:
+    arg = ctx.args.strip().lower()
+    if arg in LOCALES:
+        await _set_language(ctx, arg)
+        return
+    ctx.reply(
+        "Chọn ngôn ngữ / Choose a language:",
+        [[Button("Tiếng Việt", "lang:vi"), Button("English", "lang:en")]],
+    )
+
+
+@router.button("lang")
+async def language_button(ctx: Context) -> None:
+    await _set_language(ctx, ctx.args if ctx.args in LOCALES else "vi")
+
+
+async def _set_language(ctx: Context, locale: str) -> None:
+    ctx.contact.person.locale = locale
+    ctx.locale = locale
+    ctx.reply(ctx._("From now on I will write in English."), main_menu_buttons(ctx))
+
+
+@router.command("lienhe", "contact")
+async def contact(ctx: Context) -> None:
+    await show_station_contact(ctx)
+
+
+async def show_station_contact(ctx: Context) -> None:
+    """The station card comes from the content library's station-info entry, filled from config."""
+    await show_entry(ctx, "station-info.contact")

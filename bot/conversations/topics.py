@@ -1,0 +1,115 @@
+"""Health topics by menu, and questions answered from the content library (`/hoi`, free text)."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.model import Button
+from bot.router import Router
+from content.render import render_entry
+
+router = Router()
+router.keyword("hoi", "hoi dap", "dat cau hoi", "ask", "question")
+router.keyword("chude", "chu de", "topics", "topic", "thong tin suc khoe")
+
+# Topics reached by their own flows, not listed as reading topics in the browse menu.
+NOT_BROWSED = {"feedback"}
+ASK_STATE = "ask"
+
+
+@router.command("chude", "topics")
+async def topics(ctx: Context) -> None:
+    await browse_topics(ctx)
+
+
+@router.button("topics")
+async def browse_topics(ctx: Context) -> None:
+    library = ctx.services.library
+    rows = [
+        [Button(topic.title(ctx.locale), f"t:{topic.id}")]
+        for topic in library.topics.values()
+        if topic.id not in NOT_BROWSED and any(e.approved for e in topic.entries)
+    ]
+    rows.append([Button(ctx._("Main menu"), "menu")])
+    ctx.reply(ctx._("Which topic would you like to read about?"), rows)
+
+
+@router.button("t")
+async def topic(ctx: Context) -> None:
+    library = ctx.services.library
+    chosen = library.topics.get(ctx.args)
+    if chosen is None:
+        await browse_topics(ctx)
+        return
+    rows = [[Button(e.title(ctx.locale), f"e:{e.id}")] for e in chosen.entries if e.approved]
+    rows.append([Button(ctx._("Other topics"), "topics"), Button(ctx._("Main menu"), "menu")])
+    ctx.reply(chosen.title(ctx.locale), rows, topic=chosen.id)
+
+
+@router.button("e")
+async def entry_button(ctx: Context) -> None:
+    await show_entry(ctx, ctx.args)
+
+
+async def show_entry(ctx: Context, entry_id: str) -> None:
+    """Render one library entry with its source line and follow-up buttons."""
+    library = ctx.services.library
+    if not library.has_entry(entry_id) or not library.entry(entry_id).approved:
+        await not_found(ctx)
+        return
+    entry = library.entry(entry_id)
+    answer = render_entry(
+        entry,
+        ctx.locale,
+        ctx.settings.station.info(),
+        base_salary=ctx.settings.bhyt.base_salary,
+        today=ctx.now.date(),
+    )
+    rows = [[Button(title, f"e:{fid}")] for fid, title in answer.followups[:3]]
+    if entry.topic_id == "feedback":  # the feedback topic leads straight into the flow
+        rows.insert(0, [Button(ctx._("Send feedback now"), "cmd:gopy")])
+    rows.append([Button(ctx._("Main menu"), "menu")])
+    ctx.reply(answer.text, rows, source=answer.source_line, topic=entry.topic_id)
+
+
+@router.button("ask")
+async def ask_button(ctx: Context) -> None:
+    ctx.set_state(ASK_STATE)
+    ctx.reply(ctx._("Please type your question, for example: \"tre 2 thang tiem mui gi\"."))
+
+
+@router.command("hoi", "ask")
+async def ask_command(ctx: Context) -> None:
+    if not ctx.args:
+        await ask_button(ctx)
+        return
+    await answer_question(ctx, ctx.args)
+
+
+@router.state(ASK_STATE)
+async def ask_state(ctx: Context) -> None:
+    ctx.clear_state()
+    await answer_question(ctx, ctx.inbound.text)
+
+
+@router.text
+async def free_text(ctx: Context) -> None:
+    await answer_question(ctx, ctx.inbound.text)
+
+
+async def answer_question(ctx: Context, question: str) -> None:
+    """Answer from the library, or say honestly that we have no answer (never a wrong topic)."""
+    result = ctx.services.matcher.match(question, ctx.locale)
+    if result.entry is None or result.topic is None:
+        await not_found(ctx)
+        return
+    await show_entry(ctx, result.entry.id)
+
+
+async def not_found(ctx: Context) -> None:
+    _ = ctx._
+    ctx.reply(
+        _("Sorry, I have no information on that yet. Please call the health station at {phone}, "
+          "or choose a topic from the menu. In an emergency call 115.")
+        .format(phone=ctx.settings.station.phone),
+        [[Button(_("Health topics"), "topics")], [Button(_("Main menu"), "menu")]],
+    )

@@ -1,0 +1,179 @@
+"""The conversation engine: one `Inbound` in, the replies out, state saved in between.
+
+Every channel adapter calls `HealthBot.handle(inbound, caps)`. It opens one database transaction,
+finds or creates the person and chat, dispatches to a router handler, fits the replies to the
+channel and commits, so a restart never loses where a resident was.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import replace
+
+from bot.context import Context, Services
+from bot.i18n import gettext_for, normalize_locale
+from bot.model import Capabilities, Inbound, Outbound
+from bot.rendering import MENU_KEY, fit, pick_numbered
+from bot.router import Router
+from content.normalize import normalize
+from storage import people
+
+log = logging.getLogger(__name__)
+
+# The longest text a resident may send in one message (a feedback description may be this long).
+MAX_INBOUND_CHARS = 4000
+COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?$", re.S)
+_CONTROL = {c: None for c in range(32) if chr(c) not in "\n\t"}
+
+
+def clean_text(text: str) -> str:
+    """NFC, no control characters, trimmed: Vietnamese typed on old phones is often decomposed."""
+    return unicodedata.normalize("NFC", text).translate(_CONTROL).strip()
+
+
+class HealthBot:
+    """Routes inbounds to conversations; safe to share between channels and tasks."""
+
+    def __init__(self, services: Services, router: Router) -> None:
+        self.services = services
+        self.router = router
+
+    async def handle(self, inbound: Inbound, caps: Capabilities) -> list[Outbound]:
+        inbound = replace(inbound, text=clean_text(inbound.text or ""))
+        if inbound.chat_kind == "group" and not inbound.addressed and not inbound.button:
+            return []  # in groups the bot speaks only when spoken to
+        async with self.services.db.sessions() as session:
+            async with session.begin():
+                contact = await people.open_contact(
+                    session,
+                    inbound.channel,
+                    inbound.chat_id,
+                    inbound.user_id,
+                    inbound.chat_kind,
+                    inbound.display_name,
+                    now=self.services.clock(),
+                )
+                if contact.person.locale is None:
+                    contact.person.locale = normalize_locale(
+                        inbound.locale_hint if inbound.locale_hint == "en" else
+                        self.services.settings.station.default_language
+                    )
+                ctx = Context(
+                    inbound=inbound,
+                    caps=caps,
+                    services=self.services,
+                    session=session,
+                    contact=contact,
+                    locale=normalize_locale(contact.person.locale),
+                )
+                await people.log_message(
+                    session, inbound.channel, inbound.chat_id, "in",
+                    None if inbound.button else inbound.text[:MAX_INBOUND_CHARS],
+                    {"button": inbound.button} if inbound.button else None,
+                )
+                try:
+                    async with session.begin_nested():
+                        await self._dispatch(ctx)
+                except Exception:
+                    log.exception("handler failed for a %s update", inbound.channel)
+                    ctx.replies.clear()
+                    await self._apologise(ctx)
+                if not ctx.replies:
+                    await self._fallback(ctx)
+                _ = gettext_for(ctx.locale)
+                replies, menu = fit(ctx.replies, caps, _)
+                if menu is not None:
+                    ctx.update_data(**{MENU_KEY: menu})
+                for reply in replies:
+                    await people.log_message(
+                        session, inbound.channel, inbound.chat_id, "out", reply.text,
+                        {"buttons": [[[b.label, b.data] for b in row] for row in reply.buttons]},
+                        reply.topic,
+                    )
+        return replies
+
+    async def _dispatch(self, ctx: Context) -> None:
+        inbound, router, _ = ctx.inbound, self.router, ctx._
+        if len(inbound.text) > MAX_INBOUND_CHARS:
+            ctx.reply(
+                _("Your message is too long ({count} characters). Please send at most {limit} characters.")
+                .format(count=len(inbound.text), limit=MAX_INBOUND_CHARS)
+            )
+            return
+        button = inbound.button or pick_numbered(inbound.text, ctx.data.get(MENU_KEY))
+        if button:
+            prefix, _sep, arg = button.partition(":")
+            if prefix == "cmd":  # a menu button that does what a command does
+                await self._command(ctx, arg, "")
+                return
+            handler = router.buttons.get(prefix)
+            if handler is None:
+                ctx.reply(_("That button is no longer valid. Here is the menu again."))
+                await self._menu(ctx)
+                return
+            ctx.args = arg
+            await handler(ctx)
+            return
+        match = COMMAND.match(inbound.text)
+        name = match.group(1).lower() if match else None
+        if name is None and inbound.text:
+            folded = normalize(inbound.text)
+            name = router.keywords.get(folded)
+        if name is not None:
+            await self._command(ctx, name, (match.group(2) or "").strip() if match else "")
+            return
+        handler = router.state_handler(ctx.state) if ctx.state else None
+        if handler is not None:
+            await handler(ctx)
+            return
+        if (inbound.photo or inbound.location) and router.media_handler is not None:
+            await router.media_handler(ctx)
+            return
+        if inbound.text and router.text_handler is not None:
+            await router.text_handler(ctx)
+
+    async def _command(self, ctx: Context, name: str, args: str) -> None:
+        _ = ctx._
+        command = self.router.commands.get(name)
+        if command is None:
+            ctx.reply(_("I don't know the command /{name}.").format(name=name))
+            await self._help(ctx)
+            return
+        if command.staff_only and ctx.staff_member() is None:
+            log.warning("refused staff command /%s from a non-staff %s user", name, ctx.inbound.channel)
+            ctx.reply(_("Sorry, this command is only for the health station's staff."))
+            return
+        if ctx.inbound.chat_kind == "group" and not command.groups:
+            ctx.reply(_("Please use this command in a private chat with me."))
+            return
+        ctx.clear_state()
+        ctx.args = args
+        await command.handler(ctx)
+
+    async def _menu(self, ctx: Context) -> None:
+        handler = self.router.commands.get("menu")
+        if handler is not None:
+            await handler.handler(ctx)
+
+    async def _help(self, ctx: Context) -> None:
+        handler = self.router.commands.get("trogiup")
+        if handler is not None:
+            await handler.handler(ctx)
+
+    async def _fallback(self, ctx: Context) -> None:
+        """Never leave a message unanswered: say we did not understand, show the menu and phone."""
+        _ = ctx._
+        ctx.reply(
+            _("Sorry, I did not understand. Please choose from the menu, or call the health station at {phone}.")
+            .format(phone=ctx.settings.station.phone)
+        )
+        await self._menu(ctx)
+
+    async def _apologise(self, ctx: Context) -> None:
+        _ = ctx._
+        ctx.reply(
+            _("Sorry, something went wrong on our side. Please try again, or call the health station at {phone}. In an emergency call 115.")
+            .format(phone=ctx.settings.station.phone)
+        )

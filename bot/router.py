@@ -1,0 +1,91 @@
+"""Routers: how conversations declare the commands, buttons, keywords and states they handle.
+
+Each feature module exposes one `Router`; `bot.conversations.main_router()` includes them all. Button
+data is `<prefix>` or `<prefix>:<arg>`, short ASCII (it travels in Telegram's 64-byte callback data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+Handler = Callable[["Context"], Awaitable[None]]
+
+
+@dataclass
+class Command:
+    handler: Handler
+    staff_only: bool = False
+    groups: bool = True  # may be used in group chats
+
+
+@dataclass
+class Router:
+    commands: dict[str, Command] = field(default_factory=dict)
+    buttons: dict[str, Handler] = field(default_factory=dict)
+    states: dict[str, Handler] = field(default_factory=dict)
+    keywords: dict[str, str] = field(default_factory=dict)  # folded text -> command name
+    text_handler: Handler | None = None
+    media_handler: Handler | None = None
+
+    def command(
+        self, *names: str, staff_only: bool = False, groups: bool = True
+    ) -> Callable[[Handler], Handler]:
+        """Register a handler for `/name` (Vietnamese word first, English aliases after)."""
+
+        def register(fn: Handler) -> Handler:
+            for name in names:
+                self.commands[name.lower()] = Command(fn, staff_only, groups)
+            return fn
+
+        return register
+
+    def button(self, prefix: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self.buttons[prefix] = fn
+            return fn
+
+        return register
+
+    def state(self, name: str) -> Callable[[Handler], Handler]:
+        """Handle free text while a user is in this state (or a sub-state `name.step`)."""
+
+        def register(fn: Handler) -> Handler:
+            self.states[name] = fn
+            return fn
+
+        return register
+
+    def keyword(self, command: str, *phrases: str) -> None:
+        """Plain words that mean a command ("menu", "gop y"), compared after folding."""
+        for phrase in phrases:
+            self.keywords[phrase] = command
+
+    def text(self, fn: Handler) -> Handler:
+        self.text_handler = fn
+        return fn
+
+    def media(self, fn: Handler) -> Handler:
+        self.media_handler = fn
+        return fn
+
+    def include(self, other: Router) -> None:
+        for table in ("commands", "buttons", "states", "keywords"):
+            mine, theirs = getattr(self, table), getattr(other, table)
+            clash = set(mine) & set(theirs)
+            if clash:
+                raise ValueError(f"two routers register the same {table}: {sorted(clash)}")
+            mine.update(theirs)
+        self.text_handler = other.text_handler or self.text_handler
+        self.media_handler = other.media_handler or self.media_handler
+
+    def state_handler(self, state: str) -> Handler | None:
+        while state:
+            if state in self.states:
+                return self.states[state]
+            state = state.rpartition(".")[0]
+        return None

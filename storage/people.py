@@ -1,0 +1,268 @@
+"""People, their channel identities, chats and conversation state: intent-named queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Chat,
+    Child,
+    ConversationState,
+    Identity,
+    MessageLog,
+    Person,
+    ProcessedUpdate,
+    Reminder,
+    Subscription,
+    Ticket,
+    utcnow,
+)
+
+
+@dataclass
+class Contact:
+    """Who wrote, where: the rows a conversation works with."""
+
+    person: Person
+    identity: Identity
+    chat: Chat
+    state: ConversationState
+
+
+async def _get_or_create(session: AsyncSession, model: Any, lookup: dict[str, Any], **extra: Any) -> Any:
+    row = (await session.execute(select(model).filter_by(**lookup))).scalar_one_or_none()
+    if row is not None:
+        return row
+    try:
+        async with session.begin_nested():
+            row = model(**lookup, **extra)
+            session.add(row)
+            await session.flush()
+        return row
+    except IntegrityError:  # another worker created it first
+        return (await session.execute(select(model).filter_by(**lookup))).scalar_one()
+
+
+async def find_identity(session: AsyncSession, channel: str, user_id: str) -> Identity | None:
+    stmt = select(Identity).filter_by(channel=channel, external_id=user_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def ensure_identity(
+    session: AsyncSession, channel: str, user_id: str, display_name: str = ""
+) -> tuple[Person, Identity]:
+    """The person behind a channel account, created on first contact."""
+    identity = await find_identity(session, channel, user_id)
+    if identity is None:
+        person = Person()
+        session.add(person)
+        await session.flush()
+        identity = await _get_or_create(
+            session,
+            Identity,
+            {"channel": channel, "external_id": user_id},
+            person_id=person.id,
+            display_name=display_name[:128] or None,
+        )
+    person = await session.get(Person, identity.person_id)
+    assert person is not None
+    return person, identity
+
+
+async def ensure_chat(
+    session: AsyncSession, channel: str, chat_id: str, kind: str, person_id: int | None
+) -> Chat:
+    chat = await _get_or_create(
+        session,
+        Chat,
+        {"channel": channel, "external_id": chat_id},
+        kind=kind,
+        person_id=person_id if kind == "private" else None,
+    )
+    return chat
+
+
+async def find_chat(session: AsyncSession, channel: str, chat_id: str) -> Chat | None:
+    stmt = select(Chat).filter_by(channel=channel, external_id=chat_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def load_state(session: AsyncSession, channel: str, chat_id: str, user_id: str) -> ConversationState:
+    return await _get_or_create(
+        session,
+        ConversationState,
+        {"channel": channel, "chat_id": chat_id, "user_id": user_id},
+        state="",
+        data={},
+    )
+
+
+async def open_contact(
+    session: AsyncSession,
+    channel: str,
+    chat_id: str,
+    user_id: str,
+    kind: str,
+    display_name: str = "",
+    now: datetime | None = None,
+) -> Contact:
+    """Everything a conversation needs about whoever just wrote; marks them reachable again."""
+    now = now or utcnow()
+    person, identity = await ensure_identity(session, channel, user_id, display_name)
+    chat = await ensure_chat(session, channel, chat_id, kind, person.id)
+    state = await load_state(session, channel, chat_id, user_id)
+    identity.last_inbound_at = now
+    chat.last_inbound_at = now
+    if chat.unreachable_reason and chat.unreachable_reason != "removed":
+        chat.unreachable_reason = None  # writing to us again makes them reachable
+    return Contact(person, identity, chat, state)
+
+
+async def mark_chat_unreachable(session: AsyncSession, channel: str, chat_id: str, reason: str) -> None:
+    await session.execute(
+        update(Chat)
+        .where(Chat.channel == channel, Chat.external_id == chat_id)
+        .values(unreachable_reason=reason[:64])
+    )
+
+
+async def migrate_chat(session: AsyncSession, channel: str, old_id: str, new_id: str) -> None:
+    """A group became a supergroup: keep its area and history under the new id."""
+    existing = await find_chat(session, channel, new_id)
+    old = await find_chat(session, channel, old_id)
+    if old is None:
+        return
+    if existing is not None:
+        existing.area_code = existing.area_code or old.area_code
+        existing.title = existing.title or old.title
+        old.active = False
+        return
+    old.external_id = new_id
+    await session.execute(
+        update(ConversationState)
+        .where(ConversationState.channel == channel, ConversationState.chat_id == old_id)
+        .values(chat_id=new_id)
+    )
+
+
+async def mark_processed(session: AsyncSession, channel: str, update_key: str) -> bool:
+    """Record an inbound update id; False when it was already handled (a redelivery)."""
+    try:
+        async with session.begin_nested():
+            session.add(ProcessedUpdate(channel=channel, update_key=update_key[:128]))
+            await session.flush()
+        return True
+    except IntegrityError:
+        return False
+
+
+async def log_message(
+    session: AsyncSession,
+    channel: str,
+    chat_id: str,
+    direction: str,
+    text: str | None,
+    payload: dict[str, Any] | None = None,
+    topic: str | None = None,
+) -> None:
+    session.add(
+        MessageLog(
+            channel=channel,
+            chat_id=chat_id,
+            direction=direction,
+            text=text,
+            payload=payload,
+            topic=topic,
+        )
+    )
+
+
+async def recent_messages(session: AsyncSession, channel: str, chat_id: str, limit: int = 50) -> list[MessageLog]:
+    stmt = (
+        select(MessageLog)
+        .where(MessageLog.channel == channel, MessageLog.chat_id == chat_id)
+        .order_by(MessageLog.id.desc())
+        .limit(limit)
+    )
+    return list(reversed((await session.execute(stmt)).scalars().all()))
+
+
+async def purge_message_log(session: AsyncSession, older_than: datetime) -> int:
+    """Retention: delete the message log and processed-update marks older than the cut-off."""
+    result = await session.execute(delete(MessageLog).where(MessageLog.created_at < older_than))
+    await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.created_at < older_than))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def subscribe(session: AsyncSession, person_id: int, topic: str) -> None:
+    await _get_or_create(session, Subscription, {"person_id": person_id, "topic": topic})
+
+
+async def unsubscribe(session: AsyncSession, person_id: int, topic: str) -> None:
+    await session.execute(
+        delete(Subscription).where(Subscription.person_id == person_id, Subscription.topic == topic)
+    )
+
+
+async def unsubscribe_all(session: AsyncSession, person_id: int) -> int:
+    result = await session.execute(delete(Subscription).where(Subscription.person_id == person_id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def subscriptions(session: AsyncSession, person_id: int) -> list[str]:
+    stmt = select(Subscription.topic).where(Subscription.person_id == person_id).order_by(Subscription.topic)
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def personal_data(session: AsyncSession, person_id: int) -> dict[str, Any]:
+    """What we keep about one person (Decree 13/2023: the right to see it)."""
+    person = await session.get(Person, person_id)
+    if person is None:
+        return {}
+    identities = (await session.execute(select(Identity).filter_by(person_id=person_id))).scalars().all()
+    children = (await session.execute(select(Child).filter_by(person_id=person_id))).scalars().all()
+    tickets = (await session.execute(select(Ticket).filter_by(person_id=person_id))).scalars().all()
+    return {
+        "locale": person.locale,
+        "area": person.area_code,
+        "phone": person.phone,
+        "consent_at": person.consent_at,
+        "channels": [i.channel for i in identities],
+        "topics": await subscriptions(session, person_id),
+        "children": [(c.nickname, c.birth_date) for c in children],
+        "tickets": [t.code for t in tickets if t.code],
+    }
+
+
+async def erase_person(session: AsyncSession, person_id: int) -> None:
+    """Delete one person's personal data and history (Decree 13/2023: the right to erasure).
+
+    Tickets stay for the station's statistics, stripped of text, phone, photo and author.
+    """
+    idents = (await session.execute(select(Identity).filter_by(person_id=person_id))).scalars().all()
+    chats = (await session.execute(select(Chat).filter_by(person_id=person_id))).scalars().all()
+    for chat in chats:
+        await session.execute(
+            delete(MessageLog).where(MessageLog.channel == chat.channel, MessageLog.chat_id == chat.external_id)
+        )
+    for ident in idents:
+        await session.execute(
+            delete(ConversationState).where(
+                ConversationState.channel == ident.channel, ConversationState.user_id == ident.external_id
+            )
+        )
+    await session.execute(
+        update(Ticket)
+        .where(Ticket.person_id == person_id)
+        .values(text="[đã xoá theo yêu cầu]", phone=None, photo=None, latitude=None, longitude=None, person_id=None)
+    )
+    for model in (Reminder, Child, Subscription, Identity):
+        await session.execute(delete(model).where(model.person_id == person_id))
+    await session.execute(update(Chat).where(Chat.person_id == person_id).values(person_id=None))
+    await session.execute(delete(Person).where(Person.id == person_id))
