@@ -104,9 +104,28 @@ def main_show(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _library_ids(library_dir: Path | None) -> set[str] | None:
+    """Entry ids of the content library, or None (with a note) when it cannot be read."""
+    from content.library import LibraryError, load_library  # content is pure data, like us
+
+    try:
+        return {entry.id for entry in load_library(library_dir).entries()}
+    except LibraryError as exc:
+        print(f"Không đọc được thư viện / library not readable: {exc}", file=sys.stderr)
+        return None
+
+
 def main_check(argv: list[str] | None = None, library_entry_ids: set[str] | None = None) -> int:
-    """``healthbot plan check [PATH]``: 0 when valid, 1 with the problems printed."""
-    return plan_module.main_check(argv, library_entry_ids)
+    """``healthbot plan check [PATH] [--library DIR | --no-library]``: 0 when valid, 1 with the
+    problems printed. Message ids are checked against the content library unless ``--no-library``
+    (or ``library_entry_ids`` is given by the caller)."""
+    parser = argparse.ArgumentParser(prog="healthbot plan check", add_help=False)
+    parser.add_argument("--library", type=Path)
+    parser.add_argument("--no-library", action="store_true")
+    args, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    if library_entry_ids is None and not args.no_library:
+        library_entry_ids = _library_ids(args.library)
+    return plan_module.main_check(rest, library_entry_ids)
 
 
 __all__ = ["main_check", "main_show"]

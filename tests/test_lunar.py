@@ -26,6 +26,8 @@ def test_tet_1985_follows_vietnam_not_china() -> None:
     # Computed for UTC+7, Tết 1985 fell on 21/1/1985; China (UTC+8) celebrated on 20/2/1985.
     assert tet(1985) == date(1985, 1, 21)
     assert tet(1985) != date(1985, 2, 20)
+    # Another year where the two calendars split: Vietnam 17/2/2007, China 18/2/2007.
+    assert tet(2007) == date(2007, 2, 17)
 
 
 def test_mid_autumn_2026() -> None:

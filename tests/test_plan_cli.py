@@ -66,10 +66,26 @@ def test_show_refuses_an_invalid_plan(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_check_reports_problems_and_passes_the_default(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main_check([]) == 0
+    assert main_check(["--no-library"]) == 0
     assert "valid" in capsys.readouterr().out
     bad = tmp_path / "bad.yaml"
     bad.write_text("campaigns:\n  - id: x\n    topic: nope\n", encoding="utf-8")
-    assert main_check([str(bad)]) == 1
+    assert main_check([str(bad), "--no-library"]) == 1
     out = capsys.readouterr().out
     assert str(bad) in out and "'topic'" in out and "'window'" in out
+
+
+def test_check_finds_message_ids_missing_from_a_library(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "campaigns:\n  - id: x\n    topic: flu\n"
+        "    window: {fixed: {start: 2026-01-05, end: 2026-01-09}}\n"
+        "    rhythm: {daily: {time: \"08:00\"}}\n"
+        "    messages: [flu.prevention, flu.not-written]\n",
+        encoding="utf-8",
+    )
+    assert main_check([str(plan)], library_entry_ids={"flu.prevention"}) == 1
+    out = capsys.readouterr().out
+    assert "flu.not-written" in out and out.count("is not in the library") == 1
