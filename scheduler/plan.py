@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -183,7 +183,7 @@ class _Fields:
             return None
 
     def full_date(self, value: Any, field: str) -> date | None:
-        if isinstance(value, date):
+        if isinstance(value, date) and not isinstance(value, datetime):
             return value
         try:
             return date.fromisoformat(str(value))
@@ -349,6 +349,26 @@ def _audience(f: _Fields, value: Any, topic: str | None) -> Audience | None:
     return None if areas is None else Audience(groups, areas, subs, language)
 
 
+def _check_once_fits(f: _Fields, rhythm: Rhythm, window: Window) -> None:
+    """A ``once`` that can never fall inside its window would silently never send."""
+    if rhythm.on_date is not None:
+        if not isinstance(window, FixedWindow):
+            f.bad("rhythm.once.date", 'a "DD-MM" day (a full date only fits a fixed window)',
+                  rhythm.on_date.isoformat())
+        elif not window.start <= rhythm.on_date <= window.end:
+            f.bad("rhythm.once.date", "a date inside the window", rhythm.on_date.isoformat())
+    elif rhythm.on_day_month is None and isinstance(window, FixedWindow | YearlyWindow):
+        if isinstance(window, FixedWindow):
+            days = (window.end - window.start).days
+        else:  # measured in a non-leap year, wrapping into the next one
+            start = date(2001, window.start[1], window.start[0])
+            end = date(2001 + window.wraps, window.end[1], window.end[0])
+            days = (end - start).days
+        if rhythm.day_offset > days:
+            f.bad("rhythm.once.day_offset", f"at most {days} (the window's length - 1)",
+                  rhythm.day_offset)
+
+
 def parse_campaign(raw: Any, label: str, index: int, problems: list[str]) -> Campaign | None:
     """One campaign from its YAML mapping, or None after appending its problems."""
     name = raw.get("id") if isinstance(raw, dict) else None
@@ -377,9 +397,8 @@ def parse_campaign(raw: Any, label: str, index: int, problems: list[str]) -> Cam
     if not isinstance(note, str):
         f.bad("note", "text", note)
     urgent, draft = f.flag(raw, "urgent"), f.flag(raw, "draft")
-    if rhythm and window and rhythm.on_date and not isinstance(window, FixedWindow):
-        f.bad("rhythm.once.date", 'a "DD-MM" day (a full date only fits a fixed window)',
-              rhythm.on_date.isoformat())
+    if rhythm and window and rhythm.kind == "once":
+        _check_once_fits(f, rhythm, window)
     if len(problems) > before:
         return None
     assert window and rhythm and audience and messages and topic and regions is not None

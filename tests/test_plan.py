@@ -93,6 +93,8 @@ def test_error_names_file_campaign_field_and_expectation(tmp_path: Path) -> None
         (("messages: [dengue.prevention]", "messages: []"), "'messages'"),
         (("    topic: dengue", "    topic: dengue\n    colour: red"), "'colour'"),
         (("    topic: dengue", "    topic: dengue\n    regions: [west]"), "'regions'"),
+        (("{weekly: {days: [mon], time: \"08:00\"}}", "{once: {day_offset: 40, time: \"08:00\"}}"),
+         "'rhythm.once.day_offset'"),
     ],
 )
 def test_each_bad_field_is_reported(tmp_path: Path, change: tuple[str, str], field: str) -> None:
