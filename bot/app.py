@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.channels.web.server import WebChat
 from bot.config import Settings
 from bot.context import Services
+from bot.delivery import OutboxDeliverer
 from bot.conversations import main_router
 from bot.engine import HealthBot
 from content.library import load_library
@@ -38,6 +39,7 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_clock
         library=library,
         matcher=Matcher(library),
         clock=clock,
+        deliverer=OutboxDeliverer(),
     )
 
 

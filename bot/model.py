@@ -8,7 +8,7 @@ limits, groups), so flows adapt without special-casing a platform.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 ChatKind = Literal["private", "group"]
 
@@ -67,6 +67,30 @@ class Outbound:
 
     def all_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]
+
+    def to_payload(self) -> dict[str, Any]:
+        """The JSON shape stored in the outbox."""
+        return {
+            "text": self.text,
+            "buttons": [[[b.label, b.data] for b in row] for row in self.buttons],
+            "image": self.image,
+            "source": self.source,
+            "topic": self.topic,
+            "reply_to_message_id": self.reply_to_message_id,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Outbound:
+        return cls(
+            text=payload.get("text") or "",
+            buttons=tuple(
+                tuple(Button(label, data) for label, data in row) for row in payload.get("buttons") or []
+            ),
+            image=payload.get("image"),
+            source=payload.get("source"),
+            topic=payload.get("topic"),
+            reply_to_message_id=payload.get("reply_to_message_id"),
+        )
 
 
 @dataclass(frozen=True)
