@@ -166,8 +166,7 @@ async def test_get_updates_returns_pushed_updates_once(fake: FakeTelegram, bot: 
 
 async def test_long_poll_returns_as_soon_as_an_update_arrives(fake: FakeTelegram, bot: Bot) -> None:
     poll = asyncio.create_task(bot.get_updates(timeout=10))
-    await fake.wait_for_call("getMe")
-    await asyncio.sleep(0.05)
+    await fake.wait_for_poll()
     await fake.push_message(GROUP_CHAT, 7, "@healthbot_test_bot hỏi", chat_type="group")
     updates = await asyncio.wait_for(poll, 2)
     assert updates[0].message.chat.type == "group"

@@ -57,6 +57,7 @@ class FakeApiServer:
         self.host = host
         self.port = port
         self.calls: list[RecordedCall] = []
+        self.waiting_polls = 0  # long polls currently held open
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._client: ClientSession | None = None
@@ -102,6 +103,21 @@ class FakeApiServer:
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
         return predicate()
+
+    async def long_poll(self, predicate: Callable[[], Any], timeout: float) -> None:
+        """Hold a long poll until ``predicate()`` or ``timeout``; visible in ``waiting_polls``."""
+        self.waiting_polls += 1
+        await self.wake_waiters()
+        try:
+            await self.wait_until(predicate, timeout)
+        except TimeoutError:
+            pass
+        finally:
+            self.waiting_polls -= 1
+
+    async def wait_for_poll(self, timeout: float = 5.0) -> None:
+        """Wait until the bot holds a long poll open (so a push is answered, not queued)."""
+        await self.wait_until(lambda: self.waiting_polls > 0, timeout)
 
     async def record(self, method: str, params: dict[str, Any], status: int) -> RecordedCall:
         call = RecordedCall(method, params, time.time(), status)
@@ -788,12 +804,8 @@ class FakeTelegram(FakeApiServer):
         generation = self._poll_generation
         timeout = float(params.get("timeout") or 0)
         if not self._deliverable() and timeout > 0:
-            try:
-                await self.wait_until(lambda: self._deliverable() or self._stopping
-                                      or self.webhook or generation != self._poll_generation,
-                                      timeout)
-            except TimeoutError:
-                pass
+            await self.long_poll(lambda: self._deliverable() or self._stopping
+                                 or self.webhook or generation != self._poll_generation, timeout)
             if generation != self._poll_generation:
                 raise TelegramError(409, TERMINATED_BY_OTHER_POLL)
         limit = min(int(params.get("limit") or MAX_UPDATES_PER_CALL), MAX_UPDATES_PER_CALL)
@@ -963,10 +975,10 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
-def standalone_arguments(description: str) -> argparse.ArgumentParser:
+def standalone_arguments(description: str, default_port: int) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--port", type=int, default=default_port)
     return parser
 
 
@@ -977,7 +989,7 @@ async def serve_forever(server: FakeApiServer, hint: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = standalone_arguments("Fake Telegram Bot API server for local runs")
+    parser = standalone_arguments("Fake Telegram Bot API server for local runs", 8081)
     parser.add_argument("--token", default=DEFAULT_TOKEN)
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every flood limit")
     parser.add_argument("--no-flood-limits", action="store_true")
