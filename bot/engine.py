@@ -42,7 +42,7 @@ class HealthBot:
 
     async def handle(self, inbound: Inbound, caps: Capabilities) -> list[Outbound]:
         inbound = replace(inbound, text=clean_text(inbound.text or ""))
-        if inbound.chat_kind == "group" and not inbound.addressed and not inbound.button:
+        if inbound.event is None and inbound.chat_kind == "group" and not inbound.addressed and not inbound.button:
             return []  # in groups the bot speaks only when spoken to
         async with self.services.db.sessions() as session:
             async with session.begin():
@@ -75,12 +75,16 @@ class HealthBot:
                 )
                 try:
                     async with session.begin_nested():
-                        await self._dispatch(ctx)
+                        if inbound.event is not None:
+                            await self._event(ctx)
+                        else:
+                            await self._dispatch(ctx)
                 except Exception:
                     log.exception("handler failed for a %s update", inbound.channel)
                     ctx.replies.clear()
-                    await self._apologise(ctx)
-                if not ctx.replies:
+                    if inbound.event is None:
+                        await self._apologise(ctx)
+                if not ctx.replies and inbound.event is None:
                     await self._fallback(ctx)
                 _ = gettext_for(ctx.locale)
                 replies, menu = fit(ctx.replies, caps, _)
@@ -93,6 +97,11 @@ class HealthBot:
                         reply.topic,
                     )
         return replies
+
+    async def _event(self, ctx: Context) -> None:
+        handler = self.router.events.get(ctx.inbound.event or "")
+        if handler is not None:
+            await handler(ctx)
 
     async def _dispatch(self, ctx: Context) -> None:
         inbound, router, _ = ctx.inbound, self.router, ctx._

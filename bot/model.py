@@ -51,6 +51,10 @@ class Inbound:
     addressed: bool = True  # in groups: a command, a mention or a reply to the bot
     sender_is_group_admin: bool = False
     locale_hint: str | None = None  # the platform's language for the user, if it says
+    # A platform event instead of a message: "joined_group", "left_group", "blocked", "unblocked",
+    # "migrated" (event_arg = the new chat id). Events are answered only if a handler replies.
+    event: str | None = None
+    event_arg: str | None = None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ class Router:
     buttons: dict[str, Handler] = field(default_factory=dict)
     states: dict[str, Handler] = field(default_factory=dict)
     keywords: dict[str, str] = field(default_factory=dict)  # folded text -> command name
+    events: dict[str, Handler] = field(default_factory=dict)
     text_handler: Handler | None = None
     media_handler: Handler | None = None
 
@@ -65,6 +66,15 @@ class Router:
         for phrase in phrases:
             self.keywords[phrase] = command
 
+    def event(self, name: str) -> Callable[[Handler], Handler]:
+        """Handle a platform event (bot added to a group, user blocked the bot, group migrated)."""
+
+        def register(fn: Handler) -> Handler:
+            self.events[name] = fn
+            return fn
+
+        return register
+
     def text(self, fn: Handler) -> Handler:
         self.text_handler = fn
         return fn
@@ -74,7 +84,7 @@ class Router:
         return fn
 
     def include(self, other: Router) -> None:
-        for table in ("commands", "buttons", "states", "keywords"):
+        for table in ("commands", "buttons", "states", "keywords", "events"):
             mine, theirs = getattr(self, table), getattr(other, table)
             clash = set(mine) & set(theirs)
             if clash:
