@@ -204,6 +204,14 @@ async def test_admins_and_membership_updates(fake: FakeTelegram, bot: Bot) -> No
     assert (await bot.get_chat(GROUP_CHAT)).title == "Tổ dân phố 3"
 
 
+async def test_bot_added_to_group_arrives_as_two_updates(fake: FakeTelegram, bot: Bot) -> None:
+    await fake.push_bot_added(GROUP_CHAT, 10, title="Tổ dân phố 5")
+    change, service = await bot.get_updates(timeout=0)
+    assert change.my_chat_member.new_chat_member.status == "member"
+    assert service.message.new_chat_members[0].id == bot.id
+    assert service.message.chat.title == "Tổ dân phố 5"
+
+
 async def test_push_migration_sends_service_messages(fake: FakeTelegram, bot: Bot) -> None:
     await fake.push_migration(GROUP_CHAT, -1009876543210)
     old, new = [u.message for u in await bot.get_updates(timeout=0)]
@@ -271,3 +279,23 @@ async def test_wrong_token_and_unknown_method(fake: FakeTelegram) -> None:
         async with http.post(f"{fake.bot_api_url}{fake.token}/sendmessage",
                              json={"chat_id": 5, "text": "json body, lower-case method"}) as resp:
             assert (await resp.json())["result"]["text"] == "json body, lower-case method"
+
+
+async def test_application_polling_round_trip(fake: FakeTelegram) -> None:
+    """The way `healthbot run` talks to a Bot API server: Application + Updater polling."""
+    from telegram.ext import Application, CommandHandler, ContextTypes
+
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await update.effective_message.reply_text("Chào mừng đến Trạm Y tế")
+
+    app = Application.builder().token(fake.token).base_url(fake.bot_api_url).build()
+    app.add_handler(CommandHandler("start", start))
+    async with app:
+        await app.start()
+        await app.updater.start_polling(poll_interval=0, timeout=5)
+        await fake.push_message(PRIVATE_CHAT, PRIVATE_CHAT, "/start")
+        reply = (await fake.wait_for_sent(PRIVATE_CHAT))[0]
+        await app.updater.stop()
+        await app.stop()
+    assert reply.text == "Chào mừng đến Trạm Y tế"
+    assert [c.method for c in fake.calls[:3]] == ["getMe", "deleteWebhook", "getUpdates"]

@@ -903,6 +903,15 @@ class FakeTelegram(FakeApiServer):
             "old_chat_member": chat_member(self.bot_user, old_status),
             "new_chat_member": chat_member(self.bot_user, new_status)}})
 
+    async def push_bot_added(self, chat_id: int, user_id: int, *, title: str = "Test group",
+                             chat_type: str | None = None) -> list[dict[str, Any]]:
+        """Someone adds the bot to a group: Telegram sends my_chat_member and a service message."""
+        self.add_chat(chat_id, chat_type, title=title)
+        change = await self.push_my_chat_member(chat_id, user_id, "left", "member")
+        service = self._new_message(chat_id, user_object(user_id),
+                                    new_chat_members=[self.bot_user])
+        return [change, await self.push_update({"message": service})]
+
     async def push_migration(self, old_chat_id: int, new_chat_id: int, user_id: int = 1
                              ) -> list[dict[str, Any]]:
         """A group became a supergroup: both service messages, and old-id sends fail from now."""
@@ -961,7 +970,8 @@ class FakeTelegram(FakeApiServer):
     async def _control(self, request: web.Request) -> web.Response:
         action = request.match_info["action"]
         args = await request.json() if request.can_read_body else {}
-        if action in ("push_message", "push_callback", "push_my_chat_member", "push_migration"):
+        if action in ("push_message", "push_callback", "push_my_chat_member", "push_migration",
+                      "push_bot_added"):
             return web.json_response(await getattr(self, action)(**args))
         if action == "sent":
             chat_id = int(request.query["chat_id"])

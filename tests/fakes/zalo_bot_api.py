@@ -318,7 +318,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     fake = FakeZaloBot(args.token, host=args.host, port=args.port, webhook_body=args.webhook_body)
     try:
-        asyncio.run(serve_forever(fake, f"bot base URL {fake.base_url}"))
+        asyncio.run(serve_forever(fake, f"methods at {fake.base_url}/bot<token>/<method>"))
     except KeyboardInterrupt:
         pass
 
