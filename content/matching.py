@@ -1,0 +1,198 @@
+"""Answer a resident's free-text question with the best library entry, or honestly with none.
+
+Each approved entry is indexed twice (Vietnamese and English) as BM25 documents over normalised
+syllables and syllable bigrams: sample questions and titles weigh fully, the answer text less.
+Unknown syllables are corrected to the nearest library syllable with rapidfuzz (typos), at a
+discount. The confidence is how much of the question (IDF-weighted syllables and bigrams) the
+best entry covers; below `CONFIDENCE_THRESHOLD` the result has no topic, so the bot says it does
+not know rather than answer the wrong topic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from content.library import LOCALES, Entry, Library, default_library
+from content.normalize import BIGRAM_JOINER, bigrams, normalize
+
+CONFIDENCE_THRESHOLD = 0.5
+MAX_QUERY_SYLLABLES = 80  # a question longer than this is cut: latency stays bounded
+BM25_K1 = 1.2
+BM25_B = 0.75
+TEXT_FIELD_WEIGHT = 0.35  # answer text helps recall but sample questions say what is asked
+TOPIC_TITLE_REPEAT = 1
+CANDIDATES = 6  # top BM25 documents whose coverage is computed
+BIGRAM_SHARE = 0.55  # share of confidence from bigram coverage when the question has bigrams
+TYPO_MIN_CHARS = 4
+TYPO_MIN_SIMILARITY = 85.0
+TYPO_DISCOUNT = 0.6  # a corrected syllable counts for less: the correction may be wrong
+RANK_BLEND = 0.15  # how much the BM25 rank (vs. coverage) decides among candidates
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """The answer to one question: topic and entry, or both None when not confident."""
+
+    topic: str | None
+    entry: Entry | None
+    score: float
+    related: list[Entry] = field(default_factory=list)
+    locale: str | None = None  # language of the text that matched ("vi"/"en"), None if no match
+
+
+@dataclass
+class _Doc:
+    entry: Entry
+    locale: str
+    vocab: frozenset[str]
+
+
+class Matcher:
+    """Ranks library entries for a question; build once, call `match()` many times."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self._docs: list[_Doc] = []
+        fields: list[tuple[Counter[str], Counter[str]]] = []
+        for topic in library.topics.values():
+            for entry in topic.entries:
+                if not entry.approved:
+                    continue
+                for locale in LOCALES:
+                    if locale not in entry.texts and locale not in entry.questions:
+                        continue
+                    main = _terms([*entry.questions.get(locale, ()), entry.title(locale),
+                                   *[topic.title(locale)] * TOPIC_TITLE_REPEAT])
+                    text = _terms([entry.text(locale)])
+                    self._docs.append(_Doc(entry, locale, frozenset(main) | frozenset(text)))
+                    fields.append((main, text))
+        self._postings = self._build_postings(fields)
+        doc_freq: Counter[str] = Counter()
+        for doc in self._docs:
+            doc_freq.update(doc.vocab)
+        n = max(len(self._docs), 1)
+        self._idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in doc_freq.items()}
+        self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+        self._syllable_vocab = sorted(t for t in doc_freq if BIGRAM_JOINER not in t)
+        self._syllable_set = frozenset(self._syllable_vocab)
+        self._corrections: dict[str, str | None] = {}
+
+    @classmethod
+    def from_default(cls) -> Matcher:
+        """The matcher over the shipped library (built once per process)."""
+        return _default_matcher()
+
+    def _build_postings(
+        self, fields: list[tuple[Counter[str], Counter[str]]]
+    ) -> dict[str, list[tuple[int, float]]]:
+        postings: dict[str, dict[int, float]] = defaultdict(dict)
+        for field_no, weight in ((0, 1.0), (1, TEXT_FIELD_WEIGHT)):
+            lengths = [sum(f[field_no].values()) for f in fields]
+            avg = sum(lengths) / max(len(lengths), 1) or 1.0
+            df: Counter[str] = Counter()
+            for f in fields:
+                df.update(f[field_no].keys())
+            n = len(fields)
+            for doc_no, f in enumerate(fields):
+                norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[doc_no] / avg)
+                for term, tf in f[field_no].items():
+                    idf = math.log(1 + (n - df[term] + 0.5) / (df[term] + 0.5))
+                    gain = weight * idf * tf * (BM25_K1 + 1) / (tf + norm)
+                    postings[term][doc_no] = postings[term].get(doc_no, 0.0) + gain
+        return {t: list(d.items()) for t, d in postings.items()}
+
+    def match(self, text: str, locale: str | None = None) -> MatchResult:
+        """Best entry for `text`; `locale` only breaks ties between equally good languages."""
+        units, discounted = self._query_syllables(text)
+        if not units:
+            return MatchResult(topic=None, entry=None, score=0.0)
+        pairs = bigrams(units)
+        scores: dict[int, float] = defaultdict(float)
+        for term in set(units) | set(pairs):
+            for doc_no, gain in self._postings.get(term, ()):
+                scores[doc_no] += gain * (TYPO_DISCOUNT if term in discounted else 1.0)
+        if not scores:
+            return MatchResult(topic=None, entry=None, score=0.0)
+        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)[:CANDIDATES]
+        top_score = ranked[0][1]
+        best_doc, best_conf, best_key = ranked[0][0], 0.0, -1.0
+        for doc_no, score in ranked:
+            doc = self._docs[doc_no]
+            conf = self._coverage(units, pairs, discounted, doc.vocab)
+            key = (1 - RANK_BLEND) * conf + RANK_BLEND * score / top_score
+            if locale and doc.locale == locale:
+                key += 1e-6
+            if key > best_key:
+                best_doc, best_conf, best_key = doc_no, conf, key
+        doc = self._docs[best_doc]
+        if best_conf < CONFIDENCE_THRESHOLD:
+            return MatchResult(topic=None, entry=None, score=round(best_conf, 4))
+        related = [self.library.entry(r) for r in doc.entry.related
+                   if self.library.has_entry(r) and self.library.entry(r).approved]
+        return MatchResult(topic=doc.entry.topic_id, entry=doc.entry, score=round(best_conf, 4),
+                           related=related, locale=doc.locale)
+
+    def _coverage(self, units: list[str], pairs: list[str], discounted: set[str],
+                  vocab: frozenset[str]) -> float:
+        def share(terms: list[str]) -> float:
+            total = covered = 0.0
+            for term in terms:
+                idf = self._idf.get(term, self._unknown_idf)
+                total += idf
+                if term in vocab:
+                    covered += idf * (TYPO_DISCOUNT if term in discounted else 1.0)
+            return covered / total if total else 0.0
+
+        if not pairs:
+            return share(units)
+        return (1 - BIGRAM_SHARE) * share(units) + BIGRAM_SHARE * share(pairs)
+
+    def _query_syllables(self, text: str) -> tuple[list[str], set[str]]:
+        """Normalised syllables with typos corrected, and the set of corrected terms."""
+        units: list[str] = []
+        corrected: set[str] = set()
+        for unit in normalize(text).split()[:MAX_QUERY_SYLLABLES]:
+            if unit in self._syllable_set:
+                units.append(unit)
+                continue
+            fixed = self._correct(unit)
+            units.append(fixed or unit)
+            if fixed:
+                corrected.add(fixed)
+        for a, b in zip(units, units[1:], strict=False):
+            if a in corrected or b in corrected:
+                corrected.add(f"{a}{BIGRAM_JOINER}{b}")
+        return units, corrected
+
+    def _correct(self, unit: str) -> str | None:
+        if unit in self._corrections:
+            return self._corrections[unit]
+        fixed: str | None = None
+        if unit.endswith("s") and unit[:-1] in self._syllable_set:
+            fixed = unit[:-1]  # English plural: "vaccines" → "vaccine"
+        elif len(unit) >= TYPO_MIN_CHARS and not unit.isdigit():
+            found = process.extractOne(unit, self._syllable_vocab, scorer=fuzz.ratio,
+                                       score_cutoff=TYPO_MIN_SIMILARITY)
+            fixed = found[0] if found else None
+        if len(self._corrections) < 50_000:  # bounded: residents' typos are not a memory leak
+            self._corrections[unit] = fixed
+        return fixed
+
+
+def _terms(pieces: list[str]) -> Counter[str]:
+    # Each piece on its own, so no bigram spans two sample questions.
+    terms: Counter[str] = Counter()
+    for piece in pieces:
+        units = normalize(piece).split()
+        terms.update(units + bigrams(units))
+    return terms
+
+
+@lru_cache(maxsize=1)
+def _default_matcher() -> Matcher:
+    return Matcher(default_library())

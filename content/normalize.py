@@ -1,0 +1,89 @@
+"""Vietnamese (and English) text normalisation for question matching.
+
+Residents type with or without diacritics, with abbreviations and teencode ("sxh co lay ko").
+`normalize()` folds all of that to one plain form: NFC, lower case, diacritics stripped, đ→d,
+punctuation and emoji removed, abbreviations expanded. `syllables()` splits it into syllables
+and `tokenize()` adds syllable bigrams ("sot_xuat"), which carry most of the meaning of
+Vietnamese words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+MAX_INPUT_CHARS = 2000  # questions and entries are short; a pasted novel is cut, not processed
+BIGRAM_JOINER = "_"
+
+# Abbreviations and teencode, keyed by the folded (no-diacritics) token. Tokens that are also
+# common words once folded ("ha" = hạ/hà, "hong" = họng, "kg") are deliberately left out.
+ABBREVIATIONS: dict[str, str] = {
+    "bhyt": "bao hiem y te", "bhxh": "bao hiem xa hoi", "bh": "bao hiem", "yte": "y te",
+    "sxh": "sot xuat huyet", "sxhd": "sot xuat huyet", "tcm": "tay chan mieng",
+    "tcmr": "tiem chung mo rong", "tyt": "tram y te", "bv": "benh vien", "bs": "bac si",
+    "ko": "khong", "k": "khong", "kh": "khong", "hok": "khong", "khg": "khong",
+    "hem": "khong", "hk": "khong", "dc": "duoc", "j": "gi", "ji": "gi",
+    "ntn": "nhu the nao", "bn": "bao nhieu", "bnhieu": "bao nhieu", "bnh": "bao nhieu",
+    "vs": "voi", "ng": "nguoi", "ngta": "nguoi ta", "mn": "moi nguoi", "mk": "minh",
+    "mik": "minh", "mjk": "minh", "e": "em", "r": "roi", "wa": "qua",
+    "sdt": "so dien thoai", "dt": "dien thoai", "dthoai": "dien thoai", "h": "gio",
+    "vx": "vac xin", "vacxin": "vac xin", "vaccin": "vac xin", "vacin": "vac xin",
+    "dtd": "dai thao duong", "tp": "thanh pho", "ttin": "thong tin",
+    "ah": "a", "z": "vay", "zay": "vay", "dzay": "vay",
+    "lm": "lam", "ns": "noi", "bt": "biet", "bik": "biet", "bit": "biet", "trc": "truoc",
+    "tg": "thoi gian", "cccd": "can cuoc", "hcm": "ho chi minh", "bhytt": "bao hiem y te",
+}
+
+# Spellings that mean the same word; folded form → canonical folded form.
+SYNONYMS: dict[str, str] = {
+    "chan mom": "chan mieng",  # "tay chân mồm" is the northern name of HFMD
+    "vac xin": "vaccine",  # so Vietnamese and English questions share the word
+}
+
+_PUNCTUATION = re.compile(r"[^\w\s]+|_", re.UNICODE)
+_DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """Lower-case `text` and strip Vietnamese diacritics (đ→d), keeping letters and digits."""
+    text = unicodedata.normalize("NFC", text[:MAX_INPUT_CHARS]).lower()
+    text = text.replace("đ", "d")
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return unicodedata.normalize("NFC", stripped)
+
+
+@lru_cache(maxsize=4096)
+def normalize(text: str) -> str:
+    """Return the matching form of `text`: folded, punctuation out, abbreviations expanded."""
+    folded = _PUNCTUATION.sub(" ", fold(text))
+    folded = _DIGIT_LETTER.sub(" ", folded)  # "2thang" → "2 thang", "7h" → "7 h"
+    words: list[str] = []
+    for token in folded.split():
+        if not token.isascii():
+            continue  # emoji, other scripts: nothing to match on
+        expanded = ABBREVIATIONS.get(token, token)
+        words.extend(expanded.split())
+    text = " ".join(words)
+    for phrase, canonical in SYNONYMS.items():
+        if phrase in text:
+            text = re.sub(rf"\b{phrase}\b", canonical, text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def syllables(text: str) -> list[str]:
+    """Normalised syllables (space-separated units) of `text`."""
+    return normalize(text).split()
+
+
+def bigrams(units: list[str]) -> list[str]:
+    """Adjacent syllable pairs joined with `BIGRAM_JOINER`."""
+    return [f"{a}{BIGRAM_JOINER}{b}" for a, b in zip(units, units[1:], strict=False)]
+
+
+def tokenize(text: str) -> list[str]:
+    """Syllables followed by syllable bigrams: the terms the matcher indexes."""
+    units = syllables(text)
+    return units + bigrams(units)
