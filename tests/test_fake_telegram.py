@@ -299,3 +299,17 @@ async def test_application_polling_round_trip(fake: FakeTelegram) -> None:
         await app.stop()
     assert reply.text == "Chào mừng đến Trạm Y tế"
     assert [c.method for c in fake.calls[:3]] == ["getMe", "deleteWebhook", "getUpdates"]
+
+
+async def test_document_upload_delete_and_bad_markup(fake: FakeTelegram, bot: Bot) -> None:
+    sent = await bot.send_document(PRIVATE_CHAT, document=b"%PDF-1.4", filename="lich-tiem.pdf")
+    assert sent.document.file_name == "lich-tiem.pdf"
+    assert fake.sent_to(PRIVATE_CHAT)[0].document
+    assert await bot.delete_message(PRIVATE_CHAT, sent.message_id)
+    with pytest.raises(BadRequest, match="(?i)message to delete not found"):
+        await bot.delete_message(PRIVATE_CHAT, sent.message_id)
+    assert fake.sent_to(PRIVATE_CHAT)[0].deleted
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{fake.bot_api_url}{fake.token}/sendMessage", data={
+                "chat_id": "5", "text": "x", "reply_markup": "{not json"}) as resp:
+            assert resp.status == 400 and "JSON" in (await resp.json())["description"]

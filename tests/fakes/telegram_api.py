@@ -200,8 +200,11 @@ def parse_params(raw: dict[str, Any]) -> dict[str, Any]:
     for key, value in raw.items():
         if hasattr(value, "filename"):  # multipart upload
             params[key] = {"upload": value.filename, "size": len(value.file.read())}
-        elif isinstance(value, str) and key in JSON_PARAMS:
-            params[key] = json.loads(value) if value[:1] in "[{" else value
+        elif isinstance(value, str) and key in JSON_PARAMS and value.startswith(("[", "{")):
+            try:
+                params[key] = json.loads(value)
+            except ValueError:
+                raise TelegramError(400, f"Bad Request: can't parse {key} JSON object") from None
         elif isinstance(value, str) and key in INT_PARAMS and value.lstrip("-").isdigit():
             params[key] = int(value)
         elif isinstance(value, str) and key in BOOL_PARAMS:
@@ -211,13 +214,11 @@ def parse_params(raw: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-
 # --- What Telegram rejects -------------------------------------------------------------------
 
 MAX_TEXT_LENGTH = 4096  # characters after entity parsing (MessageLimit.MAX_TEXT_LENGTH)
 MAX_CAPTION_LENGTH = 1024  # MessageLimit.CAPTION_LENGTH
 MAX_CALLBACK_DATA_BYTES = 64  # InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
-MAX_CALLBACK_ANSWER_LENGTH = 200  # CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH
 HTML_TAGS = frozenset({
     "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
     "code", "pre", "blockquote", "tg-emoji",
@@ -497,8 +498,9 @@ class FakeTelegram(FakeApiServer):
                 raw |= await request.json()
             else:
                 raw |= dict(await request.post())
-        params = parse_params(raw)
+        params = raw
         try:
+            params = parse_params(raw)
             if request.match_info["token"] != self.token:
                 raise TelegramError(401, "Unauthorized")
             handler = getattr(self, f"_api_{method.lower()}", None)
