@@ -11,7 +11,14 @@ import aiohttp
 import pytest
 from aiohttp import web
 from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+)
 
 from tests.fakes.telegram_api import FakeTelegram, FloodLimits
 
@@ -245,7 +252,7 @@ async def test_webhook_delivery_carries_the_secret(fake: FakeTelegram, bot: Bot)
     url = f"http://127.0.0.1:{runner.addresses[0][1]}/tg"
     try:
         await bot.set_webhook(url, secret_token="s3cret-token")
-        with pytest.raises(Exception, match="(?i)webhook is active"):
+        with pytest.raises(Conflict, match="(?i)webhook is active"):
             await bot.get_updates(timeout=0)
         await fake.push_message(PRIVATE_CHAT, PRIVATE_CHAT, "Xin chào")
         assert received[0][0] == "s3cret-token"
