@@ -41,7 +41,7 @@ def test_placeholders_survive_translation() -> None:
 
     for locale in LOCALES:
         for msgid, (msgstr, _fuzzy) in _catalogs(locale).items():
-            assert set(re.findall(r"{\\w+}", msgid)) == set(re.findall(r"{\\w+}", msgstr)), (locale, msgid)
+            assert set(re.findall(r"{\w+}", msgid)) == set(re.findall(r"{\w+}", msgstr)), (locale, msgid)
 
 
 def test_vietnamese_is_the_default_and_english_is_available() -> None:
@@ -51,7 +51,7 @@ def test_vietnamese_is_the_default_and_english_is_available() -> None:
 
 
 def test_money_dates_and_times_in_the_vietnamese_way() -> None:
-    assert money(1_263_600, "vi") == "1.263.600\\xa0₫"
+    assert money(1_263_600, "vi") == "1.263.600\xa0₫"
     assert local_date(date(2026, 2, 17), "vi") == "17/02/2026"
     # 16:30 UTC is 23:30 in Hanoi: the date shown is the Vietnamese one.
     assert local_datetime(datetime(2026, 2, 16, 16, 30, tzinfo=UTC), "vi") == "23:30 16/02/2026"

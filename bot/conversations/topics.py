@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.model import Button
 from bot.router import Router
+from content.library import TOPIC_IDS
 from content.render import render_entry
 
 router = Router()
@@ -14,6 +15,8 @@ router.keyword("chude", "chu de", "topics", "topic", "thong tin suc khoe")
 # Topics reached by their own flows, not listed as reading topics in the browse menu.
 NOT_BROWSED = {"feedback"}
 ASK_STATE = "ask"
+# Menu order: the library's canonical order (diseases first, station and emergency last).
+TOPIC_ORDER = {topic_id: i for i, topic_id in enumerate(TOPIC_IDS)}
 
 
 @router.command("chude", "topics")
@@ -24,9 +27,10 @@ async def topics(ctx: Context) -> None:
 @router.button("topics")
 async def browse_topics(ctx: Context) -> None:
     library = ctx.services.library
+    ordered = sorted(library.topics.values(), key=lambda t: TOPIC_ORDER.get(t.id, len(TOPIC_ORDER)))
     rows = [
         [Button(topic.title(ctx.locale), f"t:{topic.id}")]
-        for topic in library.topics.values()
+        for topic in ordered
         if topic.id not in NOT_BROWSED and any(e.approved for e in topic.entries)
     ]
     rows.append([Button(ctx._("Main menu"), "menu")])
