@@ -78,6 +78,7 @@ class Topic:
     titles: dict[str, str]
     entries: tuple[Entry, ...]
     source_file: str = ""
+    keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def title(self, locale: str | None = None) -> str:
         return _pick(self.titles, locale)
@@ -159,7 +160,8 @@ def parse_topic_file(file: Path) -> Topic:
         raise LibraryError(f"{where}: field 'entries': expected a non-empty list")
     parsed = tuple(_parse_entry(item, topic_id, f"{where}: entry #{n + 1}")
                    for n, item in enumerate(raw_entries))
-    return Topic(id=topic_id, titles=titles, entries=parsed, source_file=file.name)
+    return Topic(id=topic_id, titles=titles, entries=parsed, source_file=file.name,
+                 keywords=_keywords(raw.get("keywords"), where))
 
 
 def _parse_entry(raw: Any, topic_id: str, where: str) -> Entry:
@@ -194,6 +196,19 @@ def _parse_entry(raw: Any, topic_id: str, where: str) -> Entry:
         sources=_sources(raw.get("sources"), where), reviewed_on=_date(raw, "reviewed_on", where),
         status=status, related=_related(raw.get("related"), where),
     )
+
+
+def _keywords(value: Any, where: str) -> dict[str, tuple[str, ...]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise LibraryError(f"{where}: field 'keywords': expected a mapping of locale -> list")
+    out = {}
+    for locale, items in value.items():
+        if not isinstance(items, list) or not all(isinstance(k, str) and k for k in items):
+            raise LibraryError(f"{where}: field 'keywords.{locale}': expected a list of text")
+        out[str(locale)] = tuple(items)
+    return out
 
 
 def _text(raw: dict[str, Any], key: str, where: str) -> str:

@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 from content.library import LOCALES, Entry, Library, default_library
 from content.normalize import BIGRAM_JOINER, bigrams, normalize
 
-CONFIDENCE_THRESHOLD = 0.5
+CONFIDENCE_THRESHOLD = 0.55
 MAX_QUERY_SYLLABLES = 80  # a question longer than this is cut: latency stays bounded
 BM25_K1 = 1.2
 BM25_B = 0.75
@@ -32,6 +32,21 @@ TYPO_MIN_CHARS = 4
 TYPO_MIN_SIMILARITY = 85.0
 TYPO_DISCOUNT = 0.6  # a corrected syllable counts for less: the correction may be wrong
 RANK_BLEND = 0.15  # how much the BM25 rank (vs. coverage) decides among candidates
+TOPIC_COVER_WEIGHT = 0.7  # a word found elsewhere in the same topic is good, not as good
+KEYWORD_FLOOR = 0.4  # a topic keyword in the question lifts confidence from this floor
+OFF_KEYWORD_FACTOR = 0.85  # another topic's keyword is in the question: this one must do better
+FUNCTION_WORD_WEIGHT = 0.2  # "có", "không", "the", "what" say little about the topic
+
+# Function words (folded) of both languages: they shape a question but not its topic.
+FUNCTION_WORDS = frozenset("""
+a ah ai anh ba bac ban bao bi bay biet cac cai can chi cho chua co con cua cung da dang day
+de den di do duoc em gi gio ha hay hoac khi khong la lam lai luc ma may minh mot muon nao
+nay ne nen nhe nhieu nhu nhung nua o oi phai qua ra rang roi sao se sinh ta tai the thi thoi
+thuong toi tren trong tu va vao vay ve vi voi xin
+about am an and any are as at be been but by can could did do does for from get got has have
+how i if in is it its me my of on or our please should so tell that the their there this to
+us was we what when where which who why will with would you your
+""".split())
 
 
 @dataclass(frozen=True)
@@ -72,15 +87,37 @@ class Matcher:
                     self._docs.append(_Doc(entry, locale, frozenset(main) | frozenset(text)))
                     fields.append((main, text))
         self._postings = self._build_postings(fields)
-        doc_freq: Counter[str] = Counter()
-        for doc in self._docs:
-            doc_freq.update(doc.vocab)
-        n = max(len(self._docs), 1)
-        self._idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in doc_freq.items()}
-        self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
-        self._syllable_vocab = sorted(t for t in doc_freq if BIGRAM_JOINER not in t)
+        # IDF per language: an English word is rare among Vietnamese texts but common in
+        # English ones, and coverage is judged against one language's documents.
+        self._idf: dict[str, dict[str, float]] = {}
+        self._unknown_idf: dict[str, float] = {}
+        self._topic_vocab: dict[tuple[str, str], set[str]] = defaultdict(set)
+        all_terms: set[str] = set()
+        for locale in LOCALES:
+            docs = [d for d in self._docs if d.locale == locale]
+            doc_freq: Counter[str] = Counter()
+            for doc in docs:
+                doc_freq.update(doc.vocab)
+                self._topic_vocab[(doc.entry.topic_id, locale)].update(doc.vocab)
+            for topic in library.topics.values():  # keywords are topic vocabulary too
+                for phrase in topic.keywords.get(locale, ()):
+                    self._topic_vocab[(topic.id, locale)].update(_terms([phrase]))
+                    all_terms.update(_terms([phrase]))
+            n = max(len(docs), 1)
+            self._idf[locale] = {t: math.log(1 + (n - df + 0.5) / (df + 0.5))
+                                 for t, df in doc_freq.items()}
+            self._unknown_idf[locale] = math.log(1 + (n + 0.5) / 0.5)
+            all_terms.update(doc_freq)
+        self._syllable_vocab = sorted(t for t in all_terms if BIGRAM_JOINER not in t)
         self._syllable_set = frozenset(self._syllable_vocab)
         self._corrections: dict[str, str | None] = {}
+        # Topic keywords ("cúm", "huyết áp"): phrases that settle the topic even when the rest
+        # of the question is worded in ways the sample questions never saw.
+        self._keywords: list[tuple[str, str]] = sorted(
+            {(f" {normalize(k)} ", topic.id)
+             for topic in library.topics.values()
+             for phrases in topic.keywords.values() for k in phrases if normalize(k)}
+        )
 
     @classmethod
     def from_default(cls) -> Matcher:
@@ -118,12 +155,24 @@ class Matcher:
                 scores[doc_no] += gain * (TYPO_DISCOUNT if term in discounted else 1.0)
         if not scores:
             return MatchResult(topic=None, entry=None, score=0.0)
-        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)[:CANDIDATES]
-        top_score = ranked[0][1]
+        # Keywords are looked for before and after typo correction: a correction can also
+        # turn a rare real word ("thiu") into a common one ("thieu").
+        padded = f" {' '.join(units)} | {normalize(text)} "
+        keyword_topics = {topic for phrase, topic in self._keywords if phrase in padded}
+        by_score = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+        ranked = by_score[:CANDIDATES]
+        if keyword_topics:  # the best documents of keyword topics compete too
+            ranked += [item for item in by_score[CANDIDATES:]
+                       if self._docs[item[0]].entry.topic_id in keyword_topics][:CANDIDATES]
+        top_score = by_score[0][1]
         best_doc, best_conf, best_key = ranked[0][0], 0.0, -1.0
         for doc_no, score in ranked:
             doc = self._docs[doc_no]
-            conf = self._coverage(units, pairs, discounted, doc.vocab)
+            conf = self._coverage(units, pairs, discounted, doc)
+            if doc.entry.topic_id in keyword_topics:
+                conf = KEYWORD_FLOOR + (1 - KEYWORD_FLOOR) * conf
+            elif keyword_topics:
+                conf *= OFF_KEYWORD_FACTOR
             key = (1 - RANK_BLEND) * conf + RANK_BLEND * score / top_score
             if locale and doc.locale == locale:
                 key += 1e-6
@@ -138,14 +187,26 @@ class Matcher:
                            related=related, locale=doc.locale)
 
     def _coverage(self, units: list[str], pairs: list[str], discounted: set[str],
-                  vocab: frozenset[str]) -> float:
+                  doc: _Doc) -> float:
+        """IDF-weighted share of the question found in `doc` (or, for less, in its topic)."""
+        idf_of = self._idf[doc.locale]
+        unknown = self._unknown_idf[doc.locale]
+        topic_vocab = self._topic_vocab[(doc.entry.topic_id, doc.locale)]
+
         def share(terms: list[str]) -> float:
             total = covered = 0.0
             for term in terms:
-                idf = self._idf.get(term, self._unknown_idf)
-                total += idf
-                if term in vocab:
-                    covered += idf * (TYPO_DISCOUNT if term in discounted else 1.0)
+                weight = idf_of.get(term, unknown)
+                if all(part in FUNCTION_WORDS for part in term.split(BIGRAM_JOINER)):
+                    weight *= FUNCTION_WORD_WEIGHT
+                total += weight
+                if term in doc.vocab:
+                    found = 1.0
+                elif term in topic_vocab:
+                    found = TOPIC_COVER_WEIGHT
+                else:
+                    continue
+                covered += weight * found * (TYPO_DISCOUNT if term in discounted else 1.0)
             return covered / total if total else 0.0
 
         if not pairs:

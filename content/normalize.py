@@ -44,6 +44,8 @@ SYNONYMS: dict[str, str] = {
 _PUNCTUATION = re.compile(r"[^\w\s]+|_", re.UNICODE)
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _SPACES = re.compile(r"\s+")
+_OLDER_AGE = re.compile(r"\b(\d{2,3}) tuoi\b")
+OLDER_AGE = 60  # "bà tôi 85 tuổi" is about an older person: add "cao tuổi" (người cao tuổi)
 
 
 def fold(text: str) -> str:
@@ -66,7 +68,8 @@ def normalize(text: str) -> str:
             continue  # emoji, other scripts: nothing to match on
         expanded = ABBREVIATIONS.get(token, token)
         words.extend(expanded.split())
-    text = " ".join(words)
+    text = _OLDER_AGE.sub(lambda m: f"{m.group(0)} cao tuoi" if int(m.group(1)) >= OLDER_AGE
+                          else m.group(0), " ".join(words))
     for phrase, canonical in SYNONYMS.items():
         if phrase in text:
             text = re.sub(rf"\b{phrase}\b", canonical, text)
