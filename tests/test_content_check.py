@@ -1,4 +1,4 @@
-"""`healthbot content check`: the shipped library passes; a broken copy fails with clear messages."""
+"""`healthbot content check`: the shipped library passes; a broken copy fails clearly."""
 
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ def test_broken_copy_fails_with_file_entry_and_reason(
     # missing source
     _edit(library_copy / "flu.yaml",
           "    sources:\n      - issuer: Bộ Y tế\n        title: Danh mục bệnh trong chương trình"
-          " Tiêm chủng mở rộng\n        document: Thông tư 52/2025/TT-BYT\n        date: 2025-12-31\n",
+          " Tiêm chủng mở rộng\n        document: Thông tư 52/2025/TT-BYT\n"
+          "        date: 2025-12-31\n",
           "    sources: []\n")
     # over-long text
     _edit(library_copy / "measles.yaml", "      vi: |-\n        Phòng bệnh sởi:\n",
