@@ -10,10 +10,12 @@ not know rather than answer the wrong topic.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 
 from rapidfuzz import fuzz, process
 
@@ -67,6 +69,37 @@ class _Doc:
     vocab: frozenset[str]
 
 
+_Group = tuple[list[tuple[str, float]], float]  # [(term, weight when found)], total weight
+
+
+class _Query:
+    """A question's terms with their weights per language, computed once per question."""
+
+    def __init__(self, units: list[str], pairs: list[str], discounted: set[str]) -> None:
+        self.groups = [units, pairs] if pairs else [units]
+        self.discounted = discounted
+        self._by_locale: dict[str, list[_Group]] = {}
+
+    def weighted(self, locale: str, matcher: Matcher) -> list[_Group]:
+        """Per group (syllables, bigrams): [(term, weight if found)], total weight."""
+        if locale not in self._by_locale:
+            idf_of, unknown = matcher._idf[locale], matcher._unknown_idf[locale]
+            out = []
+            for terms in self.groups:
+                weighted, total = [], 0.0
+                for term in terms:
+                    weight = idf_of.get(term, unknown)
+                    if all(part in FUNCTION_WORDS for part in term.split(BIGRAM_JOINER)):
+                        weight *= FUNCTION_WORD_WEIGHT
+                    total += weight
+                    if term in self.discounted:
+                        weight *= TYPO_DISCOUNT  # counts in the total, less when found
+                    weighted.append((term, weight))
+                out.append((weighted, total))
+            self._by_locale[locale] = out
+        return self._by_locale[locale]
+
+
 class Matcher:
     """Ranks library entries for a question; build once, call `match()` many times."""
 
@@ -87,6 +120,10 @@ class Matcher:
                     self._docs.append(_Doc(entry, locale, frozenset(main) | frozenset(text)))
                     fields.append((main, text))
         self._postings = self._build_postings(fields)
+        self._doc_topics = [doc.entry.topic_id for doc in self._docs]
+        self._topic_docs: dict[str, list[int]] = defaultdict(list)
+        for doc_no, topic_id in enumerate(self._doc_topics):
+            self._topic_docs[topic_id].append(doc_no)
         # IDF per language: an English word is rare among Vietnamese texts but common in
         # English ones, and coverage is judged against one language's documents.
         self._idf: dict[str, dict[str, float]] = {}
@@ -151,24 +188,33 @@ class Matcher:
         pairs = bigrams(units)
         scores: dict[int, float] = defaultdict(float)
         for term in set(units) | set(pairs):
+            if term in FUNCTION_WORDS:
+                continue  # long posting lists, next to no ranking signal
+            factor = TYPO_DISCOUNT if term in discounted else 1.0
             for doc_no, gain in self._postings.get(term, ()):
-                scores[doc_no] += gain * (TYPO_DISCOUNT if term in discounted else 1.0)
+                scores[doc_no] += gain * factor
         if not scores:
             return MatchResult(topic=None, entry=None, score=0.0)
         # Keywords are looked for before and after typo correction: a correction can also
         # turn a rare real word ("thiu") into a common one ("thieu").
         padded = f" {' '.join(units)} | {normalize(text)} "
         keyword_topics = {topic for phrase, topic in self._keywords if phrase in padded}
-        by_score = sorted(scores.items(), key=lambda item: item[1], reverse=True)
-        ranked = by_score[:CANDIDATES]
+        ranked = heapq.nlargest(CANDIDATES, scores.items(), key=itemgetter(1))
+        top_score = ranked[0][1]
         if keyword_topics:  # the best documents of keyword topics compete too
-            ranked += [item for item in by_score[CANDIDATES:]
-                       if self._docs[item[0]].entry.topic_id in keyword_topics][:CANDIDATES]
-        top_score = by_score[0][1]
+            ranked += heapq.nlargest(
+                CANDIDATES, ((d, v) for d, v in scores.items()
+                             if self._doc_topics[d] in keyword_topics), key=itemgetter(1))
+            # A keyword topic none of whose texts share a word with the question still
+            # competes with its first entry (the topic's main answer).
+            seen = {self._doc_topics[d] for d, _ in ranked}
+            ranked += [(d, 0.0) for topic in keyword_topics - seen
+                       for d in self._topic_docs.get(topic, ())[:len(LOCALES)]]
+        query = _Query(units, pairs, discounted)
         best_doc, best_conf, best_key = ranked[0][0], 0.0, -1.0
         for doc_no, score in ranked:
             doc = self._docs[doc_no]
-            conf = self._coverage(units, pairs, discounted, doc)
+            conf = self._coverage(query, doc)
             if doc.entry.topic_id in keyword_topics:
                 conf = KEYWORD_FLOOR + (1 - KEYWORD_FLOOR) * conf
             elif keyword_topics:
@@ -186,32 +232,21 @@ class Matcher:
         return MatchResult(topic=doc.entry.topic_id, entry=doc.entry, score=round(best_conf, 4),
                            related=related, locale=doc.locale)
 
-    def _coverage(self, units: list[str], pairs: list[str], discounted: set[str],
-                  doc: _Doc) -> float:
+    def _coverage(self, query: _Query, doc: _Doc) -> float:
         """IDF-weighted share of the question found in `doc` (or, for less, in its topic)."""
-        idf_of = self._idf[doc.locale]
-        unknown = self._unknown_idf[doc.locale]
         topic_vocab = self._topic_vocab[(doc.entry.topic_id, doc.locale)]
-
-        def share(terms: list[str]) -> float:
-            total = covered = 0.0
-            for term in terms:
-                weight = idf_of.get(term, unknown)
-                if all(part in FUNCTION_WORDS for part in term.split(BIGRAM_JOINER)):
-                    weight *= FUNCTION_WORD_WEIGHT
-                total += weight
+        shares = []
+        for weighted, total in query.weighted(doc.locale, self):
+            covered = 0.0
+            for term, weight in weighted:
                 if term in doc.vocab:
-                    found = 1.0
+                    covered += weight
                 elif term in topic_vocab:
-                    found = TOPIC_COVER_WEIGHT
-                else:
-                    continue
-                covered += weight * found * (TYPO_DISCOUNT if term in discounted else 1.0)
-            return covered / total if total else 0.0
-
-        if not pairs:
-            return share(units)
-        return (1 - BIGRAM_SHARE) * share(units) + BIGRAM_SHARE * share(pairs)
+                    covered += weight * TOPIC_COVER_WEIGHT
+            shares.append(covered / total if total else 0.0)
+        if len(shares) == 1:
+            return shares[0]
+        return (1 - BIGRAM_SHARE) * shares[0] + BIGRAM_SHARE * shares[1]
 
     def _query_syllables(self, text: str) -> tuple[list[str], set[str]]:
         """Normalised syllables with typos corrected, and the set of corrected terms."""
