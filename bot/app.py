@@ -18,14 +18,15 @@ from aiohttp import web
 from bot.channels.web.server import WebChat
 from bot.config import Settings
 from bot.context import Services
-from bot.delivery import OutboxDeliverer
 from bot.conversations import main_router
+from bot.delivery import OutboxDeliverer
 from bot.engine import HealthBot
 from content.library import load_library
 from content.matching import Matcher
 from storage.db import open_database, upgrade
 
 log = logging.getLogger(__name__)
+
 
 def utc_clock() -> datetime:
     return datetime.now(UTC)
@@ -67,9 +68,13 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     await runner.setup()
     site = web.TCPSite(runner, settings.web.host, settings.web.port)
     await site.start()
-    log.info("healthbot is running: web chat on http://%s:%s/", settings.web.host, settings.web.port)
-    print(f"healthbot: web chat on http://{settings.web.host}:{settings.web.port}/ (Ctrl+C to stop)",
-          flush=True)
+    log.info(
+        "healthbot is running: web chat on http://%s:%s/", settings.web.host, settings.web.port
+    )
+    print(
+        f"healthbot: web chat on http://{settings.web.host}:{settings.web.port}/ (Ctrl+C to stop)",
+        flush=True,
+    )
     try:
         await stop.wait()
     finally:

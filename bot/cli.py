@@ -55,7 +55,9 @@ def _ask(args: argparse.Namespace) -> int:
     library = load_library()
     result = Matcher(library).match(args.question, locale)
     if result.entry is not None:
-        answer = render_entry(result.entry, locale, settings.station.info(), settings.bhyt.base_salary)
+        answer = render_entry(
+            result.entry, locale, settings.station.info(), settings.bhyt.base_salary
+        )
         text, source = answer.text, answer.source_line
     else:
         from bot.i18n import gettext_for
@@ -67,13 +69,18 @@ def _ask(args: argparse.Namespace) -> int:
         ).format(phone=settings.station.phone)
         source = None
     if args.json:
-        print(json.dumps({
-            "topic": result.topic,
-            "entry": result.entry.id if result.entry else None,
-            "text": text,
-            "source": source,
-            "score": round(result.score, 4),
-        }, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "topic": result.topic,
+                    "entry": result.entry.id if result.entry else None,
+                    "text": text,
+                    "source": source,
+                    "score": round(result.score, 4),
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
         print(text if source is None else f"{text}\n\n{source}")
     return 0
@@ -93,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database tasks")
     db_sub = db.add_subparsers(dest="db_command", required=True)
-    with_config(db_sub.add_parser("upgrade", help="apply database migrations")).set_defaults(func=_db_upgrade)
+    with_config(db_sub.add_parser("upgrade", help="apply database migrations")).set_defaults(
+        func=_db_upgrade
+    )
 
     ask = with_config(sub.add_parser("ask", help="answer one question the way the bot would"))
     ask.add_argument("question")
@@ -107,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

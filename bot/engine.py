@@ -42,7 +42,12 @@ class HealthBot:
 
     async def handle(self, inbound: Inbound, caps: Capabilities) -> list[Outbound]:
         inbound = replace(inbound, text=clean_text(inbound.text or ""))
-        if inbound.event is None and inbound.chat_kind == "group" and not inbound.addressed and not inbound.button:
+        if (
+            inbound.event is None
+            and inbound.chat_kind == "group"
+            and not inbound.addressed
+            and not inbound.button
+        ):
             return []  # in groups the bot speaks only when spoken to
         async with self.services.db.sessions() as session:
             async with session.begin():
@@ -57,8 +62,9 @@ class HealthBot:
                 )
                 if contact.person.locale is None:
                     contact.person.locale = normalize_locale(
-                        inbound.locale_hint if inbound.locale_hint == "en" else
-                        self.services.settings.station.default_language
+                        inbound.locale_hint
+                        if inbound.locale_hint == "en"
+                        else self.services.settings.station.default_language
                     )
                 ctx = Context(
                     inbound=inbound,
@@ -69,7 +75,10 @@ class HealthBot:
                     locale=normalize_locale(contact.person.locale),
                 )
                 await people.log_message(
-                    session, inbound.channel, inbound.chat_id, "in",
+                    session,
+                    inbound.channel,
+                    inbound.chat_id,
+                    "in",
                     None if inbound.button else inbound.text[:MAX_INBOUND_CHARS],
                     {"button": inbound.button} if inbound.button else None,
                 )
@@ -92,7 +101,11 @@ class HealthBot:
                     ctx.update_data(**{MENU_KEY: menu})
                 for reply in replies:
                     await people.log_message(
-                        session, inbound.channel, inbound.chat_id, "out", reply.text,
+                        session,
+                        inbound.channel,
+                        inbound.chat_id,
+                        "out",
+                        reply.text,
                         {"buttons": [[[b.label, b.data] for b in row] for row in reply.buttons]},
                         reply.topic,
                     )
@@ -107,8 +120,9 @@ class HealthBot:
         inbound, router, _ = ctx.inbound, self.router, ctx._
         if len(inbound.text) > MAX_INBOUND_CHARS:
             ctx.reply(
-                _("Your message is too long ({count} characters). Please send at most {limit} characters.")
-                .format(count=len(inbound.text), limit=MAX_INBOUND_CHARS)
+                _(
+                    "Your message is too long ({count} characters). Please send at most {limit} characters."
+                ).format(count=len(inbound.text), limit=MAX_INBOUND_CHARS)
             )
             return
         button = inbound.button or pick_numbered(inbound.text, ctx.data.get(MENU_KEY))
@@ -151,7 +165,9 @@ class HealthBot:
             await self._help(ctx)
             return
         if command.staff_only and ctx.staff_member() is None:
-            log.warning("refused staff command /%s from a non-staff %s user", name, ctx.inbound.channel)
+            log.warning(
+                "refused staff command /%s from a non-staff %s user", name, ctx.inbound.channel
+            )
             ctx.reply(_("Sorry, this command is only for the health station's staff."))
             return
         if ctx.inbound.chat_kind == "group" and not command.groups:
@@ -175,14 +191,17 @@ class HealthBot:
         """Never leave a message unanswered: say we did not understand, show the menu and phone."""
         _ = ctx._
         ctx.reply(
-            _("Sorry, I did not understand. Please choose from the menu, or call the health station at {phone}.")
-            .format(phone=ctx.settings.station.phone)
+            _(
+                "Sorry, I did not understand. Please choose from the menu, or call the health station at {phone}."
+            ).format(phone=ctx.settings.station.phone)
         )
         await self._menu(ctx)
 
     async def _apologise(self, ctx: Context) -> None:
         _ = ctx._
         ctx.reply(
-            _("Sorry, something went wrong on our side. Please try again, or call the health station at {phone}. In an emergency call 115.")
-            .format(phone=ctx.settings.station.phone)
+            _(
+                "Sorry, something went wrong on our side. Please try again, or call the health "
+                "station at {phone}. In an emergency call 115."
+            ).format(phone=ctx.settings.station.phone)
         )

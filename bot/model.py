@@ -88,7 +88,8 @@ class Outbound:
         return cls(
             text=payload.get("text") or "",
             buttons=tuple(
-                tuple(Button(label, data) for label, data in row) for row in payload.get("buttons") or []
+                tuple(Button(label, data) for label, data in row)
+                for row in payload.get("buttons") or []
             ),
             image=payload.get("image"),
             source=payload.get("source"),

@@ -67,7 +67,9 @@ def with_source(message: Outbound, _: Gettext) -> Outbound:
     return replace(message, text=f"{message.text}\n\n{message.source}")
 
 
-def fit(messages: list[Outbound], caps: Capabilities, _: Gettext) -> tuple[list[Outbound], list[str] | None]:
+def fit(
+    messages: list[Outbound], caps: Capabilities, _: Gettext
+) -> tuple[list[Outbound], list[str] | None]:
     """Adapt replies to a channel. Returns the messages and, if a numbered menu was drawn, its data."""
     messages = [with_source(m, _) for m in messages]
     buttons: list[Button] = [b for m in messages for b in m.all_buttons()]

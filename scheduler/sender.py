@@ -43,4 +43,6 @@ class Sender(Protocol):
 
     channel: str
 
-    async def send(self, chat_id: str, message: Outbound, *, chat_kind: str = "private") -> SendResult: ...
+    async def send(
+        self, chat_id: str, message: Outbound, *, chat_kind: str = "private"
+    ) -> SendResult: ...

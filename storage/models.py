@@ -283,4 +283,3 @@ class SchedulerMark(Base):
     __tablename__ = "scheduler_marks"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[datetime]
-

@@ -35,7 +35,9 @@ class Contact:
     state: ConversationState
 
 
-async def _get_or_create(session: AsyncSession, model: Any, lookup: dict[str, Any], **extra: Any) -> Any:
+async def _get_or_create(
+    session: AsyncSession, model: Any, lookup: dict[str, Any], **extra: Any
+) -> Any:
     row = (await session.execute(select(model).filter_by(**lookup))).scalar_one_or_none()
     if row is not None:
         return row
@@ -93,7 +95,9 @@ async def find_chat(session: AsyncSession, channel: str, chat_id: str) -> Chat |
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def load_state(session: AsyncSession, channel: str, chat_id: str, user_id: str) -> ConversationState:
+async def load_state(
+    session: AsyncSession, channel: str, chat_id: str, user_id: str
+) -> ConversationState:
     return await _get_or_create(
         session,
         ConversationState,
@@ -124,7 +128,9 @@ async def open_contact(
     return Contact(person, identity, chat, state)
 
 
-async def mark_chat_unreachable(session: AsyncSession, channel: str, chat_id: str, reason: str) -> None:
+async def mark_chat_unreachable(
+    session: AsyncSession, channel: str, chat_id: str, reason: str
+) -> None:
     await session.execute(
         update(Chat)
         .where(Chat.channel == channel, Chat.external_id == chat_id)
@@ -183,7 +189,9 @@ async def log_message(
     )
 
 
-async def recent_messages(session: AsyncSession, channel: str, chat_id: str, limit: int = 50) -> list[MessageLog]:
+async def recent_messages(
+    session: AsyncSession, channel: str, chat_id: str, limit: int = 50
+) -> list[MessageLog]:
     stmt = (
         select(MessageLog)
         .where(MessageLog.channel == channel, MessageLog.chat_id == chat_id)
@@ -216,7 +224,11 @@ async def unsubscribe_all(session: AsyncSession, person_id: int) -> int:
 
 
 async def subscriptions(session: AsyncSession, person_id: int) -> list[str]:
-    stmt = select(Subscription.topic).where(Subscription.person_id == person_id).order_by(Subscription.topic)
+    stmt = (
+        select(Subscription.topic)
+        .where(Subscription.person_id == person_id)
+        .order_by(Subscription.topic)
+    )
     return list((await session.execute(stmt)).scalars().all())
 
 
@@ -225,7 +237,9 @@ async def personal_data(session: AsyncSession, person_id: int) -> dict[str, Any]
     person = await session.get(Person, person_id)
     if person is None:
         return {}
-    identities = (await session.execute(select(Identity).filter_by(person_id=person_id))).scalars().all()
+    identities = (
+        (await session.execute(select(Identity).filter_by(person_id=person_id))).scalars().all()
+    )
     children = (await session.execute(select(Child).filter_by(person_id=person_id))).scalars().all()
     tickets = (await session.execute(select(Ticket).filter_by(person_id=person_id))).scalars().all()
     return {
@@ -245,22 +259,34 @@ async def erase_person(session: AsyncSession, person_id: int) -> None:
 
     Tickets stay for the station's statistics, stripped of text, phone, photo and author.
     """
-    idents = (await session.execute(select(Identity).filter_by(person_id=person_id))).scalars().all()
+    idents = (
+        (await session.execute(select(Identity).filter_by(person_id=person_id))).scalars().all()
+    )
     chats = (await session.execute(select(Chat).filter_by(person_id=person_id))).scalars().all()
     for chat in chats:
         await session.execute(
-            delete(MessageLog).where(MessageLog.channel == chat.channel, MessageLog.chat_id == chat.external_id)
+            delete(MessageLog).where(
+                MessageLog.channel == chat.channel, MessageLog.chat_id == chat.external_id
+            )
         )
     for ident in idents:
         await session.execute(
             delete(ConversationState).where(
-                ConversationState.channel == ident.channel, ConversationState.user_id == ident.external_id
+                ConversationState.channel == ident.channel,
+                ConversationState.user_id == ident.external_id,
             )
         )
     await session.execute(
         update(Ticket)
         .where(Ticket.person_id == person_id)
-        .values(text="[đã xoá theo yêu cầu]", phone=None, photo=None, latitude=None, longitude=None, person_id=None)
+        .values(
+            text="[đã xoá theo yêu cầu]",
+            phone=None,
+            photo=None,
+            latitude=None,
+            longitude=None,
+            person_id=None,
+        )
     )
     for model in (Reminder, Child, Subscription, Identity):
         await session.execute(delete(model).where(model.person_id == person_id))

@@ -17,8 +17,14 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ROOT = Path(__file__).parent.parent
 
@@ -39,7 +45,9 @@ def chromium_path() -> Path:
     if not CHROMIUM.exists():
         if os.environ.get("HEALTHBOT_REQUIRE_BROWSER"):
             pytest.fail("Chromium is required here: apt-get install chromium")
-        pytest.skip("browser test skipped: Debian's chromium is not installed (apt-get install chromium)")
+        pytest.skip(
+            "browser test skipped: Debian's chromium is not installed (apt-get install chromium)"
+        )
     return CHROMIUM
 
 
@@ -50,8 +58,16 @@ async def running_bot(tmp_path: Path) -> AsyncIterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHBOT_")}
     env["PYTHONPATH"] = str(ROOT)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", "--port", str(port),
-        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--port",
+        str(port),
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -106,7 +122,9 @@ async def test_resident_chats_in_a_real_browser_and_continues_after_reload(
         # A tap after reload continues the same conversation.
         await page.get_by_role("button", name="Menu chính").last.click()
         await expect(page.locator(".msg.bot").last).to_contain_text("Menu chính")
-        await page.screenshot(path=str(Path(os.environ.get("HEALTHBOT_SCREENSHOT_DIR", "/tmp")) / "webchat.png"))
+        await page.screenshot(
+            path=str(Path(os.environ.get("HEALTHBOT_SCREENSHOT_DIR", "/tmp")) / "webchat.png")
+        )
         await browser.close()
 
 

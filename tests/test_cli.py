@@ -13,7 +13,10 @@ ROOT = Path(__file__).parent.parent
 def healthbot(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
-        capture_output=True, text=True, timeout=60, cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd or ROOT,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PTB_TIMEDELTA": "1"},
     )
 
@@ -49,7 +52,9 @@ def test_broken_config_stops_with_a_clear_message(tmp_path: Path) -> None:
 
 def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
-    config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/h.db"\n', encoding="utf-8")
+    config.write_text(
+        f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/h.db"\n', encoding="utf-8"
+    )
     result = healthbot("db", "upgrade", "--config", str(config))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "h.db").exists()

@@ -54,16 +54,21 @@ def test_environment_supplies_secrets(tmp_path: Path) -> None:
     ("content", "expected"),
     [
         ("[station\nname = 1", "not valid TOML"),
-        ("[station]\nnmae = \"x\"\n", "unknown key 'station.nmae'; expected one of: "),
-        ("[web]\nport = \"eighty\"\n", "'web.port' must be a whole number, got a string"),
-        ("[broadcast]\nquiet_hours = \"9pm\"\n", "'broadcast.quiet_hours' must look like"),
-        ("[station]\nregion = \"west\"\n", "'station.region' must be one of 'north', 'central', 'south'"),
-        ("[[areas]]\ncode = \"TDP 1\"\nname = \"x\"\n", "'areas[0].code' must be 1-32 ASCII"),
-        ("[[areas]]\nname = \"x\"\n", "[areas[0]] needs the key(s) code"),
-        ("[database]\nurl = \"mysql://x\"\n", "'database.url' must start with"),
+        ('[station]\nnmae = "x"\n', "unknown key 'station.nmae'; expected one of: "),
+        ('[web]\nport = "eighty"\n', "'web.port' must be a whole number, got a string"),
+        ('[broadcast]\nquiet_hours = "9pm"\n', "'broadcast.quiet_hours' must look like"),
+        (
+            '[station]\nregion = "west"\n',
+            "'station.region' must be one of 'north', 'central', 'south'",
+        ),
+        ('[[areas]]\ncode = "TDP 1"\nname = "x"\n', "'areas[0].code' must be 1-32 ASCII"),
+        ('[[areas]]\nname = "x"\n', "[areas[0]] needs the key(s) code"),
+        ('[database]\nurl = "mysql://x"\n', "'database.url' must start with"),
     ],
 )
-def test_broken_file_names_file_key_and_expectation(tmp_path: Path, content: str, expected: str) -> None:
+def test_broken_file_names_file_key_and_expectation(
+    tmp_path: Path, content: str, expected: str
+) -> None:
     path = tmp_path / "ward.toml"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError) as err:

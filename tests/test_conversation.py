@@ -15,8 +15,13 @@ async def test_start_greets_by_station_name_and_shows_the_menu(healthbot, settin
     assert settings.station.name in chat.text
     assert "115" in chat.text
     labels = [b.label for b in chat.buttons()]
-    assert labels[:5] == ["Thông tin sức khỏe", "Đặt câu hỏi", "Góp ý / Phản ánh", "Đăng ký nhận tin",
-                          "Liên hệ Trạm Y tế"]
+    assert labels[:5] == [
+        "Thông tin sức khỏe",
+        "Đặt câu hỏi",
+        "Góp ý / Phản ánh",
+        "Đăng ký nhận tin",
+        "Nhắc lịch tiêm, hạn thẻ BHYT",
+    ]
 
 
 async def test_menu_topic_and_entry_give_a_sourced_answer(healthbot) -> None:
@@ -79,8 +84,15 @@ async def test_conversation_state_survives_a_restart(settings, clock) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "😀😀😀", "<script>alert(1)</script>", "<b>in đậm</b> &amp; <img src=x onerror=alert(1)>",
-     "\x00\x01\x02", "a" * 20_000],
+    [
+        "",
+        "   ",
+        "😀😀😀",
+        "<script>alert(1)</script>",
+        "<b>in đậm</b> &amp; <img src=x onerror=alert(1)>",
+        "\x00\x01\x02",
+        "a" * 20_000,
+    ],
 )
 async def test_bad_input_gets_a_clear_answer(healthbot, settings, text: str) -> None:
     chat = Transcript(healthbot)
@@ -123,8 +135,9 @@ async def test_typed_numbers_work_on_button_channels_too(healthbot) -> None:
 
 
 async def test_group_chatter_is_ignored_but_addressed_messages_are_answered(healthbot) -> None:
-    group = Transcript(healthbot, caps=TELEGRAM, channel="telegram", chat_id="-100", user_id="7",
-                       chat_kind="group")
+    group = Transcript(
+        healthbot, caps=TELEGRAM, channel="telegram", chat_id="-100", user_id="7", chat_kind="group"
+    )
     assert await group.send(text="hôm nay trời đẹp", addressed=False) == []
     replies = await group.send(text="/hoi sot xuat huyet", addressed=True)
     assert replies and replies[0].topic == "dengue"

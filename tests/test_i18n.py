@@ -41,13 +41,18 @@ def test_placeholders_survive_translation() -> None:
 
     for locale in LOCALES:
         for msgid, (msgstr, _fuzzy) in _catalogs(locale).items():
-            assert set(re.findall(r"{\w+}", msgid)) == set(re.findall(r"{\w+}", msgstr)), (locale, msgid)
+            assert set(re.findall(r"{\w+}", msgid)) == set(re.findall(r"{\w+}", msgstr)), (
+                locale,
+                msgid,
+            )
 
 
 def test_vietnamese_is_the_default_and_english_is_available() -> None:
     assert gettext_for("vi")("Main menu") == "Menu chính"
     assert gettext_for("en")("Main menu") == "Main menu"
-    assert gettext_for("fr")("Main menu") == "Menu chính"  # unknown languages fall back to Vietnamese
+    assert (
+        gettext_for("fr")("Main menu") == "Menu chính"
+    )  # unknown languages fall back to Vietnamese
 
 
 def test_money_dates_and_times_in_the_vietnamese_way() -> None:

@@ -18,8 +18,19 @@ async def test_migrations_create_every_table_and_are_idempotent(db_url: str) -> 
     async with db.engine.connect() as conn:
         version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
         assert version
-        for table in ("people", "identities", "chats", "conversation_states", "message_log", "outbox",
-                      "tickets", "ticket_events", "oauth_tokens", "subscriptions", "reminders"):
+        for table in (
+            "people",
+            "identities",
+            "chats",
+            "conversation_states",
+            "message_log",
+            "outbox",
+            "tickets",
+            "ticket_events",
+            "oauth_tokens",
+            "subscriptions",
+            "reminders",
+        ):
             await conn.execute(text(f"SELECT count(*) FROM {table}"))
     await db.close()
 
@@ -92,8 +103,24 @@ async def test_retention_purges_old_messages_only(db_url: str) -> None:
     db = open_database(db_url)
     now = datetime(2026, 11, 22, tzinfo=UTC)
     async with db.sessions() as session, session.begin():
-        session.add(MessageLog(channel="web", chat_id="a", direction="in", text="cũ", created_at=now - timedelta(days=100)))
-        session.add(MessageLog(channel="web", chat_id="a", direction="in", text="mới", created_at=now - timedelta(days=1)))
+        session.add(
+            MessageLog(
+                channel="web",
+                chat_id="a",
+                direction="in",
+                text="cũ",
+                created_at=now - timedelta(days=100),
+            )
+        )
+        session.add(
+            MessageLog(
+                channel="web",
+                chat_id="a",
+                direction="in",
+                text="mới",
+                created_at=now - timedelta(days=1),
+            )
+        )
     async with db.sessions() as session, session.begin():
         removed = await people.purge_message_log(session, now - timedelta(days=90))
     async with db.sessions() as session:
@@ -103,15 +130,26 @@ async def test_retention_purges_old_messages_only(db_url: str) -> None:
     assert left == ["mới"]
 
 
-async def test_erasing_a_person_removes_personal_data_but_keeps_anonymous_statistics(db_url: str) -> None:
+async def test_erasing_a_person_removes_personal_data_but_keeps_anonymous_statistics(
+    db_url: str,
+) -> None:
     db = open_database(db_url)
     async with db.sessions() as session, session.begin():
         contact = await people.open_contact(session, "web", "v1", "v1", "private")
         contact.person.phone = "0912345678"
         await people.subscribe(session, contact.person.id, "dengue")
         await people.log_message(session, "web", "v1", "in", "nhà tôi có muỗi")
-        session.add(Ticket(code="PA-2026-000001", person_id=contact.person.id, channel="web", chat_id="v1",
-                           category="attitude", text="bác sĩ nói to", phone="0912345678"))
+        session.add(
+            Ticket(
+                code="PA-2026-000001",
+                person_id=contact.person.id,
+                channel="web",
+                chat_id="v1",
+                category="attitude",
+                text="bác sĩ nói to",
+                phone="0912345678",
+            )
+        )
         person_id = contact.person.id
     async with db.sessions() as session, session.begin():
         await people.erase_person(session, person_id)

@@ -54,8 +54,16 @@ async def test_a_new_visitor_has_no_history(healthbot) -> None:
 async def test_malformed_requests_are_refused_and_the_server_keeps_running(healthbot) -> None:
     client = await _client(healthbot)
     try:
-        for body in (b"{not json", b"[1,2]", b'{"text": 5}', b'{"button": "\xc3\xa1"}', b"\xff\xfe"):
-            res = await client.post("/api/message", data=body, headers={"Content-Type": "application/json"})
+        for body in (
+            b"{not json",
+            b"[1,2]",
+            b'{"text": 5}',
+            b'{"button": "\xc3\xa1"}',
+            b"\xff\xfe",
+        ):
+            res = await client.post(
+                "/api/message", data=body, headers={"Content-Type": "application/json"}
+            )
             assert res.status == 400, body
             assert "không hợp lệ" in (await res.json())["error"]
         res = await client.post("/api/message", data=b"x" * 40_000)

@@ -28,7 +28,9 @@ async def my_data(ctx: Context) -> None:
             value=local_date(data["consent_at"], ctx.locale) if data.get("consent_at") else none
         ),
         _("News topics: {value}").format(value=", ".join(data.get("topics") or []) or none),
-        _("Children registered for reminders: {value}").format(value=len(data.get("children") or [])),
+        _("Children registered for reminders: {value}").format(
+            value=len(data.get("children") or [])
+        ),
         _("Feedback tickets: {value}").format(value=", ".join(data.get("tickets") or []) or none),
         _("Messages are kept for {days} days, then deleted.").format(
             days=ctx.settings.database.message_log_retention_days
@@ -45,8 +47,10 @@ async def ask_erase(ctx: Context) -> None:
     _ = ctx._
     ctx.set_state(ERASE_STATE)
     ctx.reply(
-        _("This deletes your settings, subscriptions, reminders, phone number and chat history. "
-          "Feedback you sent stays only as anonymous statistics. Are you sure?"),
+        _(
+            "This deletes your settings, subscriptions, reminders, phone number and chat history. "
+            "Feedback you sent stays only as anonymous statistics. Are you sure?"
+        ),
         [[Button(_("Yes, delete"), "erase_yes")], [Button(_("No, keep"), "menu")]],
     )
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.context import Context
+from bot.conversations.topics import show_entry
 from bot.i18n import LOCALES
 from bot.model import Button
-from bot.conversations.topics import show_entry
 from bot.router import Router
 
 router = Router()
@@ -23,6 +23,7 @@ def main_menu_buttons(ctx: Context) -> list[list[Button]]:
         [Button(_("Ask a question"), "ask")],
         [Button(_("Feedback / complaint"), "cmd:gopy")],
         [Button(_("Subscribe to news"), "cmd:theodoi")],
+        [Button(_("Vaccination & BHYT reminders"), "cmd:nhaclich")],
         [Button(_("Contact the station"), "cmd:lienhe")],
         [Button("Tiếng Việt / English", "cmd:ngonngu")],
     ]
@@ -61,14 +62,17 @@ async def menu_button(ctx: Context) -> None:
 async def help_(ctx: Context) -> None:
     _ = ctx._
     lines = [
-        _("You can type a question in your own words, with or without accents, for example: "
-          "\"sot xuat huyet co lay khong\"."),
+        _(
+            "You can type a question in your own words, with or without accents, for example: "
+            '"sot xuat huyet co lay khong".'
+        ),
         _("Commands:"),
         "/menu – " + _("main menu"),
         "/hoi – " + _("ask a question"),
         "/gopy – " + _("send feedback or a complaint"),
         "/theodoi – " + _("subscribe to health news"),
         "/huy – " + _("stop all news"),
+        "/nhaclich – " + _("vaccination and BHYT card reminders"),
         "/ngonngu – " + _("change language"),
         "/dulieu – " + _("see or delete your data"),
         _("Station phone: {phone}. Emergency: 115.").format(phone=ctx.settings.station.phone),

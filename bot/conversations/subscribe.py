@@ -53,7 +53,9 @@ async def toggle(ctx: Context) -> None:
         ctx.reply(ctx._("Removed: {topic}.").format(topic=known[ctx.args]))
     else:
         await people.subscribe(ctx.session, person_id, ctx.args)
-        ctx.reply(ctx._("Subscribed: {topic}. Send /huy to stop all news.").format(topic=known[ctx.args]))
+        ctx.reply(
+            ctx._("Subscribed: {topic}. Send /huy to stop all news.").format(topic=known[ctx.args])
+        )
     await subscribe(ctx)
 
 
@@ -61,6 +63,8 @@ async def toggle(ctx: Context) -> None:
 async def unsubscribe(ctx: Context) -> None:
     await people.unsubscribe_all(ctx.session, ctx.contact.person.id)
     ctx.reply(
-        ctx._("Done: you will no longer receive news from the station. Send /theodoi to subscribe again."),
+        ctx._(
+            "Done: you will no longer receive news from the station. Send /theodoi to subscribe again."
+        ),
         [[Button(ctx._("Main menu"), "menu")]],
     )

@@ -78,7 +78,7 @@ async def show_entry(ctx: Context, entry_id: str) -> None:
 @router.button("ask")
 async def ask_button(ctx: Context) -> None:
     ctx.set_state(ASK_STATE)
-    ctx.reply(ctx._("Please type your question, for example: \"tre 2 thang tiem mui gi\"."))
+    ctx.reply(ctx._('Please type your question, for example: "tre 2 thang tiem mui gi".'))
 
 
 @router.command("hoi", "ask")
@@ -112,8 +112,9 @@ async def answer_question(ctx: Context, question: str) -> None:
 async def not_found(ctx: Context) -> None:
     _ = ctx._
     ctx.reply(
-        _("Sorry, I have no information on that yet. Please call the health station at {phone}, "
-          "or choose a topic from the menu. In an emergency call 115.")
-        .format(phone=ctx.settings.station.phone),
+        _(
+            "Sorry, I have no information on that yet. Please call the health station at {phone}, "
+            "or choose a topic from the menu. In an emergency call 115."
+        ).format(phone=ctx.settings.station.phone),
         [[Button(_("Health topics"), "topics")], [Button(_("Main menu"), "menu")]],
     )

@@ -100,11 +100,13 @@ class WebChat:
                         items.append({"from": "me", "text": row.text})
                     continue
                 buttons = (row.payload or {}).get("buttons") or []
-                items.append({
-                    "from": "bot",
-                    "text": row.text or "",
-                    "buttons": [[{"label": b[0], "data": b[1]} for b in r] for r in buttons],
-                })
+                items.append(
+                    {
+                        "from": "bot",
+                        "text": row.text or "",
+                        "buttons": [[{"label": b[0], "data": b[1]} for b in r] for r in buttons],
+                    }
+                )
         # Only the last bot message keeps live buttons; older ones are read-only.
         for item in items[:-1]:
             item.pop("buttons", None)
