@@ -21,6 +21,7 @@ from bot.context import Services
 from bot.conversations import main_router
 from bot.delivery import OutboxDeliverer
 from bot.engine import HealthBot
+from bot.maintenance import start_maintenance
 from content.library import load_library
 from content.matching import Matcher
 from storage.db import open_database, upgrade
@@ -61,6 +62,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     services = build_services(settings)
     bot = build_bot(services)
     app = build_web_app(bot)
+    maintenance = start_maintenance(services, stop)
     stoppers: list[Stopper] = []
     for starter in channel_starters(settings):
         stoppers.append(await starter(bot, app))
@@ -84,6 +86,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
             except Exception:
                 log.exception("a channel did not stop cleanly")
         await runner.cleanup()
+        await asyncio.gather(*maintenance, return_exceptions=True)
         await services.db.close()
 
 

@@ -1,0 +1,63 @@
+"""Periodic housekeeping while the bot runs: personal reminders and message-log retention.
+
+Each task is a plain async function called on a fixed period; an error is logged and the loop goes
+on, so one bad row never stops reminders for everyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from bot.context import Services
+from scheduler.reminders import sweep_reminders
+from storage import people
+
+log = logging.getLogger(__name__)
+
+REMINDER_SWEEP_SECONDS = 60.0
+RETENTION_SWEEP_SECONDS = 3600.0
+
+Task = Callable[[Services], Awaitable[object]]
+
+
+async def sweep_due_reminders(services: Services) -> object:
+    return await sweep_reminders(
+        services.db, services.settings, services.library, services.clock()
+    )
+
+
+async def purge_old_messages(services: Services) -> object:
+    """Delete chat history older than `database.message_log_retention_days` (Decree 13/2023)."""
+    days = services.settings.database.message_log_retention_days
+    async with services.db.sessions() as session, session.begin():
+        return await people.purge_message_log(session, services.clock() - timedelta(days=days))
+
+
+def periodic_tasks() -> list[tuple[float, Task]]:
+    """(period in seconds, task) pairs; features add theirs here."""
+    return [
+        (REMINDER_SWEEP_SECONDS, sweep_due_reminders),
+        (RETENTION_SWEEP_SECONDS, purge_old_messages),
+    ]
+
+
+async def run_periodic(services: Services, period: float, task: Task, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await task(services)
+        except Exception:
+            log.exception("periodic task %s failed", getattr(task, "__name__", task))
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=period)
+        except TimeoutError:
+            pass
+
+
+def start_maintenance(services: Services, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+    return [
+        asyncio.create_task(run_periodic(services, period, task, stop))
+        for period, task in periodic_tasks()
+    ]
