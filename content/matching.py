@@ -20,7 +20,7 @@ from operator import itemgetter
 from rapidfuzz import fuzz, process
 
 from content.library import LOCALES, Entry, Library, default_library
-from content.normalize import BIGRAM_JOINER, bigrams, normalize
+from content.normalize import BIGRAM_JOINER, bigrams, marked_form, marked_phrase, normalize
 
 CONFIDENCE_THRESHOLD = 0.55
 MAX_QUERY_SYLLABLES = 80  # a question longer than this is cut: latency stays bounded
@@ -35,7 +35,7 @@ TYPO_MIN_SIMILARITY = 85.0
 TYPO_DISCOUNT = 0.6  # a corrected syllable counts for less: the correction may be wrong
 RANK_BLEND = 0.15  # how much the BM25 rank (vs. coverage) decides among candidates
 TOPIC_COVER_WEIGHT = 0.7  # a word found elsewhere in the same topic is good, not as good
-KEYWORD_FLOOR = 0.4  # a topic keyword in the question lifts confidence from this floor
+KEYWORD_FLOOR = 0.45  # a topic keyword in the question lifts confidence from this floor
 OFF_KEYWORD_FACTOR = 0.85  # another topic's keyword is in the question: this one must do better
 FUNCTION_WORD_WEIGHT = 0.2  # "có", "không", "the", "what" say little about the topic
 
@@ -155,6 +155,11 @@ class Matcher:
              for topic in library.topics.values()
              for phrases in topic.keywords.values() for k in phrases if normalize(k)}
         )
+        self._marked_keywords: list[tuple[str, str]] = sorted(
+            {(f" {marked_phrase(k)} ", topic.id)
+             for topic in library.topics.values()
+             for phrases in topic.keywords.values() for k in phrases if marked_phrase(k)}
+        )
 
     @classmethod
     def from_default(cls) -> Matcher:
@@ -195,10 +200,7 @@ class Matcher:
                 scores[doc_no] += gain * factor
         if not scores:
             return MatchResult(topic=None, entry=None, score=0.0)
-        # Keywords are looked for before and after typo correction: a correction can also
-        # turn a rare real word ("thiu") into a common one ("thieu").
-        padded = f" {' '.join(units)} | {normalize(text)} "
-        keyword_topics = {topic for phrase, topic in self._keywords if phrase in padded}
+        keyword_topics = self._keyword_topics(text, units)
         ranked = heapq.nlargest(CANDIDATES, scores.items(), key=itemgetter(1))
         top_score = ranked[0][1]
         if keyword_topics:  # the best documents of keyword topics compete too
@@ -231,6 +233,16 @@ class Matcher:
                    if self.library.has_entry(r) and self.library.entry(r).approved]
         return MatchResult(topic=doc.entry.topic_id, entry=doc.entry, score=round(best_conf, 4),
                            related=related, locale=doc.locale)
+
+    def _keyword_topics(self, text: str, units: list[str]) -> set[str]:
+        marked = marked_form(text)
+        if marked is not None:  # typed with diacritics: "soi" must not match "sởi"
+            padded = f" {marked} "
+            return {topic for phrase, topic in self._marked_keywords if phrase in padded}
+        # Looked for before and after typo correction: a correction can also turn a rare
+        # real word ("thiu") into a common one ("thieu").
+        padded = f" {' '.join(units)} | {normalize(text)} "
+        return {topic for phrase, topic in self._keywords if phrase in padded}
 
     def _coverage(self, query: _Query, doc: _Doc) -> float:
         """IDF-weighted share of the question found in `doc` (or, for less, in its topic)."""

@@ -45,6 +45,8 @@ _PUNCTUATION = re.compile(r"[^\w\s]+|_", re.UNICODE)
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _SPACES = re.compile(r"\s+")
 _OLDER_AGE = re.compile(r"\b(\d{2,3}) tuoi\b")
+_MARKED_OLDER_AGE = re.compile(r"\b(\d{2,3}) tuổi\b")
+DIACRITIC_TEXT_SHARE = 0.3  # this share of words carrying marks means "typed with diacritics"
 OLDER_AGE = 60  # "bà tôi 85 tuổi" is about an older person: add "cao tuổi" (người cao tuổi)
 
 
@@ -74,6 +76,32 @@ def normalize(text: str) -> str:
         if phrase in text:
             text = re.sub(rf"\b{phrase}\b", canonical, text)
     return _SPACES.sub(" ", text).strip()
+
+
+def _plain_words(text: str) -> list[str]:
+    lowered = unicodedata.normalize("NFC", text[:MAX_INPUT_CHARS]).lower()
+    return _DIGIT_LETTER.sub(" ", _PUNCTUATION.sub(" ", lowered)).split()
+
+
+def marked_form(text: str) -> str | None:
+    """Lower-cased words WITH diacritics, if `text` was typed with diacritics; else None.
+
+    When a resident types diacritics, an unmarked word is really unmarked: "soi da" (look at
+    the skin) is not "sởi" (measles). Keyword matching uses this form to tell them apart.
+    """
+    words = _plain_words(text)
+    letters = [w for w in words if not w.isdigit()]
+    marked = sum(fold(w) != w for w in letters)
+    if not letters or marked < DIACRITIC_TEXT_SHARE * len(letters):
+        return None
+    joined = " ".join(words)
+    return _MARKED_OLDER_AGE.sub(lambda m: f"{m.group(0)} cao tuổi"
+                                 if int(m.group(1)) >= OLDER_AGE else m.group(0), joined)
+
+
+def marked_phrase(text: str) -> str:
+    """A keyword phrase in the same form as `marked_form()` (diacritics kept)."""
+    return " ".join(_plain_words(text))
 
 
 def syllables(text: str) -> list[str]:

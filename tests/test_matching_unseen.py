@@ -1,7 +1,7 @@
 """Questions written after the matcher was built, never used to tune it before measuring.
 
-The first blind run scored 43/56 (77%) with no off-topic question given a topic; a few topic
-keywords were added afterwards, so this set is no longer fully blind. It guards general language
+The first blind run scored 43/56 (77%) with no off-topic question given a topic; topic
+keywords and a few general rules were added afterwards, so this set is no longer fully blind. It guards general language
 handling: the bar is lower than on the labelled set, but a wrong topic for an off-topic
 question is never acceptable.
 """
@@ -72,6 +72,41 @@ UNSEEN: list[tuple[str, str | None]] = [
     ('where is the nearest atm', None),
 ]
 
+# Questions the library does not answer, many sharing a word with a topic ("trạm xăng",
+# "bảo hiểm xe máy", "soi da mặt" vs "sởi"): the bot must say it does not know.
+MIN_OUTSIDE_UNANSWERED = 0.85
+OUTSIDE_LIBRARY: list[str] = [
+    'trạm xăng gần nhất ở đâu',
+    'trạm xe buýt số 8',
+    'mua bảo hiểm xe máy ở đâu',
+    'bảo hiểm nhân thọ có nên mua không',
+    'nội soi dạ dày ở đâu',
+    'soi da mặt',
+    'bia hơi ở đâu ngon',
+    'giờ mở cửa ngân hàng',
+    'địa chỉ ủy ban phường',
+    'cho tôi số điện thoại taxi',
+    'học sinh giỏi được thưởng gì',
+    'đi học thêm tiếng anh ở đâu',
+    'ông bà nội tôi ở quê',
+    'thịt kho tàu nấu thế nào',
+    'tôi muốn góp vốn kinh doanh',
+    'ý kiến của bạn về bóng đá',
+    'làm sao để giảm cân nhanh',
+    'đau răng khám ở đâu',
+    'bị cận thị có cần đeo kính không',
+    'phá thai ở đâu',
+    'tôi bị mất ngủ',
+    'con tôi bị táo bón',
+    'đau lưng uống thuốc gì',
+    'thuốc tránh thai khẩn cấp',
+    'dịch covid còn không',
+    'the weather in hanoi',
+    'I need a taxi',
+    'where can I exchange money',
+    'is the post office open today',
+]
+
 
 @pytest.fixture(scope="module")
 def matcher() -> Matcher:
@@ -89,3 +124,18 @@ def test_unseen_off_topic_questions_get_no_topic(matcher: Matcher) -> None:
     for question, expected in UNSEEN:
         if expected is None:
             assert matcher.match(question).topic is None, question
+
+
+def test_questions_outside_the_library_are_not_answered(matcher: Matcher) -> None:
+    answered = [(q, matcher.match(q).topic) for q in OUTSIDE_LIBRARY]
+    wrong = [f"  {q!r} -> {t}" for q, t in answered if t is not None]
+    assert 1 - len(wrong) / len(OUTSIDE_LIBRARY) >= MIN_OUTSIDE_UNANSWERED, "\n".join(wrong)
+
+
+@pytest.mark.parametrize(("question", "topic"), [
+    ("soi da mặt ở spa", None),  # typed with diacritics: "soi" is not "sởi"
+    ("con bị sởi", "measles"),
+    ("con bi soi", "measles"),  # typed without diacritics: "soi" may well be "sởi"
+])
+def test_diacritics_tell_keywords_apart(matcher: Matcher, question: str, topic: str | None) -> None:
+    assert matcher.match(question).topic == topic
