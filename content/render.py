@@ -23,9 +23,10 @@ MAX_FOLLOWUPS = 3
 STATION_TOPIC = "station-info"
 SOURCE_SEPARATOR = " · "
 _LABELS = {
-    "vi": {"source": "Nguồn", "reviewed": "Cập nhật", "none": "(chưa có)"},
-    "en": {"source": "Source", "reviewed": "Reviewed", "none": "(not set)"},
+    "vi": {"source": "Nguồn", "reviewed": "Cập nhật"},
+    "en": {"source": "Source", "reviewed": "Reviewed"},
 }
+OPTIONAL_PLACEHOLDERS = frozenset({"map_url", "ward"})
 _BABEL_LOCALES = {"vi": "vi_VN", "en": "en"}
 
 
@@ -60,9 +61,14 @@ def fill(text: str, locale: str, station: StationInfo,
     lang = locale if locale in _LABELS else "vi"
     values = _Blank(
         station_name=station.name, ward=station.ward, address=station.address,
-        phone=station.phone, hours=station.hours_text(lang),
-        map_url=station.map_url or _LABELS[lang]["none"],
+        phone=station.phone, hours=station.hours_text(lang), map_url=station.map_url,
     )
+    # A line about something the station has not configured (no map link) is left out
+    # rather than shown half empty.
+    empty = {name for name in OPTIONAL_PLACEHOLDERS if not values.get(name)}
+    if empty:
+        text = "\n".join(line for line in text.split("\n")
+                         if not placeholders_in(line) & empty)
     used = placeholders_in(text)
     if "base_salary" in used:
         values["base_salary"] = format_vnd(base_salary, lang)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 
 from content.bhyt import household_rates
-from content.library import TOPIC_IDS, Library, load_library
+from content.library import DEFAULT_LIBRARY_DIR, TOPIC_IDS, Library, LibraryError, load_library
 from content.render import render_entry
 from content.station import StationInfo
 from content.vaccination import doses_due, load_schedule
@@ -66,6 +67,25 @@ def test_station_answers_cite_the_station_dated_by_config(library: Library) -> N
     assert "7:30–16:30, thứ Hai đến thứ Sáu" in answer.text
     assert answer.source_line.startswith("Nguồn: Trạm Y tế phường Thử Nghiệm")
     assert answer.source_line.endswith("Cập nhật: 01/10/2026")
+
+
+def test_station_without_map_link_leaves_the_map_line_out(library: Library) -> None:
+    bare = StationInfo(name="Trạm Y tế xã Thử", ward="Xã Thử", address="Thôn 1",
+                       phone="0200 000 000", hours={"vi": "7:00–17:00"})
+    text = render_entry(library.entry("station-info.contact"), "vi", bare).text
+    assert "Bản đồ" not in text and "0200 000 000" in text and "Thôn 1" in text
+    with_map = render_entry(library.entry("station-info.contact"), "vi", STATION).text
+    assert "Bản đồ: https://maps.example/tram" in with_map
+
+
+def test_loading_a_broken_library_names_file_entry_and_field(tmp_path: Path) -> None:
+    source = (DEFAULT_LIBRARY_DIR / "flu.yaml").read_text(encoding="utf-8")
+    (tmp_path / "flu.yaml").write_text(
+        source.replace("reviewed_on: 2026-11-22", "reviewed_on: last week", 1), encoding="utf-8")
+    with pytest.raises(LibraryError) as error:
+        load_library(tmp_path)
+    assert "flu.yaml" in str(error.value) and "flu.about" in str(error.value)
+    assert "reviewed_on" in str(error.value)
 
 
 def test_emergency_gives_115_first(library: Library) -> None:
