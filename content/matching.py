@@ -20,14 +20,20 @@ from operator import itemgetter
 from rapidfuzz import fuzz, process
 
 from content.library import LOCALES, Entry, Library, default_library
-from content.normalize import BIGRAM_JOINER, bigrams, marked_form, marked_phrase, normalize
+from content.normalize import (
+    BIGRAM_JOINER,
+    FUNCTION_WORDS,
+    bigrams,
+    marked_form,
+    marked_phrase,
+    normalize,
+)
 
 CONFIDENCE_THRESHOLD = 0.55
 MAX_QUERY_SYLLABLES = 80  # a question longer than this is cut: latency stays bounded
 BM25_K1 = 1.2
 BM25_B = 0.75
 TEXT_FIELD_WEIGHT = 0.35  # answer text helps recall but sample questions say what is asked
-TOPIC_TITLE_REPEAT = 1
 CANDIDATES = 6  # top BM25 documents whose coverage is computed
 BIGRAM_SHARE = 0.55  # share of confidence from bigram coverage when the question has bigrams
 TYPO_MIN_CHARS = 4
@@ -38,17 +44,6 @@ TOPIC_COVER_WEIGHT = 0.7  # a word found elsewhere in the same topic is good, no
 KEYWORD_FLOOR = 0.45  # a topic keyword in the question lifts confidence from this floor
 OFF_KEYWORD_FACTOR = 0.85  # another topic's keyword is in the question: this one must do better
 FUNCTION_WORD_WEIGHT = 0.2  # "có", "không", "the", "what" say little about the topic
-
-# Function words (folded) of both languages: they shape a question but not its topic.
-FUNCTION_WORDS = frozenset("""
-a ah ai anh ba bac ban bao bi bay biet cac cai can chi cho chua co con cua cung da dang day
-de den di do duoc em gi gio ha hay hoac khi khong la lam lai luc ma may minh mot muon nao
-nay ne nen nhe nhieu nhu nhung nua o oi phai qua ra rang roi sao se sinh ta tai the thi thoi
-thuong toi tren trong tu va vao vay ve vi voi xin
-about am an and any are as at be been but by can could did do does for from get got has have
-how i if in is it its me my of on or our please should so tell that the their there this to
-us was we what when where which who why will with would you your
-""".split())
 
 
 @dataclass(frozen=True)
@@ -115,7 +110,7 @@ class Matcher:
                     if locale not in entry.texts and locale not in entry.questions:
                         continue
                     main = _terms([*entry.questions.get(locale, ()), entry.title(locale),
-                                   *[topic.title(locale)] * TOPIC_TITLE_REPEAT])
+                                   topic.title(locale)])
                     text = _terms([entry.text(locale)])
                     self._docs.append(_Doc(entry, locale, frozenset(main) | frozenset(text)))
                     fields.append((main, text))

@@ -41,6 +41,17 @@ SYNONYMS: dict[str, str] = {
     "vac xin": "vaccine",  # so Vietnamese and English questions share the word
 }
 
+# Function words (folded) of both languages: they shape a question but not its topic.
+FUNCTION_WORDS = frozenset("""
+a ah ai anh ba bac ban bao bi bay biet cac cai can chi cho chua co con cua cung da dang day
+de den di do duoc em gi gio ha hay hoac khi khong la lam lai luc ma may minh mot muon nao
+nay ne nen nhe nhieu nhu nhung nua o oi phai qua ra rang roi sao se ta tai the thi thoi
+thuong toi tren trong tu va vao vay ve vi voi xin
+about am an and any are as at be been but by can could did do does for from get got has have
+how i if in is it its me my of on or our please should so tell that the their there this to
+us was we what when where which who why will with would you your
+""".split())
+
 _PUNCTUATION = re.compile(r"[^\w\s]+|_", re.UNICODE)
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _SPACES = re.compile(r"\s+")
