@@ -14,6 +14,7 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
@@ -62,6 +63,7 @@ class Station:
             phone=self.phone,
             hours={"vi": self.hours_vi, "en": self.hours_en},
             map_url=self.map_url,
+            updated_on=date.fromisoformat(self.info_reviewed_on),
         )
 
 
@@ -287,6 +289,12 @@ def _check_semantics(settings: Settings, source: str) -> None:
             raise ConfigError(
                 f"{source}: 'feedback.working_hours[{i}]' must look like \"07:00-11:30\""
             )
+    try:
+        date.fromisoformat(settings.station.info_reviewed_on)
+    except ValueError:
+        raise ConfigError(
+            f"{source}: 'station.info_reviewed_on' must be a date like \"2026-11-01\""
+        ) from None
     if not settings.database.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise ConfigError(
             f"{source}: 'database.url' must start with sqlite+aiosqlite:// or postgresql+asyncpg://"

@@ -58,3 +58,18 @@ def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
     result = healthbot("db", "upgrade", "--config", str(config))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "h.db").exists()
+
+
+def test_content_check_passes_on_the_shipped_library_and_fails_on_a_broken_copy(tmp_path: Path) -> None:
+    import shutil
+
+    ok = healthbot("content", "check")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "0 error(s)" in ok.stdout
+    broken = tmp_path / "library"
+    shutil.copytree(ROOT / "content" / "library", broken)
+    dengue = broken / "dengue.yaml"
+    dengue.write_text(dengue.read_text(encoding="utf-8").replace("sources:", "sourcez:", 1), encoding="utf-8")
+    bad = healthbot("content", "check", "--path", str(broken))
+    assert bad.returncode != 0
+    assert "dengue.yaml" in bad.stdout + bad.stderr
