@@ -176,3 +176,13 @@ async def test_resident_sees_and_deletes_their_data(healthbot) -> None:
     assert "đã được xoá" in chat.text
     await chat.say("/dulieu")
     assert "dengue" not in chat.text
+
+
+async def test_a_question_in_english_is_answered_in_english(healthbot) -> None:
+    chat = Transcript(healthbot)
+    await chat.say("how do I renew my health insurance card")
+    assert chat.replies[0].topic == "bhyt"
+    assert "Source" in chat.text
+    assert any(b.data == "lang:en" for b in chat.buttons())  # offered to keep English
+    await chat.say("sốt xuất huyết có lây không")
+    assert "Nguồn" in chat.text  # Vietnamese questions still get Vietnamese

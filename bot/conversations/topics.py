@@ -54,21 +54,27 @@ async def entry_button(ctx: Context) -> None:
     await show_entry(ctx, ctx.args)
 
 
-async def show_entry(ctx: Context, entry_id: str) -> None:
-    """Render one library entry with its source line and follow-up buttons."""
+async def show_entry(ctx: Context, entry_id: str, locale: str | None = None) -> None:
+    """Render one library entry with its source line and follow-up buttons.
+
+    `locale` overrides the resident's language for this answer (a question asked in English).
+    """
     library = ctx.services.library
     if not library.has_entry(entry_id) or not library.entry(entry_id).approved:
         await not_found(ctx)
         return
     entry = library.entry(entry_id)
+    locale = locale or ctx.locale
     answer = render_entry(
         entry,
-        ctx.locale,
+        locale,
         ctx.settings.station.info(),
         base_salary=ctx.settings.bhyt.base_salary,
         today=ctx.now.date(),
     )
     rows = [[Button(title, f"e:{fid}")] for fid, title in answer.followups[:3]]
+    if locale != ctx.locale:  # answered in the language asked; offer to keep it
+        rows.insert(0, [Button("English" if locale == "en" else "Tiếng Việt", f"lang:{locale}")])
     if entry.topic_id == "feedback":  # the feedback topic leads straight into the flow
         rows.insert(0, [Button(ctx._("Send feedback now"), "cmd:gopy")])
     rows.append([Button(ctx._("Main menu"), "menu")])
@@ -106,7 +112,7 @@ async def answer_question(ctx: Context, question: str) -> None:
     if result.entry is None or result.topic is None:
         await not_found(ctx)
         return
-    await show_entry(ctx, result.entry.id)
+    await show_entry(ctx, result.entry.id, locale=result.locale or ctx.locale)
 
 
 async def not_found(ctx: Context) -> None:
