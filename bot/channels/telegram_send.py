@@ -167,15 +167,15 @@ class TelegramSender:
     async def send(
         self, chat_id: str, message: Outbound, *, chat_kind: str = "private"
     ) -> SendResult:
-        if self.owns_bot and not self._ready:
-            await self.bot.initialize()
-            self._ready = True
         reply_to = (
             int(message.reply_to_message_id)
             if (message.reply_to_message_id or "").isdigit()
             else None
         )
         try:
+            if self.owns_bot and not self._ready:
+                await self.bot.initialize()
+                self._ready = True
             sent = await send_outbound(self.bot, int(chat_id), message, reply_to)
         except Exception as exc:  # noqa: BLE001 - every failure is classified for the dispatcher
             error = classify_send_error(exc)
