@@ -80,7 +80,7 @@ class Dispatcher:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
-        self.senders = dict(senders)
+        self.senders = senders  # live: channels that start later add their sender here
         self.clock = clock
         self.worker_id = worker_id or default_worker_id()
         self.batch_size = batch_size
@@ -88,11 +88,8 @@ class Dispatcher:
         self.lease = lease
         self.max_attempts = max_attempts
         self.monotonic = monotonic
-        all_limits = {**channel_limits(), **(limits or {})}
-        self.pacers = {
-            channel: ChannelPacer(all_limits.get(channel, ChannelLimits()), monotonic)
-            for channel in self.senders
-        }
+        self.limits = {**channel_limits(), **(limits or {})}
+        self.pacers: dict[str, ChannelPacer] = {}
         self._slots = asyncio.Semaphore(max_in_flight)
         self._max_in_flight = max_in_flight
         self._chat_locks: dict[tuple[str, str], asyncio.Lock] = {}
@@ -101,6 +98,7 @@ class Dispatcher:
         self._flusher: asyncio.Task[None] | None = None
         self._last_reclaim = float("-inf")
         self._wake = asyncio.Event()
+        self._paused: dict[tuple[str, str | None], datetime] = {}  # 429 pauses, by wall clock
         self.stats: dict[str, int] = {"sent": 0, "retried": 0, "failed": 0, "skipped": 0,
                                       "deferred": 0, "rate_limited": 0, "migrated": 0}
 
@@ -157,11 +155,17 @@ class Dispatcher:
                 for extra in waiters - set(in_flight) - {stop_wait}:
                     extra.cancel()
                 in_flight -= {t for t in done if t in in_flight}
+        except asyncio.CancelledError:
+            # Killed, not stopped: abandon what is in flight (those rows stay 'sending' and are
+            # reclaimed after the lease), exactly like a process that dies.
+            for task in in_flight:
+                task.cancel()
+            raise
         finally:
             stop_wait.cancel()
-            if in_flight:
-                await asyncio.gather(*in_flight, return_exceptions=True)
-            await self._flush_now()
+        if in_flight:  # a clean stop: finish and record what was started
+            await asyncio.gather(*in_flight, return_exceptions=True)
+        await self._flush_now()
 
     # -- claiming --
 
@@ -174,7 +178,7 @@ class Dispatcher:
                 if reclaimed := await outbox.reclaim_stale(session, now=now, lease=self.lease):
                     log.warning("reclaimed %d outbox rows from a stopped worker", reclaimed)
             claimed = await outbox.claim_due(
-                session, worker_id=self.worker_id, now=now, limit=limit, channels=self.senders
+                session, worker_id=self.worker_id, now=now, limit=limit, channels=list(self.senders)
             )
             unreachable = await _unreachable_chats(session, claimed) if claimed else {}
         return [(row, unreachable.get((row.channel, row.chat_id))) for row in claimed]
@@ -210,8 +214,9 @@ class Dispatcher:
     async def _paced_send(
         self, row: outbox.ClaimedMessage, chat_id: str, *, may_follow_migration: bool
     ) -> None:
-        pacer = self.pacers[row.channel]
-        wait = pacer.chat_ready_at(chat_id, row.chat_kind) - self.monotonic()
+        pacer = self._pacer(row.channel)
+        paused = self._paused_for(row.channel, chat_id)
+        wait = max(pacer.chat_ready_at(chat_id, row.chat_kind) - self.monotonic(), paused)
         if wait > self.max_inline_wait:
             # The chat is busy (many messages queued to it, or paused by a 429): give the row back
             # instead of holding a slot.
@@ -222,6 +227,8 @@ class Dispatcher:
                 chat_id=chat_id if chat_id != row.chat_id else None,
             ))
             return
+        if paused > 0:
+            await asyncio.sleep(paused)
         send_at = pacer.reserve(chat_id, row.chat_kind)
         if (delay := send_at - self.monotonic()) > 0:
             await asyncio.sleep(delay)
@@ -291,12 +298,11 @@ class Dispatcher:
         self.stats["retried"] += 1
         if error.retry_after is not None:
             self.stats["rate_limited"] += 1
-            pacer = self.pacers[row.channel]
-            if pacer.recently_sent(chat_id):
-                pacer.pause_chat(chat_id, error.retry_after)
-            else:  # we were not pushing this chat, so the overall limit answered
-                pacer.pause_all(error.retry_after)
             delay = timedelta(seconds=error.retry_after)
+            # We kept this chat under its own limit, so the channel's overall limit answered.
+            whole_channel = self._pacer(row.channel).chat_was_idle(chat_id, row.chat_kind)
+            key = (row.channel, None if whole_channel else chat_id)
+            self._paused[key] = max(self._paused.get(key, self.clock()), self.clock() + delay)
         else:
             delay = min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_MAX)
         await self._record(outbox.Outcome(
@@ -309,6 +315,25 @@ class Dispatcher:
             await people.migrate_chat(session, channel, old_id, new_id)
             await outbox.reroute_chat(session, channel, old_id, new_id)
         log.info("chat %s:%s moved to %s; resending there", channel, old_id, new_id)
+
+    def _paused_for(self, channel: str, chat_id: str) -> float:
+        """Seconds this chat (or its whole channel) must still wait after a 429."""
+        now = self.clock()
+        waits = [0.0]
+        for key in ((channel, None), (channel, chat_id)):
+            until = self._paused.get(key)
+            if until is not None:
+                if until <= now:
+                    del self._paused[key]
+                else:
+                    waits.append((until - now).total_seconds())
+        return max(waits)
+
+    def _pacer(self, channel: str) -> ChannelPacer:
+        if channel not in self.pacers:
+            limits = self.limits.get(channel, ChannelLimits())
+            self.pacers[channel] = ChannelPacer(limits, self.monotonic)
+        return self.pacers[channel]
 
     # -- per-chat serialisation --
 

@@ -6,8 +6,8 @@ caller asks for the next free slot, gets a send time and sleeps until then, so a
 the limit without tripping it and without drifting (slots are absolute times, not sleeps added up).
 
 Time here is `time.monotonic` (real seconds; pacing is about the platform's real clock), injected
-for tests. Pauses after a 429 are also kept here: one chat, or the whole channel when the 429 came
-from a chat we had not been pushing (then it can only be the overall limit).
+for tests. Pauses after a 429 live in the dispatcher, on its (injectable) wall clock, next to the
+rows' `not_before`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ SECONDS_PER_MINUTE = 60.0
 # Chat buckets idle for this long are forgotten (their next message is never held by them).
 IDLE_CHAT_SECONDS = 120.0
 PRUNE_EVERY = 1024
+# A chat whose previous message went more than this many intervals earlier was not near its limit.
+IDLE_INTERVALS = 2
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class Bucket:
         self.interval = 1.0 / rate
         self.tolerance = (burst - 1) * self.interval
         self.tat = 0.0  # theoretical arrival time of the next conforming message
+        self.last_slot = float("-inf")
+        self.gap = float("inf")  # seconds between the last two reserved slots
 
     def ready_at(self, at: float) -> float:
         """Earliest time >= ``at`` a message would conform (nothing is reserved)."""
@@ -78,6 +82,7 @@ class Bucket:
         """Reserve the first slot at or after ``at``; returns its time."""
         slot = self.ready_at(at)
         self.tat = max(self.tat, slot) + self.interval
+        self.gap, self.last_slot = slot - self.last_slot, slot
         return slot
 
     def idle_since(self, now: float) -> bool:
@@ -94,8 +99,6 @@ class ChannelPacer:
         rate = limits.overall_per_second
         self.overall = Bucket(rate * s) if rate else None
         self.chats: dict[str, Bucket] = {}
-        self.paused_until = 0.0
-        self.chat_paused_until: dict[str, float] = {}
         self._since_prune = 0
 
     def _chat_rate(self, chat_kind: str) -> float | None:
@@ -115,9 +118,8 @@ class ChannelPacer:
         return bucket
 
     def chat_ready_at(self, chat_id: str, chat_kind: str) -> float:
-        """When this chat may next receive a message (pauses included); reserves nothing."""
-        now = self.now()
-        at = max(now, self.paused_until, self.chat_paused_until.get(chat_id, 0.0))
+        """When this chat may next receive a message; reserves nothing."""
+        at = self.now()
         bucket = self._chat_bucket(chat_id, chat_kind)
         return bucket.ready_at(at) if bucket else at
 
@@ -136,17 +138,13 @@ class ChannelPacer:
         self._maybe_prune()
         return at
 
-    def recently_sent(self, chat_id: str) -> bool:
-        """True if a message to this chat went within its own interval (a 429 may be per chat)."""
+    def chat_was_idle(self, chat_id: str, chat_kind: str) -> bool:
+        """True when this chat has a limit and we sent it nothing within its interval: a 429 for
+        it then cannot be its own limit, only the channel's overall one."""
         bucket = self.chats.get(chat_id)
-        return bucket is not None and not bucket.idle_since(self.now())
-
-    def pause_chat(self, chat_id: str, seconds: float) -> None:
-        until = self.now() + seconds
-        self.chat_paused_until[chat_id] = max(self.chat_paused_until.get(chat_id, 0.0), until)
-
-    def pause_all(self, seconds: float) -> None:
-        self.paused_until = max(self.paused_until, self.now() + seconds)
+        if bucket is None:
+            return self._chat_rate(chat_kind) is not None
+        return bucket.gap > IDLE_INTERVALS * bucket.interval
 
     def _maybe_prune(self) -> None:
         self._since_prune += 1
@@ -155,4 +153,3 @@ class ChannelPacer:
         self._since_prune = 0
         cutoff = self.now() - IDLE_CHAT_SECONDS
         self.chats = {c: b for c, b in self.chats.items() if not b.idle_since(cutoff)}
-        self.chat_paused_until = {c: t for c, t in self.chat_paused_until.items() if t > cutoff}

@@ -20,6 +20,7 @@ from storage.models import Outbox, utcnow
 
 PRIORITY_REPLY = 0
 PRIORITY_STAFF = 0
+PRIORITY_URGENT = 1  # urgent alerts: before everything except direct replies
 PRIORITY_REMINDER = 3
 PRIORITY_BROADCAST = 5
 PRIORITY_CAMPAIGN = 9
