@@ -50,19 +50,8 @@ ADMIN_CACHE_SECONDS = 60.0
 MAX_REPLY_WAIT_SECONDS = 10.0  # a direct reply waits this long at most for a 429 to pass
 REPLY_ATTEMPTS = 3
 # Commands shown in Telegram's menu, in this order, if a conversation module provides them.
-MENU_COMMANDS = (
-    "start",
-    "menu",
-    "hoi",
-    "gopy",
-    "theodoi",
-    "huy",
-    "nhaclich",
-    "khuvuc",
-    "ngonngu",
-    "lienhe",
-    "dulieu",
-    "trogiup",
+MENU_COMMANDS = tuple(
+    "start menu hoi gopy theodoi huy nhaclich khuvuc ngonngu lienhe dulieu trogiup".split()
 )
 
 
@@ -99,10 +88,19 @@ class TelegramChannel:
         self._locks: dict[str, asyncio.Lock] = {}
         self._lock_users: dict[str, int] = {}
         self._admins: dict[tuple[int, int], tuple[float, bool]] = {}
+        # SQLite has one writer: concurrent transactions only fail with "database is locked".
+        sqlite = bot.services.db.dialect == "sqlite"
+        self._db_slots = asyncio.Semaphore(1 if sqlite else CONCURRENT_UPDATES)
 
     # -- inbound --
 
     async def on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The PTB handler (polling mode)."""
+        await self.handle_update(update)
+
+    async def handle_update(self, update: Update) -> None:
+        """One update in, replies out. Raises when the conversation core could not handle it
+        (e.g. the database was unavailable): nothing was sent then, so a redelivery is safe."""
         me = self.application.bot
         if update.callback_query is not None:
             try:  # always stop the button's spinner, even if handling fails later
@@ -115,7 +113,8 @@ class TelegramChannel:
         async with self._chat_turn(inbound.chat_id):
             if inbound.chat_kind == "group" and inbound.text.startswith("/"):
                 inbound = await self._with_admin_flag(inbound)
-            replies = await self.bot.handle(inbound, TELEGRAM)
+            async with self._db_slots:
+                replies = await self.bot.handle(inbound, TELEGRAM)
             await self.deliver(inbound, replies)
 
     @asynccontextmanager
@@ -208,7 +207,11 @@ class TelegramChannel:
             update = None
         if update is None:
             return web.Response(status=400, text="bad update")
-        await self.application.process_update(update)
+        try:
+            await self.handle_update(update)
+        except Exception:  # noqa: BLE001 - Telegram redelivers on a non-2xx answer
+            log.exception("telegram update failed; asking Telegram to deliver it again")
+            return web.Response(status=500, text="try again")
         return web.Response(text="ok")
 
     # -- lifecycle helpers --
