@@ -112,11 +112,20 @@ class Planner:
 
     async def _drop_lock(self) -> None:
         conn, self._lock_conn = self._lock_conn, None
-        if conn is not None:
+        if conn is None:
+            return
+        try:
+            # The pool would keep the session (and its lock) alive: unlock, then close.
+            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PLANNER_LOCK_KEY})
+            await conn.commit()
+            await conn.close()
+        except Exception:  # a dead connection: make sure it is not reused with the lock on it
+            log.debug("closing the planner lock connection failed", exc_info=True)
             try:
-                await conn.close()  # closing the session releases the lock
+                await conn.invalidate()
+                await conn.close()
             except Exception:
-                log.debug("closing the planner lock connection failed", exc_info=True)
+                log.debug("invalidating the planner lock connection failed", exc_info=True)
 
     # -- firing --
 
