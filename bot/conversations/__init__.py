@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from bot.conversations import groups, privacy, reminders, start, subscribe, topics
+from bot.conversations import (
+    broadcast,
+    feedback,
+    groups,
+    privacy,
+    reminders,
+    start,
+    subscribe,
+    tickets_staff,
+    topics,
+)
 from bot.router import Router
 
 
 def main_router() -> Router:
     """One router that includes every feature's router (the free-text handler answers questions)."""
     router = Router()
-    for feature in (start, topics, subscribe, privacy, reminders, groups):
+    # feedback comes after topics: its free-text handler routes ticket replies, then asks topics.
+    for feature in (start, topics, subscribe, privacy, reminders, groups, feedback, tickets_staff,
+                    broadcast):
         router.include(feature.router)
     return router

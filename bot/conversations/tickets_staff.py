@@ -1,0 +1,182 @@
+"""Staff handle tickets from their chat app: buttons on the ticket card, or commands anywhere.
+
+Buttons (data "tk:<action>:<ticket id>"): Tiếp nhận, Trả lời, Chuyển, Đóng, Trùng lặp, Chặn.
+Commands: /tiepnhan <code>, /traloi <code> <text> (a photo may go with it), /chuyen <code>
+[category], /dong <code>, /trung <code> <original>, /chan <code>, /bochan <code>. Replying to the
+card in the staff chat answers too (see `bot.feedback.followup`). Anyone who is not configured
+staff gets a refusal; nothing here ever shows an anonymous author.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.config import StaffMember
+from bot.context import Context
+from bot.feedback import handling
+from bot.feedback.categories import categories, category_name
+from bot.model import Button
+from bot.router import Router
+from storage import tickets
+from storage.models import Ticket
+
+log = logging.getLogger(__name__)
+router = Router()
+
+ANSWER = "tickets.answer"
+DUPLICATE = "tickets.duplicate"
+
+
+def _refuse(ctx: Context) -> None:
+    log.warning("refused a ticket action from a non-staff %s user", ctx.inbound.channel)
+    ctx.reply(ctx._("Sorry, only the health station's staff can do this."))
+
+
+@router.button("tk")
+async def staff_button(ctx: Context) -> None:
+    member = ctx.staff_member()
+    if member is None:
+        _refuse(ctx)
+        return
+    action, _sep, rest = ctx.args.partition(":")
+    ticket_id, _sep, arg = rest.partition(":")
+    ticket = (
+        await tickets.ticket_by_id(ctx.session, int(ticket_id)) if ticket_id.isdigit() else None
+    )
+    if ticket is None:
+        ctx.reply(ctx._("That feedback no longer exists."))
+        return
+    if action == "acc":
+        ctx.reply(await handling.accept(ctx, ticket, member))
+    elif action == "ans":
+        ctx.set_state(ANSWER, ticket=ticket.id)
+        ctx.reply(
+            ctx._(
+                "Reply to this message with the answer to {code} (you can attach a photo). "
+                "It goes to the resident signed by the health station, not by you."
+            ).format(code=ticket.code)
+        )
+    elif action == "mv":
+        _category_menu(ctx, ticket)
+    elif action == "mvto":
+        ctx.reply(await handling.transfer(ctx, ticket, member, arg))
+    elif action == "close":
+        ctx.reply(await handling.close(ctx, ticket, member))
+    elif action == "dup":
+        ctx.set_state(DUPLICATE, ticket=ticket.id)
+        ctx.reply(
+            ctx._(
+                "Reply to this message with the code of the original feedback for {code}."
+            ).format(code=ticket.code)
+        )
+    elif action == "block":
+        ctx.reply(await handling.block(ctx, ticket, member))
+
+
+def _category_menu(ctx: Context, ticket: Ticket) -> None:
+    rows = [
+        [Button(category_name(c, ctx.locale), f"tk:mvto:{ticket.id}:{c.code}")]
+        for c in categories(ctx.settings)
+        if c.code != ticket.category
+    ]
+    ctx.reply(ctx._("Move {code} to which category?").format(code=ticket.code), rows)
+
+
+@router.state(ANSWER)
+async def answer_typed(ctx: Context) -> None:
+    member, ticket = await _staff_and_ticket(ctx, str(ctx.data.get("ticket", "")))
+    ctx.clear_state()
+    if member is not None and ticket is not None:
+        ctx.reply(await handling.answer(ctx, ticket, member, ctx.inbound.text, ctx.inbound.photo))
+
+
+@router.state(DUPLICATE)
+async def duplicate_typed(ctx: Context) -> None:
+    member, ticket = await _staff_and_ticket(ctx, str(ctx.data.get("ticket", "")))
+    ctx.clear_state()
+    code = ctx.inbound.text.strip().split()[0] if ctx.inbound.text.strip() else ""
+    if member is not None and ticket is not None:
+        ctx.reply(await handling.mark_duplicate(ctx, ticket, member, code))
+
+
+async def _staff_and_ticket(
+    ctx: Context, ticket_ref: str
+) -> tuple[StaffMember | None, Ticket | None]:
+    member = ctx.staff_member()
+    if member is None:
+        _refuse(ctx)
+        return None, None
+    ticket = None
+    if ticket_ref.isdigit():
+        ticket = await tickets.ticket_by_id(ctx.session, int(ticket_ref))
+    elif ticket_ref:
+        ticket = await tickets.ticket_by_code(ctx.session, ticket_ref)
+    if ticket is None:
+        ctx.reply(ctx._("I could not find feedback {code}.").format(code=ticket_ref[:32] or "?"))
+    return member, ticket
+
+
+async def _from_args(ctx: Context) -> tuple[StaffMember | None, Ticket | None, str]:
+    code, _sep, rest = ctx.args.strip().partition(" ")
+    if not code:
+        ctx.reply(ctx._("Please add the feedback code, for example PA-2026-000001."))
+        return None, None, ""
+    member, ticket = await _staff_and_ticket(ctx, code)
+    return member, ticket, rest.strip()
+
+
+@router.command("tiepnhan", "accept", staff_only=True)
+async def accept_command(ctx: Context) -> None:
+    member, ticket, _rest = await _from_args(ctx)
+    if member and ticket:
+        ctx.reply(await handling.accept(ctx, ticket, member))
+
+
+@router.command("traloi", "answer", staff_only=True)
+async def answer_command(ctx: Context) -> None:
+    """`/traloi <code> <text>`: the text (and a photo sent with it) goes to the resident."""
+    member, ticket, text = await _from_args(ctx)
+    if member and ticket:
+        ctx.reply(await handling.answer(ctx, ticket, member, text, ctx.inbound.photo))
+
+
+@router.command("chuyen", "transfer", staff_only=True)
+async def transfer_command(ctx: Context) -> None:
+    member, ticket, target = await _from_args(ctx)
+    if member and ticket:
+        if target:
+            ctx.reply(await handling.transfer(ctx, ticket, member, target.split()[0]))
+        else:
+            _category_menu(ctx, ticket)
+
+
+@router.command("dong", "close", staff_only=True)
+async def close_command(ctx: Context) -> None:
+    member, ticket, _rest = await _from_args(ctx)
+    if member and ticket:
+        ctx.reply(await handling.close(ctx, ticket, member))
+
+
+@router.command("trung", "duplicate", staff_only=True)
+async def duplicate_command(ctx: Context) -> None:
+    member, ticket, original = await _from_args(ctx)
+    if member and ticket:
+        ctx.reply(
+            await handling.mark_duplicate(
+                ctx, ticket, member, original.split()[0] if original else ""
+            )
+        )
+
+
+@router.command("chan", "block", staff_only=True)
+async def block_command(ctx: Context) -> None:
+    member, ticket, _rest = await _from_args(ctx)
+    if member and ticket:
+        ctx.reply(await handling.block(ctx, ticket, member))
+
+
+@router.command("bochan", "unblock", staff_only=True)
+async def unblock_command(ctx: Context) -> None:
+    member, ticket, _rest = await _from_args(ctx)
+    if member and ticket:
+        ctx.reply(await handling.block(ctx, ticket, member, blocked=False))

@@ -1,0 +1,80 @@
+"""The overdue sweep: remind the staff chat once, then escalate to the admins once.
+
+A ticket is overdue when it is still new after its accept deadline, or still open after its
+resolve deadline. The first sweep that sees it overdue posts a reminder in its staff chat
+(`reminded_at`); once it has stayed overdue for another accept period (8 working hours, urgent 4)
+the card goes to every admin's private chat (`escalated_at`). Both are stamped in the same
+transaction as their outbox rows, whose dedupe keys also make a repeated sweep harmless.
+Call it from the scheduler every few minutes: `await sweep_overdue(services, now)`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from bot.context import Services
+from bot.feedback import notices
+from bot.feedback.routing import admin_chats
+from bot.feedback.sla import WorkingCalendar, accept_hours
+from bot.i18n import gettext_for, local_datetime
+from storage import tickets
+from storage.models import Ticket
+
+log = logging.getLogger(__name__)
+
+
+def missed_deadline(ticket: Ticket, now: datetime) -> datetime | None:
+    """The deadline the ticket has missed (acceptance first), or None when it is on time."""
+    if ticket.status == "new" and ticket.accept_due is not None and ticket.accept_due <= now:
+        return ticket.accept_due
+    if ticket.resolve_due is not None and ticket.resolve_due <= now:
+        return ticket.resolve_due
+    return None
+
+
+async def sweep_overdue(services: Services, now: datetime) -> int:
+    """Send the reminders and escalations due at `now`; returns how many it queued."""
+    settings = services.settings
+    calendar = WorkingCalendar.from_settings(settings)
+    locale = notices.staff_locale(services)
+    _ = gettext_for(locale)
+    queued = 0
+    async with services.db.sessions() as session, session.begin():
+        for ticket in await tickets.needing_sweep(session, now):
+            missed = missed_deadline(ticket, now)
+            if missed is None:
+                continue
+            if ticket.reminded_at is None:
+                ticket.reminded_at = now
+                text = _("Reminder: feedback {code} is overdue (deadline {due}).").format(
+                    code=ticket.code, due=local_datetime(missed, locale)
+                )
+                await notices.send_to_staff_chat(
+                    services, session, ticket, text, key=f"ticket:{ticket.id}:reminder"
+                )
+                await tickets.add_event(session, ticket, actor="system", action="reminded", now=now)
+                queued += 1
+            escalate_at = calendar.add_working_hours(missed, accept_hours(settings, ticket.urgency))
+            if ticket.escalated_at is None and now >= escalate_at:
+                ticket.escalated_at = now
+                heading = _("Escalation: feedback {code} is still overdue.").format(
+                    code=ticket.code
+                )
+                for chat in admin_chats(settings):
+                    await notices.send_staff_card(
+                        services,
+                        session,
+                        ticket,
+                        now,
+                        key=f"ticket:{ticket.id}:escalation:{chat.key}",
+                        heading=heading,
+                        chat=chat,
+                    )
+                    queued += 1
+                await tickets.add_event(
+                    session, ticket, actor="system", action="escalated", now=now
+                )
+    if queued:
+        log.info("feedback sweep queued %d reminder/escalation message(s)", queued)
+    return queued
