@@ -133,9 +133,8 @@ def library_message(
                 entry, locale, settings.station.info(), base_salary=settings.bhyt.base_salary,
                 today=today, library=library,
             )
-            heading = gettext_for(locale)("Health news from {station}").format(
-                station=settings.station.name
-            )
+            _ = gettext_for(locale)
+            heading = _("Health news from {station}").format(station=settings.station.name)
             text = f"{heading}\n\n{entry.title(locale)}\n{answer.text}\n\n{answer.source_line}"
             cache[locale] = Outbound(text=text, source=answer.source_line, topic=entry.topic_id)
         return cache[locale]

@@ -1,0 +1,388 @@
+"""Staff broadcasts from chat: `/phat` (announcement), `/khancap` (urgent alert), `/huyphat` (cancel).
+
+Only configured staff, only in a private chat with the bot. The flow: a library message (topic ->
+entry) or their own text -> the audience (everyone, an area, a topic's subscribers) -> now or a
+date and time (dd/mm/yyyy HH:MM, Vietnam time; urgent alerts go now) -> a preview with the exact
+recipient count -> confirm. With `broadcast.require_approval` an approver (role approver or admin,
+not the author) must approve in their own chat before anything is queued. The audience is resolved
+when the broadcast is queued (`scheduler.broadcasts`), so a resident's `/huy` always counts.
+Every button and state checks the staff list again: a resident who replays a button is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from bot.config import StaffMember
+from bot.context import Context
+from bot.i18n import TIMEZONE, gettext_for, local_datetime
+from bot.model import Button, Outbound
+from bot.router import Router
+from scheduler import broadcasts
+from storage import outbox
+from storage.models import BroadcastRecord
+
+log = logging.getLogger(__name__)
+router = Router()
+
+TEXT_STATE = "broadcast.text"
+WHEN_STATE = "broadcast.when"
+MAX_TEXT_CHARS = 1500
+PREVIEW_CHARS = 600
+WHEN_INPUT = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})\s*$")
+APPROVER_ROLES = ("approver", "admin")
+ID_FIELDS = {"telegram": "telegram_id", "zalo_bot": "zalo_bot_id", "zalo_oa": "zalo_oa_id",
+             "web": "web_id"}
+OPEN_STATUSES = ("pending_approval", "scheduled", "queued")
+WAKE_DELAY = 0.5  # seconds: let the handler's transaction commit before the dispatcher looks
+
+
+def _staff(ctx: Context) -> StaffMember | None:
+    """The staff member behind this tap or text, in a private chat; refuse (and log) otherwise."""
+    member = ctx.staff_member()
+    if member is None or ctx.inbound.chat_kind != "private":
+        log.warning("refused a broadcast action from a non-staff %s user", ctx.inbound.channel)
+        ctx.clear_state()
+        ctx.reply(ctx._("Sorry, this is only for the health station's staff, in a private chat."))
+        return None
+    return member
+
+
+async def _start(ctx: Context, kind: str) -> None:
+    _ = ctx._
+    ctx.set_state("broadcast", kind=kind)
+    intro = _("Urgent alert: it bypasses quiet hours.") if kind == "urgent" else _(
+        "New announcement.")
+    question = _("What do you want to send?")
+    ctx.reply(f"{intro} {question}", [
+        [Button(_("A message from the library"), "bc:lib")],
+        [Button(_("Write my own text"), "bc:text")],
+        [Button(_("Cancel"), "bc:quit")],
+    ])
+
+
+@router.command("phat", "broadcast", staff_only=True, groups=False)
+async def compose(ctx: Context) -> None:
+    if _staff(ctx):
+        await _start(ctx, "staff")
+
+
+@router.command("khancap", "urgent", staff_only=True, groups=False)
+async def urgent(ctx: Context) -> None:
+    if _staff(ctx):
+        await _start(ctx, "urgent")
+
+
+@router.button("bc")
+async def step(ctx: Context) -> None:
+    """Every step of the composing flow: bc:<action>[:<argument>]."""
+    if not _staff(ctx):
+        return
+    _ = ctx._
+    action, _sep, arg = ctx.args.partition(":")
+    if action == "quit" or not ctx.state.startswith("broadcast"):
+        ctx.clear_state()
+        ctx.reply(_("Cancelled: nothing was sent."))
+        return
+    library = ctx.services.library
+    if action == "lib":
+        ctx.reply(_("Choose a topic:"), [[Button(t.title(ctx.locale), f"bc:t:{t.id}")]
+                                         for t in library.topics.values()])
+    elif action == "t" and arg in library.topics:
+        entries = [e for e in library.entries() if e.topic_id == arg and e.approved]
+        ctx.reply(_("Choose the message:"), [[Button(e.title(ctx.locale), f"bc:e:{e.id}")]
+                                            for e in entries])
+    elif action == "e" and library.has_entry(arg):
+        ctx.update_data(message_id=arg, text=None)
+        await _ask_audience(ctx)
+    elif action == "text":
+        ctx.set_state(TEXT_STATE, **_draft(ctx))
+        ctx.reply(_("Please type the message (at most {limit} characters).").format(
+            limit=MAX_TEXT_CHARS))
+    elif action == "a" and arg == "topics":
+        topics = [(t.id, t.title(ctx.locale)) for t in library.topics.values()]
+        ctx.reply(_("Subscribers of which topic?"),
+                  [[Button(title, f"bc:a:topic:{tid}")] for tid, title in topics])
+    elif action == "a":
+        kind, _sep, value = arg.partition(":")
+        ctx.update_data(audience={"kind": kind, "value": value})
+        if ctx.data.get("kind") == "urgent":
+            ctx.update_data(at=None)
+            await _preview(ctx)
+        else:
+            ctx.reply(_("When should it go?"), [
+                [Button(_("Now"), "bc:w:now")], [Button(_("At a date and time"), "bc:w:later")]])
+    elif action == "w" and arg == "now":
+        ctx.update_data(at=None)
+        await _preview(ctx)
+    elif action == "w":
+        ctx.set_state(WHEN_STATE, **_draft(ctx))
+        ctx.reply(_("Type the date and time, for example {example}.").format(
+            example=f"{ctx.now.astimezone(TIMEZONE):%d/%m/%Y} 08:00"))
+    elif action == "ok":
+        await _confirm(ctx)
+    else:
+        ctx.reply(_("That step has expired. Send /phat to start again."))
+
+
+def _draft(ctx: Context) -> dict[str, object]:
+    return {k: v for k, v in ctx.data.items() if k != "menu"}
+
+
+async def _ask_audience(ctx: Context) -> None:
+    _ = ctx._
+    rows = [[Button(_("Everyone (all groups and subscribers)"), "bc:a:all")]]
+    rows += [[Button(area.name, f"bc:a:area:{area.code}")] for area in ctx.settings.areas]
+    rows.append([Button(_("Subscribers of a topic"), "bc:a:topics")])
+    ctx.reply(_("Who should receive it?"), rows)
+
+
+@router.state(TEXT_STATE)
+async def typed_text(ctx: Context) -> None:
+    if not _staff(ctx):
+        return
+    text = ctx.inbound.text.strip()
+    if not text or len(text) > MAX_TEXT_CHARS:
+        ctx.reply(ctx._("Please type the message (at most {limit} characters).").format(
+            limit=MAX_TEXT_CHARS))
+        return
+    ctx.set_state("broadcast", **{**_draft(ctx), "text": text, "message_id": None})
+    await _ask_audience(ctx)
+
+
+def parse_when(text: str) -> datetime | None:
+    """'dd/mm/yyyy HH:MM' in Vietnam time, as aware UTC; None when it is not a real moment."""
+    match = WHEN_INPUT.match(text)
+    if not match:
+        return None
+    day, month, year, hour, minute = (int(g) for g in match.groups())
+    try:
+        return datetime(year, month, day, hour, minute, tzinfo=TIMEZONE).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+@router.state(WHEN_STATE)
+async def typed_when(ctx: Context) -> None:
+    if not _staff(ctx):
+        return
+    _ = ctx._
+    at = parse_when(ctx.inbound.text)
+    if at is None:
+        ctx.reply(_("I could not read that. Please type it as dd/mm/yyyy HH:MM, for example "
+                    "{example}.").format(example=f"{ctx.now.astimezone(TIMEZONE):%d/%m/%Y} 08:00"))
+        return
+    if at <= ctx.now:
+        ctx.reply(_("That time has already passed. Please type a time in the future."))
+        return
+    ctx.set_state("broadcast", **{**_draft(ctx), "at": at.isoformat()})
+    await _preview(ctx)
+
+
+def _record(ctx: Context, member: StaffMember) -> BroadcastRecord:
+    data = ctx.data
+    at = datetime.fromisoformat(data["at"]) if data.get("at") else ctx.now
+    return BroadcastRecord(
+        kind="urgent" if data.get("kind") == "urgent" else "staff", created_by=member.name[:64],
+        message_id=data.get("message_id"), text=data.get("text"),
+        audience=data.get("audience") or {"kind": "all"}, scheduled_at=at, status="draft",
+    )
+
+
+async def _preview(ctx: Context) -> None:
+    member = _staff(ctx)
+    if member is None or not (ctx.data.get("message_id") or ctx.data.get("text")):
+        return
+    _ = ctx._
+    record = _record(ctx, member)
+    audience = broadcasts.staff_audience(record.audience)
+    recipients = await broadcasts.resolve_audience(ctx.session, audience, ctx.settings)
+    groups = sum(1 for r in recipients if r.chat_kind == "group")
+    render = broadcasts.broadcast_message(record, ctx.settings, ctx.services.library,
+                                          ctx.now.date())
+    text = render(ctx.locale).text
+    if len(text) > PREVIEW_CHARS:
+        text = text[:PREVIEW_CHARS] + "…"
+    when = _("now") if not ctx.data.get("at") else local_datetime(record.scheduled_at, ctx.locale)
+    summary = _("It will go to {total} chats ({groups} groups, {people} people), {when}.").format(
+        total=len(recipients), groups=groups, people=len(recipients) - groups, when=when)
+    if ctx.settings.broadcast.require_approval:
+        summary += " " + _("An approver must approve it first.")
+    heading = _("Preview:")
+    ctx.reply(f"{heading}\n\n{text}\n\n{summary}",
+              [[Button(_("Confirm"), "bc:ok"), Button(_("Cancel"), "bc:quit")]])
+
+
+async def _confirm(ctx: Context) -> None:
+    member = _staff(ctx)
+    if member is None:
+        return
+    _ = ctx._
+    if not (ctx.data.get("message_id") or ctx.data.get("text")):
+        ctx.reply(_("That step has expired. Send /phat to start again."))
+        return
+    record = _record(ctx, member)
+    if ctx.data.get("at") and record.scheduled_at <= ctx.now:
+        ctx.reply(_("That time has already passed. Please type a time in the future."))
+        return
+    ctx.session.add(record)
+    await ctx.session.flush()
+    ctx.clear_state()
+    if ctx.settings.broadcast.require_approval:
+        approvers = _approvers(ctx, member)
+        if not approvers:
+            record.status = "cancelled"
+            ctx.reply(_("No approver is configured, so it cannot be sent. Please ask the admin."))
+            return
+        record.status = "pending_approval"
+        for approver, channel, chat_id in approvers:
+            await _ask_approval(ctx, record, approver, channel, chat_id)
+        ctx.reply(_("Sent for approval to {names}. Nothing goes out before that.").format(
+            names=", ".join(a.name for a, _c, _i in approvers)))
+        return
+    await _release(ctx, record)
+
+
+def _approvers(ctx: Context, author: StaffMember) -> list[tuple[StaffMember, str, str]]:
+    """Approvers other than the author, each with a chat: the author's channel first."""
+    found = []
+    order = [ctx.inbound.channel, *[c for c in ID_FIELDS if c != ctx.inbound.channel]]
+    for member in ctx.settings.staff:
+        if member.role not in APPROVER_ROLES or member.name == author.name:
+            continue
+        for channel in order:
+            chat_id = getattr(member, ID_FIELDS[channel])
+            if chat_id:
+                found.append((member, channel, chat_id))
+                break
+    return found
+
+
+async def _ask_approval(ctx: Context, record: BroadcastRecord, approver: StaffMember,
+                        channel: str, chat_id: str) -> None:
+    _ = gettext_for(ctx.settings.station.default_language)
+    render = broadcasts.broadcast_message(record, ctx.settings, ctx.services.library,
+                                          ctx.now.date())
+    when = local_datetime(max(record.scheduled_at, ctx.now), "vi")
+    text = _("{author} asks you to approve a broadcast ({when}):").format(
+        author=record.created_by, when=when)
+    message = Outbound(text=f"{text}\n\n{render('vi').text[:PREVIEW_CHARS]}", buttons=((
+        Button(_("Approve"), f"bcy:{record.id}"), Button(_("Reject"), f"bcn:{record.id}")),))
+    await _deliver(ctx, channel, chat_id, message, f"broadcast:{record.id}:approve:{chat_id}")
+
+
+async def _deliver(ctx: Context, channel: str, chat_id: str, message: Outbound, key: str) -> None:
+    assert ctx.services.deliverer is not None
+    await ctx.services.deliverer.enqueue(ctx.session, channel=channel, chat_id=chat_id,
+                                         message=message, dedupe_key=key,
+                                         priority=outbox.PRIORITY_STAFF)
+    dispatcher = ctx.services.extras.get("dispatcher")
+    if dispatcher is not None:
+        asyncio.get_running_loop().call_later(WAKE_DELAY, dispatcher.wake)
+
+
+async def _release(ctx: Context, record: BroadcastRecord) -> None:
+    """Queue it now, or leave it for the planner at its time."""
+    _ = ctx._
+    if record.scheduled_at > ctx.now:
+        record.status = "scheduled"
+        ctx.reply(_("Scheduled for {when}. Send /huyphat to cancel it.").format(
+            when=local_datetime(record.scheduled_at, ctx.locale)))
+        return
+    await broadcasts.queue_broadcast(ctx.session, record, ctx.settings, ctx.services.library,
+                                     ctx.now)
+    dispatcher = ctx.services.extras.get("dispatcher")
+    if dispatcher is not None:
+        asyncio.get_running_loop().call_later(WAKE_DELAY, dispatcher.wake)
+    ctx.reply(_("Queued for {count} chats. Send /huyphat to stop what has not gone yet.").format(
+        count=record.recipients))
+
+
+@router.button("bcy")
+async def approve(ctx: Context) -> None:
+    await _decide(ctx, approved=True)
+
+
+@router.button("bcn")
+async def reject(ctx: Context) -> None:
+    await _decide(ctx, approved=False)
+
+
+async def _decide(ctx: Context, approved: bool) -> None:
+    member = _staff(ctx)
+    if member is None:
+        return
+    _ = ctx._
+    record = await ctx.session.get(BroadcastRecord, int(ctx.args)) if ctx.args.isdigit() else None
+    if member.role not in APPROVER_ROLES or (record and record.created_by == member.name):
+        log.warning("refused a broadcast approval by a staff member without the right")
+        ctx.reply(_("Sorry, only an approver other than the author can decide."))
+        return
+    if record is None or record.status != "pending_approval":
+        ctx.reply(_("This broadcast has already been decided or cancelled."))
+        return
+    record.approved_by = member.name[:64]
+    if not approved:
+        record.status = "rejected"
+        ctx.reply(_("Rejected: it will not be sent."))
+    else:
+        await _release(ctx, record)
+    await _tell_author(ctx, record, approved)
+
+
+async def _tell_author(ctx: Context, record: BroadcastRecord, approved: bool) -> None:
+    author = next((m for m in ctx.settings.staff if m.name == record.created_by), None)
+    if author is None:
+        return
+    for channel, field in ID_FIELDS.items():
+        if chat_id := getattr(author, field):
+            _ = gettext_for(ctx.settings.station.default_language)
+            text = (_("{name} approved your broadcast.") if approved
+                    else _("{name} rejected your broadcast.")).format(name=record.approved_by)
+            await _deliver(ctx, channel, chat_id, Outbound(text=text),
+                           f"broadcast:{record.id}:decided")
+            return
+
+
+@router.command("huyphat", "cancelbroadcast", staff_only=True, groups=False)
+async def cancel_menu(ctx: Context) -> None:
+    if not _staff(ctx):
+        return
+    _ = ctx._
+    stmt = (select(BroadcastRecord)
+            .where(BroadcastRecord.kind.in_(("staff", "urgent")),
+                   BroadcastRecord.status.in_(OPEN_STATUSES))
+            .order_by(BroadcastRecord.scheduled_at.desc()).limit(10))
+    open_ones = (await ctx.session.execute(stmt)).scalars().all()
+    if not open_ones:
+        ctx.reply(_("There is no broadcast waiting to be sent."))
+        return
+    rows = []
+    for record in open_ones:
+        label = (record.text or record.message_id or "")[:30]
+        rows.append([Button(f"{local_datetime(record.scheduled_at, ctx.locale)} · {label}",
+                            f"bcx:{record.id}")])
+    ctx.reply(_("Which broadcast do you want to cancel?"), rows)
+
+
+@router.button("bcx")
+async def cancel(ctx: Context) -> None:
+    if not _staff(ctx):
+        return
+    _ = ctx._
+    record = await ctx.session.get(BroadcastRecord, int(ctx.args)) if ctx.args.isdigit() else None
+    if record is None or record.status not in OPEN_STATUSES or record.kind == "campaign":
+        ctx.reply(_("This broadcast has already been decided or cancelled."))
+        return
+    record.status = "cancelled"
+    stopped = await outbox.set_broadcast_status(
+        ctx.session, record.id, from_statuses=(outbox.STATUS_PENDING, outbox.STATUS_HELD),
+        to=outbox.STATUS_CANCELLED)
+    log.info("broadcast %s cancelled by staff; %d queued messages stopped", record.id, stopped)
+    ctx.reply(_("Cancelled. {count} messages that had not gone yet were stopped.").format(
+        count=stopped))
