@@ -66,6 +66,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     stoppers: list[Stopper] = []
     for starter in channel_starters(settings):
         stoppers.append(await starter(bot, app))
+    delivery = await start_delivery(services, stop)  # the outbox dispatcher and the plan
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.web.host, settings.web.port)
@@ -80,6 +81,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     try:
         await stop.wait()
     finally:
+        await delivery()  # before the channels: in-flight sends still have their senders
         for stopper in reversed(stoppers):
             try:
                 await stopper()
@@ -88,6 +90,35 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         await runner.cleanup()
         await asyncio.gather(*maintenance, return_exceptions=True)
         await services.db.close()
+
+
+async def start_delivery(services: Services, stop: asyncio.Event) -> Stopper:
+    """Start the outbox dispatcher (over the senders the channels registered) and the planner.
+
+    Returns the function that stops both: the planner first, then the dispatcher finishes and
+    records what it has in flight.
+    """
+    from scheduler.dispatcher import Dispatcher
+    from scheduler.pacing import channel_limits
+    from scheduler.plan import load_plan
+    from scheduler.planner import Planner
+
+    settings = services.settings
+    senders = services.extras.setdefault("senders", {})
+    dispatcher = Dispatcher(services.db, senders, services.clock, limits=channel_limits(settings))
+    services.extras["dispatcher"] = dispatcher
+    planner = Planner(services.db, settings, services.library,
+                      load_plan(region=settings.station.region), services.clock,
+                      on_queued=dispatcher.wake)
+    planner.start()
+    dispatching = asyncio.create_task(dispatcher.run_forever(stop))
+
+    async def stop_delivery() -> None:
+        await planner.stop()
+        stop.set()
+        await asyncio.gather(dispatching, return_exceptions=True)
+
+    return stop_delivery
 
 
 Stopper = Callable[[], Awaitable[None]]

@@ -244,6 +244,9 @@ class Planner:
     async def _tick(self) -> None:
         try:
             await self.fire_due()
+        except asyncio.CancelledError:  # the scheduler is shutting down while this tick waited
+            log.debug("planner tick cancelled at shutdown")
+            return
         except Exception:
             log.exception("the planner tick failed; it runs again in %s s", TICK_SECONDS)
         self._arm_next()
@@ -260,7 +263,11 @@ class Planner:
                                 replace_existing=True)
 
     async def stop(self) -> None:
-        if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
-            self._scheduler = None
-        await self._drop_lock()
+        """Stop the jobs; a firing in progress finishes first (it is one short transaction)."""
+        async with self._firing:
+            if self._scheduler is not None:
+                # APScheduler's asyncio executor cancels running jobs at shutdown: take the lock
+                # first, so no firing is cut in half (a waiting tick is cancelled harmlessly).
+                self._scheduler.shutdown(wait=False)
+                self._scheduler = None
+            await self._drop_lock()
