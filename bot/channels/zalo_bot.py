@@ -1,0 +1,276 @@
+"""Zalo Bot Platform channel: polling with getUpdates (default) or a webhook on the shared app.
+
+`start_zalo_bot(bot, app)` turns each update into an `Inbound`, calls
+`HealthBot.handle(inbound, ZALO_BOT)` and sends the replies as plain text (`zalo_bot_send`). It
+registers a `ZaloBotSender` in `services.extras["senders"]["zalo_bot"]` for the outbox dispatcher and
+returns the coroutine function that stops it all. No conversation logic lives here.
+
+Platform facts (zalo-api.md section 1): getUpdates returns ONE update per call and has no offsets
+(408 = nothing new); polling and webhook exclude each other; the webhook body is documented wrapped
+(`{"ok": true, "result": {...}}`) but observed flat, so both are accepted; the secret header is
+compared in constant time; redeliveries are recognised by `message_id`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from bot.channels.zalo_bot_send import (
+    CHANNEL,
+    ZaloBotClient,
+    ZaloBotError,
+    ZaloBotSender,
+    classify_send_error,
+    send_outbound,
+)
+from bot.channels.zalo_common import ChatTurns, Inflight, first_delivery, forget_delivery
+from bot.config import ConfigError
+from bot.engine import HealthBot
+from bot.model import ZALO_BOT, Inbound, Outbound
+from storage import people
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/zalo/bot/webhook"
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+POLL_TIMEOUT_SECONDS = 30  # getUpdates "timeout", sent as a string
+POLL_HTTP_SLACK_SECONDS = 5.0  # the HTTP call may take the poll timeout plus this
+NOTHING_NEW = 408
+POLL_BACKOFF_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)  # after failed polls, then stays at the last
+MAX_WEBHOOK_BODY = 1024 * 1024  # as OpenClaw: nothing legitimate is larger
+KINDS = {"PRIVATE": "private", "GROUP": "group"}
+
+Stopper = Callable[[], Awaitable[None]]
+
+
+class MalformedUpdate(ValueError):
+    """The update does not have the documented shape; it is skipped (and never logged in full)."""
+
+
+def unwrap(body: Any) -> dict[str, Any]:
+    """The update inside a webhook body: documented wrapped `{ok, result}` or observed flat."""
+    if isinstance(body, dict) and isinstance(body.get("result"), dict) and "message" not in body:
+        body = body["result"]
+    if not isinstance(body, dict) or not isinstance(body.get("message"), dict):
+        raise MalformedUpdate("no message object")
+    return body
+
+
+def to_inbound(update: dict[str, Any]) -> Inbound:
+    """One Bot Platform update -> `Inbound`; raises `MalformedUpdate` for unusable shapes."""
+    message = update["message"]
+    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+    message_id = message.get("message_id")
+    chat_id = chat.get("id") or sender.get("id")  # private chats: chat.id == from.id
+    user_id = sender.get("id") or chat_id
+    if not isinstance(message_id, str) or not message_id or not chat_id or not user_id:
+        raise MalformedUpdate("message without message_id, chat or sender")
+    kind = KINDS.get(str(chat.get("chat_type") or "PRIVATE").upper(), "private")
+    event = str(update.get("event_name") or "")
+    photo = message.get("photo_url") if isinstance(message.get("photo_url"), str) else None
+    text = message.get("text") if isinstance(message.get("text"), str) else ""
+    if event == "message.image.received" or photo:
+        text = message.get("caption") if isinstance(message.get("caption"), str) else text
+    # Stickers and unsupported media carry no text: the core answers with its menu.
+    return Inbound(
+        channel=CHANNEL,
+        chat_id=str(chat_id),
+        user_id=str(user_id),
+        chat_kind=kind,  # type: ignore[arg-type]
+        text=text or "",
+        display_name=str(sender.get("display_name") or "")[:64],
+        message_id=message_id,
+        photo=photo,
+        # Groups are not available in practice (zalo-api.md 1.4); if one appears, only commands count.
+        addressed=kind == "private" or (text or "").startswith("/"),
+    )
+
+
+class ZaloBotChannel:
+    """Glue between the Bot Platform and the conversation engine."""
+
+    def __init__(self, bot: HealthBot, client: ZaloBotClient, secret: str = "") -> None:
+        self.bot = bot
+        self.client = client
+        self.secret = secret
+        self.turns = ChatTurns(bot.services.db)  # handling, in order per chat
+        self.send_turns = ChatTurns(bot.services.db)  # replies keep that order when sent
+        self.inflight = Inflight()
+        self._stopping = asyncio.Event()
+
+    # -- inbound --
+
+    async def handle_update(self, update: dict[str, Any]) -> list[Outbound] | None:
+        """Handle one update (deduped on message_id); returns the replies, None when skipped.
+
+        Raises when the conversation core failed: the dedupe mark is undone so a redelivery works.
+        """
+        inbound = to_inbound(update)
+        assert inbound.message_id is not None
+        db = self.bot.services.db
+        if not await first_delivery(db, CHANNEL, inbound.message_id):
+            log.info("zalo_bot redelivery skipped")
+            return None
+        try:
+            async with self.turns.turn(inbound.chat_id), self.turns.db_slot():
+                replies = await self.bot.handle(inbound, ZALO_BOT)
+        except Exception:
+            await forget_delivery(db, CHANNEL, inbound.message_id)
+            raise
+        return replies
+
+    async def process(self, update: dict[str, Any]) -> None:
+        """Handle and answer one polled update; never raises (one bad update must not stop polling)."""
+        try:
+            replies = await self.handle_update(update)
+            if replies:
+                await self.deliver(to_inbound(update).chat_id, replies)
+        except MalformedUpdate as exc:
+            log.warning("zalo_bot update skipped: %s", exc)
+        except Exception:  # noqa: BLE001 - logged; the next update is handled anyway
+            log.exception("zalo_bot update failed")
+
+    # -- outbound --
+
+    async def deliver(self, chat_id: str, replies: list[Outbound]) -> None:
+        """Send the replies in order; a chat that cannot be written to is marked and skipped."""
+        async with self.send_turns.turn(chat_id):
+            await self._send_all(chat_id, replies)
+
+    async def _send_all(self, chat_id: str, replies: list[Outbound]) -> None:
+        for reply in replies:
+            try:
+                await send_outbound(self.client, chat_id, reply)
+            except Exception as exc:  # noqa: BLE001 - classified below
+                error = classify_send_error(exc)
+                if error.kind == "stop":
+                    log.info("zalo_bot chat marked unreachable: %s", error.reason)
+                    async with self.bot.services.db.sessions() as session, session.begin():
+                        await people.mark_chat_unreachable(session, CHANNEL, chat_id, error.reason)
+                else:
+                    log.warning("zalo_bot reply not sent: %s", error)
+                return
+
+    # -- polling --
+
+    async def poll_forever(self) -> None:
+        """getUpdates in a loop: one update per call, 408 means nothing new."""
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                update = await self.client.call(
+                    "getUpdates",
+                    {"timeout": str(POLL_TIMEOUT_SECONDS)},
+                    timeout=POLL_TIMEOUT_SECONDS + POLL_HTTP_SLACK_SECONDS,
+                )
+                failures = 0
+            except ZaloBotError as exc:
+                if exc.code == NOTHING_NEW:
+                    failures = 0
+                    continue
+                failures += 1
+                log.warning("zalo_bot getUpdates failed with error %s", exc.code)
+                await self._backoff(failures)
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - network trouble: wait and poll again
+                failures += 1
+                log.warning("zalo_bot getUpdates failed: %s", type(exc).__name__)
+                await self._backoff(failures)
+                continue
+            if isinstance(update, list):  # not documented, but cheap to accept
+                for item in update:
+                    self._spawn(item)
+            elif update:
+                self._spawn(update)
+
+    def _spawn(self, update: Any) -> None:
+        try:
+            unwrapped = unwrap(update) if "message" not in update else update
+        except (MalformedUpdate, TypeError) as exc:
+            log.warning("zalo_bot update skipped: %s", exc)
+            return
+        self.inflight.spawn(self.process(unwrapped), "zalo_bot update")
+
+    async def _backoff(self, failures: int) -> None:
+        delay = POLL_BACKOFF_SECONDS[min(failures, len(POLL_BACKOFF_SECONDS)) - 1]
+        try:
+            await asyncio.wait_for(self._stopping.wait(), delay)
+        except TimeoutError:
+            pass
+
+    # -- webhook --
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """POST /zalo/bot/webhook: secret checked, update handled, replies sent in the background."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not self.secret or not hmac.compare_digest(given.encode(), self.secret.encode()):
+            log.warning("zalo_bot webhook refused: wrong or missing secret token")
+            return web.Response(status=403, text="forbidden")
+        if request.content_length is not None and request.content_length > MAX_WEBHOOK_BODY:
+            return web.Response(status=413, text="too large")
+        try:
+            update = unwrap(json.loads(await request.read()))
+            inbound = to_inbound(update)
+        except (ValueError, TypeError, web.HTTPException) as exc:
+            log.warning("zalo_bot webhook body refused: %s", type(exc).__name__)
+            return web.Response(status=400, text="bad update")
+        try:
+            replies = await self.handle_update(update)
+        except Exception:  # noqa: BLE001 - a non-2xx answer lets Zalo deliver it again
+            log.exception("zalo_bot update failed; asking Zalo to deliver it again")
+            return web.Response(status=500, text="try again")
+        if replies:
+            self.inflight.spawn(self.deliver(inbound.chat_id, replies), "zalo_bot replies")
+        return web.Response(text="ok")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+
+
+async def start_zalo_bot(bot: HealthBot, app: web.Application) -> Stopper:
+    """Start the Zalo Bot channel; returns the coroutine function that stops it."""
+    cfg = bot.services.settings.zalo_bot
+    polling = cfg.mode != "webhook"
+    if not polling and not cfg.webhook_secret:
+        raise ConfigError(
+            '[zalo_bot] mode = "webhook" needs webhook_secret (or ZALO_BOT_WEBHOOK_SECRET)'
+        )
+    client = ZaloBotClient(cfg.token, cfg.api_base_url)
+    channel = ZaloBotChannel(bot, client, secret=cfg.webhook_secret)
+    poller: asyncio.Task[None] | None = None
+    if polling:
+        try:  # polling and webhook exclude each other (zalo-api.md 1.3)
+            await client.call("deleteWebhook")
+        except Exception as exc:  # noqa: BLE001 - polling reports trouble itself
+            log.warning("zalo_bot deleteWebhook failed: %s", type(exc).__name__)
+        poller = asyncio.create_task(channel.poll_forever())
+    else:
+        app.router.add_post(WEBHOOK_PATH, channel.webhook)
+        if cfg.webhook_url:
+            await client.call(
+                "setWebhook", {"url": cfg.webhook_url, "secret_token": cfg.webhook_secret}
+            )
+    senders = bot.services.extras.setdefault("senders", {})
+    senders[CHANNEL] = ZaloBotSender(client)
+    log.info("zalo_bot channel started (%s)", "polling" if polling else "webhook")
+
+    async def stop() -> None:
+        senders.pop(CHANNEL, None)
+        await channel.stop()
+        if poller is not None:
+            poller.cancel()
+            await asyncio.gather(poller, return_exceptions=True)
+        await channel.inflight.drain()
+        await client.close()
+
+    return stop
