@@ -16,7 +16,7 @@ import logging
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from bot.config import StaffMember
 from bot.context import Context
@@ -25,7 +25,7 @@ from bot.model import Button, Outbound
 from bot.router import Router
 from scheduler import broadcasts
 from storage import outbox
-from storage.models import BroadcastRecord
+from storage.models import BroadcastRecord, Outbox
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -358,6 +358,11 @@ async def cancel_menu(ctx: Context) -> None:
             .where(BroadcastRecord.kind.in_(("staff", "urgent")),
                    BroadcastRecord.status.in_(OPEN_STATUSES))
             .order_by(BroadcastRecord.scheduled_at.desc()).limit(10))
+    waiting = select(Outbox.id).where(Outbox.broadcast_id == BroadcastRecord.id,
+                                      Outbox.status.in_((outbox.STATUS_PENDING,
+                                                         outbox.STATUS_HELD)))
+    # A queued broadcast is listed only while some of its messages have not gone yet.
+    stmt = stmt.where(or_(BroadcastRecord.status != "queued", waiting.exists()))
     open_ones = (await ctx.session.execute(stmt)).scalars().all()
     if not open_ones:
         ctx.reply(_("There is no broadcast waiting to be sent."))
