@@ -132,12 +132,12 @@ async def test_whole_loop_accept_reply_close_rate(bot) -> None:  # noqa: ANN001
     await staff.send(
         text="Trạm đã cử cán bộ xử lý ổ bọ gậy, cảm ơn bác.",
         reply_to_message_id="501",
-        photo="AgACfixed",
+        photo="https://example.org/fixed.jpg",
     )
     answers = [Outbound.from_payload(r.payload) for r in await outbox_rows(bot, "resident-1")]
     answer = next(a for a in answers if "cảm ơn bác" in a.text)
     assert "Cán bộ Trạm Y tế" in answer.text and "Y sĩ Lan" not in answer.text
-    assert answer.image == "AgACfixed"
+    assert answer.image == "https://example.org/fixed.jpg"
     await staff.send(button=f"tk:close:{ticket.id}")
     closing = Outbound.from_payload((await outbox_rows(bot, "resident-1"))[-1].payload)
     assert "đánh giá" in closing.text.lower() or "hài lòng" in closing.text.lower()

@@ -39,6 +39,7 @@ async def reply_to_ticket(ctx: Context) -> bool:
 
         ctx.reply(await add_to_ticket(ctx, ticket, inbound.text, inbound.photo))
         return True
+    await tickets.remember_staff_message(ctx.session, ticket)
     member = ctx.staff_member()
     if member is None:
         log.warning("refused a ticket reply from a non-staff %s user", inbound.channel)

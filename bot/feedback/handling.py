@@ -76,17 +76,20 @@ async def answer(
     event = await tickets.add_event(
         ctx.session, ticket, actor=member.name, action="answered", now=ctx.now, detail=text or None
     )
-    station = ctx.settings.station.name
+    station, source = ctx.settings.station.name, ctx.inbound.channel
 
     def compose(_: Gettext, t: Ticket) -> Outbound:
         body = _("Answer to your feedback {code}:").format(code=t.code)
         if text:
             body += f"\n\n{text}"
+        image = notices.portable_image(photo, source, t.channel)
+        if photo and not image:
+            body += "\n\n" + _("(The station attached a photo that cannot be shown in this app.)")
         body += "\n\n" + _("— Staff of {station}").format(station=station)
         body += "\n" + _("To add something, reply to this message or type /bosung {code}.").format(
             code=t.code
         )
-        return Outbound(text=body, image=photo)
+        return Outbound(text=body, image=image)
 
     await notices.tell_residents(
         ctx.services, ctx.session, ticket, compose, f"ticket:{ticket.id}:answer:{event.id}"

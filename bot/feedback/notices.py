@@ -29,6 +29,15 @@ RATINGS = (1, 2, 3, 4, 5)
 MAPS_URL = "https://maps.google.com/?q={lat:.6f},{lon:.6f}"
 
 
+def portable_image(image: str | None, source: str, target: str) -> str | None:
+    """An image usable on `target`: platform file ids only work on their own channel, URLs anywhere."""
+    if not image:
+        return None
+    if source == target or image.startswith(("https://", "http://")):
+        return image
+    return None
+
+
 def staff_locale(services: Services) -> str:
     return normalize_locale(services.settings.station.default_language)
 
@@ -108,8 +117,10 @@ async def staff_card(
                 due=local_datetime(ticket.resolve_due, locale), left=working_time_left(_, left)
             )
         )
-    text = "\n".join(lines) + "\n\n" + ticket.text
     chat = parse_staff_chat(ticket.staff_chat or "", settings)
+    if ticket.photo and chat and not portable_image(ticket.photo, ticket.channel, chat.channel):
+        lines.append(_("Photo: sent in another chat app, it cannot be shown here."))
+    text = "\n".join(lines) + "\n\n" + ticket.text
     if chat is not None and chat.channel in STAFF_CHANNELS_WITH_BUTTONS:
         return Outbound(text=text, buttons=staff_buttons(ticket, _))
     hint = _(
@@ -134,12 +145,13 @@ async def send_staff_card(
     if chat is None or services.deliverer is None:
         return
     card = await staff_card(services, session, ticket, now, heading=heading)
-    if ticket.photo and len(card.text) > MAX_CAPTION:
+    image = portable_image(ticket.photo, ticket.channel, chat.channel)
+    if image and len(card.text) > MAX_CAPTION:
         # The photo first on its own, so the card with the buttons is one message to reply to.
-        photo = Outbound(text=ticket.code or "", image=ticket.photo)
+        photo = Outbound(text=ticket.code or "", image=image)
         await _enqueue(services, session, chat, photo, f"{key}:photo", ticket)
-    elif ticket.photo:
-        card = Outbound(text=card.text, buttons=card.buttons, image=ticket.photo)
+    elif image:
+        card = Outbound(text=card.text, buttons=card.buttons, image=image)
     await _enqueue(services, session, chat, card, key, ticket)
 
 
@@ -156,6 +168,7 @@ async def send_to_staff_chat(
     if chat is None or services.deliverer is None:
         return
     await tickets.remember_staff_message(session, ticket)
+    image = portable_image(image, ticket.channel, chat.channel)
     if chat.channel == "telegram":
         message = Outbound(text=text, image=image, reply_to_message_id=ticket.staff_message_id)
     else:
