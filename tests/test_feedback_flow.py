@@ -155,3 +155,26 @@ async def test_whole_loop_accept_reply_close_rate(bot) -> None:  # noqa: ANN001
         ).all()
     assert [a for _, a in actions] == ["filed", "accepted", "answered", "closed", "rated"]
     assert ("Y sĩ Lan", "answered") in actions
+
+
+async def test_reply_to_the_confirmation_is_offered_as_an_addition(bot) -> None:  # noqa: ANN001
+    chat = Transcript(bot, TELEGRAM, "telegram", "7001")
+    await file_feedback(chat, photo=False)
+    # The confirmation was a direct reply, so its platform id is unknown: the bot asks.
+    await chat.send(text="Quên nói: cạnh nhà số 12", reply_to_message_id="999")
+    assert "bổ sung" in chat.text.lower()
+    await chat.tap("Bổ sung cho PA-2026-000001")
+    assert "PA-2026-000001" in chat.text
+    ticket = await only_ticket(bot)
+    assert "cạnh nhà số 12" in ticket.text
+    note = Outbound.from_payload((await outbox_rows(bot, STAFF_GROUP))[-1].payload)
+    assert "cạnh nhà số 12" in note.text
+
+
+async def test_typing_instead_of_choosing_shows_the_choices_again(bot) -> None:  # noqa: ANN001
+    chat = Transcript(bot, ZALO_BOT, "zalo_bot", "zl-7")
+    await chat.say("/gopy")
+    await chat.say("bệnh viện đông quá")
+    assert "chọn lĩnh vực" in chat.text and "Thời gian chờ" in chat.text
+    await chat.say("2")  # the numbers still work
+    assert "mô tả" in chat.text

@@ -31,7 +31,6 @@ ADD = "feedback.add"
 RATE = "feedback.rate"
 COMMENT = "feedback.comment"
 MAX_LISTED = 10
-MAX_COMMENT_CHARS = 1000
 
 
 def _cancel_row(ctx: Context) -> list[Button]:
@@ -46,6 +45,10 @@ async def start_feedback(ctx: Context) -> None:
         ctx.reply(refusal, [[Button(ctx._("Main menu"), "menu")]])
         return
     ctx.set_state(CATEGORY)
+    _category_menu(ctx)
+
+
+def _category_menu(ctx: Context) -> None:
     rows = [
         [Button(category_name(c, ctx.locale), f"fb:cat:{c.code}")] for c in categories(ctx.settings)
     ]
@@ -109,6 +112,10 @@ async def _ask_contact(ctx: Context, _arg: str) -> None:
         await start_feedback(ctx)
         return
     ctx.set_state(CONTACT, **_draft(ctx))
+    _contact_menu(ctx)
+
+
+def _contact_menu(ctx: Context) -> None:
     _ = ctx._
     ctx.reply(
         _("Would you like the station to be able to call you back?"),
@@ -332,6 +339,19 @@ async def _rate(ctx: Context, arg: str) -> None:
     await followup.rate(ctx, ticket_id, stars)
 
 
+async def _add_pending(ctx: Context, arg: str) -> None:
+    await followup.add_pending(ctx, arg)
+
+
+async def _ask_pending(ctx: Context, _arg: str) -> None:
+    text = str(ctx.data.get("text") or "")
+    ctx.clear_state()
+    if text:
+        await answer_question(ctx, text)
+    else:
+        ctx.reply(ctx._("Main menu"), [[Button(ctx._("Main menu"), "menu")]])
+
+
 async def _skip_comment(ctx: Context, _arg: str) -> None:
     ctx.clear_state()
     ctx.reply(ctx._("Thank you for your rating!"), [[Button(ctx._("Main menu"), "menu")]])
@@ -339,12 +359,32 @@ async def _skip_comment(ctx: Context, _arg: str) -> None:
 
 @router.state(RATE)
 async def rating_typed(ctx: Context) -> None:
-    await followup.rate(ctx, str(ctx.data.get("ticket", "")), ctx.inbound.text.strip())
+    """A typed 1–5 rates the closed ticket; anything else is an ordinary message again."""
+    text = ctx.inbound.text.strip()
+    if text.isdigit():
+        await followup.rate(ctx, str(ctx.data.get("ticket", "")), text)
+        return
+    ctx.clear_state()
+    await free_text(ctx)
 
 
 @router.state(COMMENT)
 async def comment_typed(ctx: Context) -> None:
     await followup.comment(ctx, str(ctx.data.get("ticket", "")), ctx.inbound.text.strip())
+
+
+@router.state("feedback")
+async def step_reprompt(ctx: Context) -> None:
+    """Typed text where a choice is expected: show the same choices again (numbers keep working)."""
+    if ctx.state == CATEGORY:
+        _category_menu(ctx)
+    elif ctx.state == CONTACT:
+        _contact_menu(ctx)
+    elif ctx.state == REVIEW:
+        await _review(ctx)
+    else:  # an offer to add a reply to a ticket, left unanswered: treat the text as a question
+        ctx.clear_state()
+        await free_text(ctx)
 
 
 @router.text
@@ -382,4 +422,6 @@ BUTTONS = {
     "add": _start_add,
     "rate": _rate,
     "skip": _skip_comment,
+    "addp": _add_pending,
+    "askp": _ask_pending,
 }

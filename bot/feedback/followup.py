@@ -18,6 +18,8 @@ RATE = "feedback.rate"
 COMMENT = "feedback.comment"
 MAX_COMMENT_CHARS = 1000
 STARS = range(1, 6)
+PENDING = "feedback.pending"
+MAX_OFFERED = 3
 
 
 async def reply_to_ticket(ctx: Context) -> bool:
@@ -29,7 +31,7 @@ async def reply_to_ticket(ctx: Context) -> bool:
         ctx.session, inbound.channel, inbound.chat_id, inbound.reply_to_message_id
     )
     if ticket is None:
-        return False
+        return await _offer_to_add(ctx)
     in_resident_chat = ticket.channel == inbound.channel and ticket.chat_id == inbound.chat_id
     if in_resident_chat and inbound.chat_kind == "private":
         if ticket.person_id != ctx.contact.person.id:
@@ -47,6 +49,42 @@ async def reply_to_ticket(ctx: Context) -> bool:
         return True
     ctx.reply(await handling.answer(ctx, ticket, member, inbound.text, inbound.photo))
     return True
+
+
+async def _offer_to_add(ctx: Context) -> bool:
+    """A reply to a message we cannot trace (the bot's direct replies have no stored id): when
+    the resident has open tickets, ask whether it belongs to one of them."""
+    if ctx.inbound.chat_kind != "private" or ctx.state:
+        return False
+    own = await tickets.open_tickets_of_resident(ctx.session, ctx.contact.person.id)
+    if not own:
+        return False
+    _ = ctx._
+    ctx.set_state(PENDING, text=ctx.inbound.text, photo=ctx.inbound.photo)
+    rows = [
+        [Button(_("Add to {code}").format(code=t.code), f"fb:addp:{t.id}")]
+        for t in own[-MAX_OFFERED:]
+    ]
+    rows.append([Button(_("No, it is a new question"), "fb:askp")])
+    ctx.reply(_("Is this an addition to your feedback?"), rows)
+    return True
+
+
+async def add_pending(ctx: Context, ticket_id: str) -> None:
+    """The resident chose the ticket their earlier reply belongs to."""
+    from bot.feedback.filing import add_to_ticket
+
+    data = ctx.data
+    ctx.clear_state()
+    ticket = None
+    if ticket_id.isdigit() and (data.get("text") or data.get("photo")):
+        ticket = await tickets.ticket_for_resident(
+            ctx.session, ctx.contact.person.id, ticket_id=int(ticket_id)
+        )
+    if ticket is None:
+        ctx.reply(ctx._("I could not find that feedback among yours."))
+        return
+    ctx.reply(await add_to_ticket(ctx, ticket, data.get("text") or "", data.get("photo")))
 
 
 async def rate(ctx: Context, ticket_id: str, stars: str) -> None:
