@@ -1,0 +1,169 @@
+"""Zalo Official Account channel: a signed webhook on the shared app, replies by the OA API.
+
+`start_zalo_oa(bot, app)` adds `POST /zalo/oa/webhook`. Each event is verified (signature over the
+raw body, our app id, a fresh timestamp: `zalo_oa_events`), deduped on `msg_id`, turned into an
+`Inbound` and handled by `HealthBot.handle(inbound, ZALO_OA)` before Zalo gets its 200; the replies
+are then sent in the background (Zalo wants an answer within about 2 s). Echoes of the OA's own
+sends, receipts and events for another OA are acknowledged and ignored. A `ZaloOASender` is
+registered in `services.extras["senders"]["zalo_oa"]` for the outbox dispatcher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+from aiohttp import web
+
+from bot.channels.zalo_common import ChatTurns, Inflight, first_delivery, forget_delivery
+from bot.channels.zalo_oa_events import (
+    SIGNATURE_HEADER,
+    RefusedEvent,
+    event_key,
+    to_inbound,
+    verified_event,
+)
+from bot.channels.zalo_oa_send import (
+    CHANNEL,
+    RATE_LIMITED,
+    WINDOW_REASON,
+    OAApiError,
+    OAClient,
+    ZaloOASender,
+    classify,
+    mark_unreachable,
+    send_outbound,
+)
+from bot.channels.zalo_oa_tokens import OATokens
+from bot.config import ConfigError
+from bot.engine import HealthBot
+from bot.i18n import normalize_locale
+from bot.model import ZALO_OA, Inbound, Outbound
+from storage import people
+from storage.models import Person
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/zalo/oa/webhook"
+MAX_WEBHOOK_BODY = 256 * 1024
+RATE_LIMIT_REPLY_DELAYS = (1.0, 3.0)  # a direct reply waits this long for a -32 to pass, then drops
+
+Stopper = Callable[[], Awaitable[None]]
+
+
+class ZaloOAChannel:
+    """Glue between the OA webhook, the OA API and the conversation engine."""
+
+    def __init__(self, bot: HealthBot, client: OAClient) -> None:
+        self.bot = bot
+        self.client = client
+        self.cfg = bot.services.settings.zalo_oa
+        self.turns = ChatTurns(bot.services.db)
+        self.send_turns = ChatTurns(bot.services.db)
+        self.inflight = Inflight()
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """POST /zalo/oa/webhook."""
+        if request.content_length is not None and request.content_length > MAX_WEBHOOK_BODY:
+            return web.Response(status=413, text="too large")
+        raw = await request.read()
+        try:
+            event = verified_event(
+                raw,
+                request.headers.get(SIGNATURE_HEADER, ""),
+                app_id=self.cfg.app_id,
+                oa_secret_key=self.cfg.oa_secret_key,
+                now=self.bot.services.clock(),
+            )
+        except RefusedEvent as refused:
+            log.warning("zalo_oa webhook refused (%s): %s", refused.status, refused.reason)
+            return web.Response(status=refused.status, text="refused")
+        inbound = to_inbound(event, self.cfg.oa_id)
+        if inbound is None:
+            return web.Response(text="ignored")
+        key = event_key(event)
+        db = self.bot.services.db
+        if key is not None and not await first_delivery(db, CHANNEL, key):
+            log.info("zalo_oa redelivery skipped")
+            return web.Response(text="ok")
+        try:
+            async with self.turns.turn(inbound.chat_id), self.turns.db_slot():
+                replies = await self.bot.handle(inbound, ZALO_OA)
+        except Exception:  # noqa: BLE001 - a non-2xx answer lets Zalo deliver it again
+            if key is not None:
+                await forget_delivery(db, CHANNEL, key)
+            log.exception("zalo_oa event failed; asking Zalo to deliver it again")
+            return web.Response(status=500, text="try again")
+        if replies:
+            self.inflight.spawn(self.deliver(inbound, replies), "zalo_oa replies")
+        return web.Response(text="ok")
+
+    async def deliver(self, inbound: Inbound, replies: list[Outbound]) -> None:
+        async with self.send_turns.turn(inbound.chat_id):
+            locale = await self._locale(inbound)
+            for reply in replies:
+                if not await self._send_reply(inbound, reply, locale):
+                    return
+
+    async def _send_reply(self, inbound: Inbound, reply: Outbound, locale: str) -> bool:
+        """One reply; False when the rest should not be sent."""
+        for delay in (*RATE_LIMIT_REPLY_DELAYS, None):
+            try:
+                await send_outbound(self.client, inbound.chat_id, reply,
+                                    chat_kind=inbound.chat_kind, locale=locale)
+                return True
+            except OAApiError as exc:
+                if exc.code == RATE_LIMITED and delay is not None:
+                    await asyncio.sleep(delay)
+                    continue
+                return await self._failed(inbound, exc)
+            except Exception as exc:  # noqa: BLE001 - classified and logged
+                return await self._failed(inbound, exc)
+        return False
+
+    async def _failed(self, inbound: Inbound, exc: Exception) -> bool:
+        error = classify(exc)
+        if error.kind == "stop" and error.reason in (WINDOW_REASON, "removed", "zalo_inactive"):
+            log.info("zalo_oa chat marked unreachable: %s", error.reason)
+            await mark_unreachable(self.bot.services.db, inbound.chat_id, error.reason)
+        else:
+            log.warning("zalo_oa reply not sent: %s", error)
+        return False
+
+    async def _locale(self, inbound: Inbound) -> str:
+        """The resident's language, for the few words this adapter adds (numbered lists)."""
+        default = self.bot.services.settings.station.default_language
+        if inbound.chat_kind == "group":
+            return default
+        async with self.bot.services.db.sessions() as session:
+            identity = await people.find_identity(session, CHANNEL, inbound.user_id)
+            person = await session.get(Person, identity.person_id) if identity else None
+        return normalize_locale(person.locale if person and person.locale else default)
+
+
+async def start_zalo_oa(bot: HealthBot, app: web.Application) -> Stopper:
+    """Start the Zalo OA channel; returns the coroutine function that stops it."""
+    services = bot.services
+    cfg = services.settings.zalo_oa
+    if not cfg.oa_secret_key or not cfg.app_secret:
+        raise ConfigError(
+            "[zalo_oa] needs app_secret and oa_secret_key "
+            "(or ZALO_OA_APP_SECRET and ZALO_OA_SECRET_KEY)"
+        )
+    http = aiohttp.ClientSession()
+    tokens = OATokens(services.db, cfg, services.clock, lambda: http)
+    client = OAClient(services.db, cfg.api_base_url, tokens, http)
+    channel = ZaloOAChannel(bot, client)
+    app.router.add_post(WEBHOOK_PATH, channel.webhook)
+    senders = services.extras.setdefault("senders", {})
+    senders[CHANNEL] = ZaloOASender(client, services.settings.station.default_language)
+    log.info("zalo_oa channel started (webhook at %s)", WEBHOOK_PATH)
+
+    async def stop() -> None:
+        senders.pop(CHANNEL, None)
+        await channel.inflight.drain()
+        await http.close()
+
+    return stop

@@ -1,0 +1,147 @@
+"""Zalo OA webhook events: signature check over the raw body, and event -> `Inbound`.
+
+Signature (zalo-api.md 2.6 [C]): header `X-ZEvent-Signature: mac=<hex>` with
+`hex = sha256(app_id + raw_body + timestamp + OA secret key)`, where `app_id` is OUR configured app
+id (the payload must carry the same) and `timestamp` is the payload's field (Unix ms). The hash is
+taken over the bytes exactly as received: re-serialising the JSON would change them.
+
+Freshness is our choice [I]: an event whose timestamp is more than `MAX_EVENT_AGE` old (or that far
+in the future) is refused as a replay. Zalo's own retries carry the original timestamp [I], so a
+retry later than that is refused too; the first delivery is acknowledged at once, so that is rare.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.channels.zalo_oa_send import BUTTON_PAYLOAD_PREFIX, CHANNEL
+from bot.model import Inbound, Location
+
+SIGNATURE_HEADER = "X-ZEvent-Signature"
+MAX_EVENT_AGE = timedelta(minutes=5)
+MAX_BUTTON_DATA = 64
+GROUP_PREFIX = "user_send_group_"
+
+
+class RefusedEvent(Exception):
+    """The event must not be processed; `status` is the HTTP answer, `reason` is safe to log."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def expected_signature(app_id: str, raw_body: bytes, timestamp: str, oa_secret_key: str) -> str:
+    payload = app_id.encode() + raw_body + timestamp.encode() + oa_secret_key.encode()
+    return hashlib.sha256(payload).hexdigest()
+
+
+def verified_event(
+    raw_body: bytes, header: str, *, app_id: str, oa_secret_key: str, now: datetime
+) -> dict[str, Any]:
+    """The parsed event if it is signed by Zalo for our app and fresh; else `RefusedEvent`."""
+    try:
+        event = json.loads(raw_body)
+    except ValueError:
+        raise RefusedEvent(400, "body is not JSON") from None
+    if not isinstance(event, dict):
+        raise RefusedEvent(400, "body is not an object")
+    timestamp = str(event.get("timestamp") or "")
+    given = header.strip().removeprefix("mac=").strip().lower()
+    expected = expected_signature(app_id, raw_body, timestamp, oa_secret_key)
+    if not oa_secret_key or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise RefusedEvent(401, "bad signature")
+    if str(event.get("app_id") or "") != app_id:
+        raise RefusedEvent(401, "event for another app")
+    try:
+        sent_at = datetime.fromtimestamp(int(timestamp) / 1000, tz=now.tzinfo)
+    except (ValueError, OverflowError, OSError):
+        raise RefusedEvent(403, "no usable timestamp") from None
+    if abs(now - sent_at) > MAX_EVENT_AGE:
+        raise RefusedEvent(403, "stale or future timestamp")
+    return event
+
+
+def _id(part: Any) -> str:
+    return str(part.get("id") or "") if isinstance(part, dict) else ""
+
+
+def event_key(event: dict[str, Any]) -> str | None:
+    """What identifies a delivery for dedupe: the message id, else name + sender + timestamp."""
+    message = event.get("message")
+    if isinstance(message, dict) and message.get("msg_id"):
+        return str(message["msg_id"])
+    who = _id(event.get("sender")) or _id(event.get("follower"))
+    if who and event.get("timestamp"):
+        return f"{event.get('event_name')}:{who}:{event.get('timestamp')}"
+    return None
+
+
+def to_inbound(event: dict[str, Any], oa_id: str) -> Inbound | None:
+    """A resident's event -> `Inbound`; None for anything to ignore (echoes, other OAs, receipts)."""
+    name = str(event.get("event_name") or "")
+    if name in ("follow", "unfollow"):
+        user = _id(event.get("follower"))
+        if not user or (oa_id and str(event.get("oa_id") or oa_id) != oa_id):
+            return None
+        return Inbound(channel=CHANNEL, chat_id=user, user_id=user,
+                       event="unblocked" if name == "follow" else "blocked")
+    if not name.startswith("user_send_"):
+        return None  # oa_send_* echoes, user_received_message, user_seen_message, anonymous_*
+    sender, recipient = _id(event.get("sender")), _id(event.get("recipient"))
+    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    if not sender or not recipient:
+        return None
+    group = name.startswith(GROUP_PREFIX)
+    if not group and oa_id and recipient != oa_id:
+        return None  # meant for another OA
+    kind = name.removeprefix(GROUP_PREFIX if group else "user_send_")
+    text = message.get("text") if isinstance(message.get("text"), str) else ""
+    button = _button(text)
+    attachments = message.get("attachments") if isinstance(message.get("attachments"), list) else []
+    first = attachments[0] if attachments and isinstance(attachments[0], dict) else {}
+    payload = first.get("payload") if isinstance(first.get("payload"), dict) else {}
+    photo = str(payload.get("url")) if kind == "image" and payload.get("url") else None
+    location = _location(payload) if kind == "location" else None
+    return Inbound(
+        channel=CHANNEL,
+        chat_id=recipient if group else sender,
+        user_id=sender,
+        chat_kind="group" if group else "private",
+        text="" if button else text,
+        button=button,
+        message_id=str(message.get("msg_id") or "") or None,
+        reply_to_message_id=str(message.get("quote_msg_id") or "") or None,
+        photo=photo,
+        location=location,
+        # No mentions are documented for OA groups: there the bot answers commands and buttons.
+        addressed=not group or text.startswith("/") or button is not None,
+    )
+
+
+def _button(text: str) -> str | None:
+    """A tapped `oa.query` button comes back as the resident's text carrying our payload."""
+    if not text.startswith(BUTTON_PAYLOAD_PREFIX):
+        return None
+    data = text.removeprefix(BUTTON_PAYLOAD_PREFIX).strip()
+    if data and data.isascii() and len(data.encode()) <= MAX_BUTTON_DATA:
+        return data
+    return None
+
+
+def _location(payload: dict[str, Any]) -> Location | None:
+    coordinates = payload.get("coordinates")
+    if not isinstance(coordinates, dict):
+        return None
+    try:
+        latitude, longitude = float(coordinates["latitude"]), float(coordinates["longitude"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if -90 <= latitude <= 90 and -180 <= longitude <= 180:
+        return Location(latitude, longitude)
+    return None

@@ -1,0 +1,210 @@
+"""Zalo OA Open API v3 sending: consultation messages, OA group messages, and `ZaloOASender`.
+
+Bodies follow zalo-api.md 2.3 and 2.8: text (split under 2000 characters), an image as a `media`
+template by URL, and up to `MAX_OA_BUTTONS` `oa.query.hide` buttons whose payload is the button data
+behind `BUTTON_PAYLOAD_PREFIX` (a tap comes back as the resident's own `user_send_text`). More buttons
+than that, or any buttons in an OA group (groups take text and images only), become a numbered list;
+typed numbers work because the core remembers the menu.
+
+Errors (2.7): -216/-220/-124 refresh the token and retry once; -32 backs off; -230/-213/-232 mean the
+resident has not written in 7 days (or does not follow): never retried, the chat is marked
+`zalo_window` and the caller gets `SendError("stop")`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bot.channels.zalo_oa_tokens import OATokens, OAuthError
+from bot.i18n import gettext_for
+from bot.model import Button, Outbound
+from bot.rendering import split_text
+from scheduler.sender import SendError, SendResult
+from storage import people
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zalo_oa"
+CS_PATH = "/v3.0/oa/message/cs"
+GROUP_PATH = "/v3.0/oa/group/message"
+MAX_TEXT = 2000  # reported [S]
+MAX_OA_BUTTONS = 3  # the one source that tested buttons on /message/cs sends at most 3 [S]
+BUTTON_PAYLOAD_PREFIX = "#hb:"
+API_TIMEOUT_SECONDS = 30.0
+TOKEN_ERRORS = frozenset({-216, -220, -124})  # access token invalid / expired: refresh, retry once
+RATE_LIMITED = -32
+WINDOW_ERRORS = frozenset({-230, -213, -232})  # outside the 7-day window / not a follower
+WINDOW_REASON = "zalo_window"
+STOP_ERRORS = {-227: "zalo_inactive", -217: "zalo_refused", -244: "zalo_refused",
+               -237: "removed", -403: "removed"}
+BAD_REQUEST = frozenset({-201, -233})  # our own message was refused: sending it again cannot help
+RATE_LIMIT_RETRY_SECONDS = 10.0
+QUOTA_RETRY_SECONDS = 3600.0  # -211 out of quota: the station must top up
+DEFAULT_RETRY_SECONDS = 5.0
+NOT_CONNECTED_RETRY_SECONDS = 300.0
+
+
+class OAApiError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+class OAClient:
+    """Authorised JSON calls to the OA API; refreshes the token once on a token error."""
+
+    def __init__(self, db: Database, api_base_url: str, tokens: OATokens,
+                 http: aiohttp.ClientSession) -> None:
+        self.db = db
+        self.base = api_base_url.rstrip("/")
+        self.tokens = tokens
+        self.http = http
+
+    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        token = await self.tokens.access_token()
+        answer = await self._post(path, body, token)
+        if answer.get("error") in TOKEN_ERRORS:
+            log.info("zalo_oa access token refused (%s); refreshing", answer.get("error"))
+            token = await self.tokens.refresh(stale=token)
+            answer = await self._post(path, body, token)
+        code = answer.get("error", 0)
+        if code:
+            raise OAApiError(int(code), str(answer.get("message") or ""))
+        data = answer.get("data")
+        return data if isinstance(data, dict) else {}
+
+    async def _post(self, path: str, body: dict[str, Any], token: str) -> dict[str, Any]:
+        async with self.http.post(
+            self.base + path, json=body, headers={"access_token": token},
+            timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_SECONDS),
+        ) as response:
+            answer = await response.json(content_type=None)
+        if not isinstance(answer, dict):
+            raise OAApiError(-100, f"malformed answer (HTTP {response.status})")
+        return answer
+
+
+def classify(exc: Exception) -> SendError:
+    """OA failures -> retry / stop (zalo-api.md 2.7)."""
+    if isinstance(exc, SendError):
+        return exc
+    if isinstance(exc, OAuthError):
+        return SendError("retry", "oauth", retry_after=NOT_CONNECTED_RETRY_SECONDS)
+    if isinstance(exc, OAApiError):
+        if exc.code in WINDOW_ERRORS:
+            return SendError("stop", WINDOW_REASON)
+        if exc.code in STOP_ERRORS:
+            return SendError("stop", STOP_ERRORS[exc.code])
+        if exc.code in BAD_REQUEST:
+            return SendError("stop", f"refused by zalo ({exc.code})")
+        if exc.code == RATE_LIMITED:
+            return SendError("retry", "rate limited", retry_after=RATE_LIMIT_RETRY_SECONDS)
+        if exc.code == -211:
+            log.error("zalo_oa message quota used up (-211): check the OA package")
+            return SendError("retry", "out of quota", retry_after=QUOTA_RETRY_SECONDS)
+        if exc.code in TOKEN_ERRORS:
+            return SendError("retry", "token refused", retry_after=NOT_CONNECTED_RETRY_SECONDS)
+        return SendError("retry", f"zalo error {exc.code}", retry_after=DEFAULT_RETRY_SECONDS)
+    return SendError("retry", type(exc).__name__, retry_after=DEFAULT_RETRY_SECONDS)
+
+
+def numbered_list(buttons: list[Button], locale: str) -> str:
+    _ = gettext_for(locale)
+    lines = [_("Reply with a number:")]
+    lines += [f"{i}. {b.label}" for i, b in enumerate(buttons, start=1)]
+    return "\n".join(lines)
+
+
+def message_bodies(message: Outbound, *, group: bool, locale: str) -> list[dict[str, Any]]:
+    """The `message` objects to send, in order, for one `Outbound`."""
+    buttons = message.all_buttons()
+    text = (message.text or "").strip()
+    if buttons and (group or len(buttons) > MAX_OA_BUTTONS):
+        text = f"{text}\n\n{numbered_list(buttons, locale)}".strip()
+        buttons = []
+    parts = split_text(text, MAX_TEXT) if text else []
+    bodies: list[dict[str, Any]] = []
+    if message.image and "://" in message.image:
+        media = {"type": "template", "payload": {"template_type": "media", "elements": [
+            {"media_type": "image", "url": message.image}]}}
+        image: dict[str, Any] = {"attachment": media}
+        if len(parts) == 1 and not buttons:  # the text fits as the image's caption
+            image["text"] = parts.pop()
+        bodies.append(image)
+    elif message.image:
+        log.info("zalo_oa sends images by URL only; a local image was left out")
+    for index, part in enumerate(parts):
+        body: dict[str, Any] = {"text": part}
+        if buttons and index == len(parts) - 1:
+            body["attachment"] = {"type": "template", "payload": {"buttons": [
+                {"title": b.label, "type": "oa.query.hide",
+                 "payload": BUTTON_PAYLOAD_PREFIX + b.data} for b in buttons]}}
+        bodies.append(body)
+    if not bodies:
+        raise SendError("stop", "empty message")
+    return bodies
+
+
+async def send_outbound(client: OAClient, chat_id: str, message: Outbound, *,
+                        chat_kind: str = "private", locale: str = "vi") -> str | None:
+    """Send one `Outbound` to a user (cs) or an OA group; returns the last message id."""
+    group = chat_kind == "group"
+    recipient = {"group_id": chat_id} if group else {"user_id": chat_id}
+    last: str | None = None
+    for body in message_bodies(message, group=group, locale=locale):
+        data = await client.post(GROUP_PATH if group else CS_PATH,
+                                 {"recipient": recipient, "message": body})
+        last = str(data.get("message_id")) if data.get("message_id") else last
+    return last
+
+
+async def mark_unreachable(db: Database, chat_id: str, reason: str) -> None:
+    async with db.sessions() as session, session.begin():
+        await people.mark_chat_unreachable(session, CHANNEL, chat_id, reason)
+
+
+@dataclass
+class ZaloOASender:
+    """`scheduler.sender.Sender` for the Zalo OA: what the outbox dispatcher calls."""
+
+    client: OAClient
+    default_locale: str = "vi"
+    owns_http: bool = False
+    channel: str = CHANNEL
+
+    @classmethod
+    def from_settings(cls, settings: Any, db: Database, clock: Any = None) -> ZaloOASender:
+        """A sender with its own HTTP session, without the webhook (tests, benchmarks)."""
+        from bot.app import utc_clock
+
+        cfg = settings.zalo_oa
+        if not cfg.app_id:
+            raise ValueError("zalo_oa app_id is not configured")
+        http = aiohttp.ClientSession()
+        tokens = OATokens(db, cfg, clock or utc_clock, lambda: http)
+        client = OAClient(db, cfg.api_base_url, tokens, http)
+        return cls(client, settings.station.default_language, owns_http=True)
+
+    async def send(
+        self, chat_id: str, message: Outbound, *, chat_kind: str = "private"
+    ) -> SendResult:
+        try:
+            message_id = await send_outbound(
+                self.client, chat_id, message, chat_kind=chat_kind, locale=self.default_locale
+            )
+        except Exception as exc:  # noqa: BLE001 - every failure is classified for the dispatcher
+            error = classify(exc)
+            log.info("zalo_oa send to a %s chat failed: %s", chat_kind, error)
+            if error.kind == "stop" and error.reason == WINDOW_REASON:
+                await mark_unreachable(self.client.db, chat_id, WINDOW_REASON)
+            raise error from exc
+        return SendResult(message_id=message_id)
+
+    async def close(self) -> None:
+        if self.owns_http:
+            await self.client.http.close()
