@@ -205,3 +205,12 @@ def test_default_categories_cover_the_ward_plan_list() -> None:
     assert names[-1] == "Khác" and "Thuốc và BHYT" in names
     assert all(isinstance(c, FeedbackCategory) for c in DEFAULT_CATEGORIES)
     assert {c.code for c in DEFAULT_CATEGORIES if c.urgency == "urgent"} == {"outbreak", "food"}
+
+
+def test_the_example_configuration_lists_the_default_categories() -> None:
+    from pathlib import Path
+
+    from bot.config import load_settings
+
+    example = Path(__file__).parent.parent / "config.example.toml"
+    assert tuple(load_settings(example, env={}).feedback.categories) == DEFAULT_CATEGORIES

@@ -78,3 +78,11 @@ async def sweep_overdue(services: Services, now: datetime) -> int:
     if queued:
         log.info("feedback sweep queued %d reminder/escalation message(s)", queued)
     return queued
+
+
+SWEEP_EVERY_SECONDS = 300.0  # a reminder a few minutes late is fine; deadlines are in hours
+
+
+async def sweep_overdue_now(services: Services) -> int:
+    """The periodic-task form (`bot.maintenance.periodic_tasks`): sweep at the services' clock."""
+    return await sweep_overdue(services, services.clock())
