@@ -285,3 +285,48 @@ async def test_group_message_reaches_the_oa_group(
     assert "Tuần này có lịch tiêm chủng." in (sent[0].text or "")
     assert "1. Đăng ký" in (sent[0].text or "")  # groups take no buttons: a numbered line
     assert result.message_id == sent[0].message_id
+
+
+async def test_outbox_rows_go_out_through_the_dispatcher(
+    oa: Running, fake: FakeZaloOA, clock: object
+) -> None:
+    from scheduler.dispatcher import Dispatcher
+    from scheduler.pacing import ChannelLimits
+    from storage import outbox
+    from storage.models import Outbox
+
+    fake.add_group(GROUP)
+    await say(fake, "/menu", user="555")  # a resident who wrote once, then went quiet
+    fake.users_outside_window.add("555")
+    rows = [("to-resident", RESIDENT, "private"), ("to-group", GROUP, "group"),
+            ("to-quiet", "555", "private")]
+    async with oa.db.sessions() as session, session.begin():
+        for key, chat_id, kind in rows:
+            await outbox.enqueue(session, dedupe_key=key, channel="zalo_oa", chat_id=chat_id,
+                                 payload=Outbound(f"Tin {key}").to_payload(), chat_kind=kind)
+    senders = oa.bot.services.extras["senders"]
+    dispatcher = Dispatcher(oa.db, senders, clock, "w1", limits={"zalo_oa": ChannelLimits()})
+    await dispatcher.drain()
+    assert fake.sent_to(RESIDENT)[-1].text == "Tin to-resident"
+    assert fake.sent_to(GROUP)[-1].endpoint == "group/message"
+    async with oa.db.sessions() as session:
+        status = {r.dedupe_key: r.status for r in (await session.execute(select(Outbox))).scalars()}
+        quiet = (await session.execute(select(Chat).filter_by(external_id="555"))).scalar_one()
+    assert status == {"to-resident": "sent", "to-group": "sent", "to-quiet": "failed"}
+    assert quiet.unreachable_reason == "zalo_window"
+    assert len([c for c in fake.calls_to("message/cs") if c.status == -230]) == 1
+
+
+async def test_unfollow_and_follow_mark_the_chat(oa: Running, fake: FakeZaloOA) -> None:
+    await say(fake, "/menu")
+
+    async def reason() -> str | None:
+        async with oa.db.sessions() as session:
+            stmt = select(Chat).filter_by(channel="zalo_oa", external_id=RESIDENT)
+            return (await session.execute(stmt)).scalar_one().unreachable_reason
+
+    assert (await fake.send_event(fake.follow(RESIDENT, unfollow=True))).status == 200
+    assert await reason() == "blocked"
+    assert (await fake.send_event(fake.follow(RESIDENT))).status == 200
+    assert await reason() is None
+    assert len(fake.sent_to(RESIDENT)) == 1  # events are not answered
