@@ -13,10 +13,11 @@ from bot.conversations.topics import answer_question
 from bot.feedback import filing, followup
 from bot.feedback.categories import categories, category, category_name
 from bot.feedback.phone import masked, normalize_phone
-from bot.i18n import local_date, local_datetime
+from bot.i18n import local_datetime
 from bot.model import Button
 from bot.router import Router
 from storage import tickets
+from storage.models import Ticket
 
 router = Router()
 router.keyword("gopy", "gop y", "gui gop y", "phan anh moi", "khieu nai", "feedback", "complaint")
@@ -30,7 +31,6 @@ REVIEW = "feedback.review"
 ADD = "feedback.add"
 RATE = "feedback.rate"
 COMMENT = "feedback.comment"
-MAX_LISTED = 10
 
 
 def _cancel_row(ctx: Context) -> list[Button]:
@@ -205,24 +205,9 @@ async def _choose_identity(ctx: Context, *, anonymous: bool) -> None:
 
 async def _review(ctx: Context) -> None:
     """Step 4: show everything once more before sending."""
-    _, data = ctx._, ctx.data
-    cat = category(ctx.settings, data["category"])
-    lines = [
-        _("Please check your feedback:"),
-        _("Category: {name}").format(name=category_name(cat, ctx.locale, data["category"])),
-        _("Description: {text}").format(text=data["text"]),
-    ]
-    if data.get("photo"):
-        lines.append(_("Photo: attached"))
-    if data.get("lat") is not None:
-        lines.append(_("Location: attached"))
-    if data.get("anonymous"):
-        lines.append(_("Sent anonymously: the staff will not see who you are."))
-    elif data.get("phone"):
-        lines.append(_("Phone for a call back: {phone}").format(phone=data["phone"]))
-    else:
-        lines.append(_("Without a phone number: the station answers in this chat."))
-    ctx.reply("\n".join(lines), [[Button(_("Send"), "fb:send")], _cancel_row(ctx)])
+    ctx.reply(
+        filing.review_text(ctx, ctx.data), [[Button(ctx._("Send"), "fb:send")], _cancel_row(ctx)]
+    )
 
 
 async def _send(ctx: Context, _arg: str) -> None:
@@ -262,26 +247,8 @@ async def _cancel(ctx: Context, _arg: str) -> None:
 @router.command("phananh", "mytickets", groups=False)
 async def my_tickets(ctx: Context) -> None:
     """The resident's own tickets and their status (never anyone else's)."""
-    _ = ctx._
-    own = await tickets.tickets_of_resident(ctx.session, ctx.contact.person.id, MAX_LISTED)
-    if not own:
-        ctx.reply(
-            _("You have not sent any feedback yet."),
-            [[Button(_("Send feedback"), "cmd:gopy")], [Button(_("Main menu"), "menu")]],
-        )
-        return
-    lines = [_("Your feedback:")]
-    rows: list[list[Button]] = []
-    for t in own:
-        cat = category(ctx.settings, t.category)
-        lines.append(
-            f"{t.code} · {local_date(t.created_at, ctx.locale)} · "
-            f"{category_name(cat, ctx.locale, t.category)} · {filing.status_label(_, t)}"
-        )
-        if t.status in tickets.OPEN_STATUSES:
-            rows.append([Button(_("Add to {code}").format(code=t.code), f"fb:add:{t.id}")])
-    rows.append([Button(_("Main menu"), "menu")])
-    ctx.reply("\n".join(lines), rows)
+    text, rows = await followup.own_tickets(ctx)
+    ctx.reply(text, rows)
 
 
 async def _list(ctx: Context, _arg: str) -> None:
@@ -301,7 +268,7 @@ async def _start_add(ctx: Context, arg: str) -> None:
     )
 
 
-async def _own_ticket(ctx: Context, ticket_id: str) -> tickets.Ticket | None:
+async def _own_ticket(ctx: Context, ticket_id: str) -> Ticket | None:
     ticket = None
     if ticket_id.isdigit():
         ticket = await tickets.ticket_for_resident(

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.context import Context
 from bot.feedback import notices
-from bot.feedback.categories import category
+from bot.feedback.categories import category, category_name
 from bot.feedback.routing import staff_chat_for
 from bot.feedback.sla import deadlines_for
 from bot.i18n import TIMEZONE, Gettext, gettext_for, local_datetime
@@ -138,6 +138,28 @@ def _added_label(locale: str, now: datetime) -> str:
 def _staff_note(locale: str, ticket: Ticket) -> str:
     _ = gettext_for(locale)
     return _("The resident added to {code}:").format(code=ticket.code)
+
+
+def review_text(ctx: Context, data: dict[str, Any]) -> str:
+    """The draft as the resident checks it before sending."""
+    _ = ctx._
+    cat = category(ctx.settings, data["category"])
+    lines = [
+        _("Please check your feedback:"),
+        _("Category: {name}").format(name=category_name(cat, ctx.locale, data["category"])),
+        _("Description: {text}").format(text=data["text"]),
+    ]
+    if data.get("photo"):
+        lines.append(_("Photo: attached"))
+    if data.get("lat") is not None:
+        lines.append(_("Location: attached"))
+    if data.get("anonymous"):
+        lines.append(_("Sent anonymously: the staff will not see who you are."))
+    elif data.get("phone"):
+        lines.append(_("Phone for a call back: {phone}").format(phone=data["phone"]))
+    else:
+        lines.append(_("Without a phone number: the station answers in this chat."))
+    return "\n".join(lines)
 
 
 def status_label(_: Gettext, ticket: Ticket) -> str:

@@ -10,6 +10,9 @@ import logging
 
 from bot.context import Context
 from bot.feedback import handling
+from bot.feedback.categories import category, category_name
+from bot.feedback.filing import add_to_ticket, status_label
+from bot.i18n import local_date
 from bot.model import Button
 from storage import tickets
 
@@ -20,6 +23,7 @@ MAX_COMMENT_CHARS = 1000
 STARS = range(1, 6)
 PENDING = "feedback.pending"
 MAX_OFFERED = 3
+MAX_LISTED = 10
 
 
 async def reply_to_ticket(ctx: Context) -> bool:
@@ -37,8 +41,6 @@ async def reply_to_ticket(ctx: Context) -> bool:
         if ticket.person_id != ctx.contact.person.id:
             ctx.reply(ctx._("I could not find that feedback among yours."))
             return True
-        from bot.feedback.filing import add_to_ticket
-
         ctx.reply(await add_to_ticket(ctx, ticket, inbound.text, inbound.photo))
         return True
     await tickets.remember_staff_message(ctx.session, ticket)
@@ -72,8 +74,6 @@ async def _offer_to_add(ctx: Context) -> bool:
 
 async def add_pending(ctx: Context, ticket_id: str) -> None:
     """The resident chose the ticket their earlier reply belongs to."""
-    from bot.feedback.filing import add_to_ticket
-
     data = ctx.data
     ctx.clear_state()
     ticket = None
@@ -85,6 +85,28 @@ async def add_pending(ctx: Context, ticket_id: str) -> None:
         ctx.reply(ctx._("I could not find that feedback among yours."))
         return
     ctx.reply(await add_to_ticket(ctx, ticket, data.get("text") or "", data.get("photo")))
+
+
+async def own_tickets(ctx: Context) -> tuple[str, list[list[Button]]]:
+    """The resident's latest tickets with their status, and an "Add to" button per open one."""
+    _ = ctx._
+    own = await tickets.tickets_of_resident(ctx.session, ctx.contact.person.id, MAX_LISTED)
+    if not own:
+        return _("You have not sent any feedback yet."), [
+            [Button(_("Send feedback"), "cmd:gopy")],
+            [Button(_("Main menu"), "menu")],
+        ]
+    lines = [_("Your feedback:")]
+    rows: list[list[Button]] = []
+    for t in own:
+        name = category_name(category(ctx.settings, t.category), ctx.locale, t.category)
+        lines.append(
+            f"{t.code} · {local_date(t.created_at, ctx.locale)} · {name} · {status_label(_, t)}"
+        )
+        if t.status in tickets.OPEN_STATUSES:
+            rows.append([Button(_("Add to {code}").format(code=t.code), f"fb:add:{t.id}")])
+    rows.append([Button(_("Main menu"), "menu")])
+    return "\n".join(lines), rows
 
 
 async def rate(ctx: Context, ticket_id: str, stars: str) -> None:
