@@ -147,6 +147,13 @@ async def test_start_greets_with_an_inline_menu_in_html(tg: Running, fake: FakeT
     assert vietnamese["hoi"] == "Hỏi về sức khỏe"
 
 
+async def test_deep_link_start_sets_the_residents_area(tg: Running, fake: FakeTelegram) -> None:
+    (greeting,) = await say(fake, RESIDENT, "/start TDP3")  # t.me/<bot>?start=TDP3
+    assert "Tổ dân phố 3" in greeting.text
+    (current,) = await say(fake, RESIDENT, "/khuvuc")
+    assert "Tổ dân phố 3" in current.text
+
+
 async def test_tapping_a_topic_answers_with_its_source(tg: Running, fake: FakeTelegram) -> None:
     (menu,) = await say(fake, RESIDENT, "/start")
     (topics,) = await tap(fake, RESIDENT, "topics", menu.message_id)
