@@ -178,3 +178,18 @@ async def test_typing_instead_of_choosing_shows_the_choices_again(bot) -> None: 
     assert "chọn lĩnh vực" in chat.text and "Thời gian chờ" in chat.text
     await chat.say("2")  # the numbers still work
     assert "mô tả" in chat.text
+
+
+async def test_staff_answer_button_then_message_and_resident_lists_tickets(bot) -> None:  # noqa: ANN001
+    resident = Transcript(bot, WEB, "web", "resident-3")
+    await file_feedback(resident, photo=False)
+    ticket = await only_ticket(bot)
+    staff = Transcript(bot, TELEGRAM, "telegram", STAFF_GROUP, user_id=STAFF_ID, chat_kind="group")
+    await staff.send(button=f"tk:ans:{ticket.id}")
+    assert "PA-2026-000001" in staff.text
+    await staff.say("Chiều nay trạm cử người đến kiểm tra.")  # the reply to the bot's prompt
+    answer = Outbound.from_payload((await outbox_rows(bot, "resident-3"))[-1].payload)
+    assert "Chiều nay trạm cử người" in answer.text
+    await resident.say("/phananh")
+    assert "PA-2026-000001" in resident.text and "đã trả lời" in resident.text
+    assert "Bổ sung cho PA-2026-000001" in [b.label for b in resident.buttons()]

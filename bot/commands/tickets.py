@@ -116,7 +116,7 @@ def _bounds(args: argparse.Namespace) -> tuple[date, date] | None:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # type: ignore[import-untyped]
 
     settings = _settings(args)
     bounds = _bounds(args)

@@ -55,7 +55,7 @@ async def satisfaction(session: AsyncSession, start: date, end: date) -> Satisfa
         Ticket.rated_at >= local_midnight(start),
         Ticket.rated_at < local_midnight(end),
     )
-    ratings = [int(r) for r in (await session.execute(stmt)).scalars().all()]
+    ratings = [int(r) for r in (await session.execute(stmt)).scalars().all() if r is not None]
     return Satisfaction(len(ratings), sum(1 for r in ratings if r >= SATISFIED_MIN_STARS))
 
 
@@ -78,6 +78,10 @@ async def satisfaction_by_month(
     return out
 
 
+def on_time(done: datetime | None, due: datetime | None) -> bool:
+    return done is not None and (due is None or done <= due)
+
+
 async def period_report(session: AsyncSession, start: date, end: date) -> PeriodReport:
     """Tickets filed in [start, end): counts, timeliness and the period's satisfaction."""
     stmt = select(Ticket).where(
@@ -93,12 +97,8 @@ async def period_report(session: AsyncSession, start: date, end: date) -> Period
         by_category=dict(Counter(t.category for t in rows).most_common()),
         by_status=dict(Counter(t.status for t in rows).most_common()),
         accepted=len(accepted),
-        accepted_on_time=sum(
-            1 for t in accepted if t.accept_due is None or t.accepted_at <= t.accept_due
-        ),
+        accepted_on_time=sum(1 for t in accepted if on_time(t.accepted_at, t.accept_due)),
         closed=len(closed),
-        resolved_on_time=sum(
-            1 for t in closed if t.resolve_due is None or t.closed_at <= t.resolve_due
-        ),
+        resolved_on_time=sum(1 for t in closed if on_time(t.closed_at, t.resolve_due)),
         satisfaction=await satisfaction(session, start, end),
     )
