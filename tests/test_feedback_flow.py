@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from bot.app import build_bot, build_services
 from bot.config import Settings, StaffMember
-from bot.model import TELEGRAM, WEB, ZALO_BOT, Outbound
+from bot.model import TELEGRAM, WEB, ZALO_BOT, Location, Outbound
 from storage.models import Outbox, Person, Ticket, TicketEvent
 from tests.conftest import FakeClock
 from tests.transcript import Transcript
@@ -193,3 +193,27 @@ async def test_staff_answer_button_then_message_and_resident_lists_tickets(bot) 
     await resident.say("/phananh")
     assert "PA-2026-000001" in resident.text and "đã trả lời" in resident.text
     assert "Bổ sung cho PA-2026-000001" in [b.label for b in resident.buttons()]
+
+
+async def test_menu_button_topic_button_and_a_location(bot) -> None:  # noqa: ANN001
+    chat = Transcript(bot, WEB, "web", "resident-4")
+    await chat.say("/start")
+    await chat.send(button="cmd:gopy")  # the main menu's "Góp ý / Phản ánh"
+    assert "chọn lĩnh vực" in chat.text
+    await chat.tap("Huỷ")
+    await chat.send(button="e:feedback.how-to")  # the feedback topic leads into the flow
+    await chat.tap("cmd:gopy")
+    await chat.tap("An toàn thực phẩm")
+    await chat.send(location=Location(21.028511, 105.804817))
+    assert "mô tả" in chat.text  # a location alone is not a description
+    await chat.say("Bếp ăn tập thể không che đậy thức ăn")
+    await chat.tap("Tiếp tục")
+    await chat.tap("Gửi ẩn danh")
+    assert "Vị trí: đã đính kèm" in chat.text
+    await chat.tap("Gửi")
+    ticket = await only_ticket(bot)
+    assert (ticket.latitude, ticket.longitude, ticket.urgency) == (21.028511, 105.804817, "urgent")
+    card = Outbound.from_payload((await outbox_rows(bot, STAFF_GROUP))[0].payload)
+    assert "maps.google.com/?q=21.028511,105.804817" in card.text
+    # Urgent: 4 working hours from Monday 10:00 → 16:00 (lunch 11:30–13:30 does not count).
+    assert "16:00 23/11/2026" in chat.text
