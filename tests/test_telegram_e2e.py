@@ -332,3 +332,13 @@ async def test_a_short_rate_limit_on_a_reply_is_waited_out(
         (reply,) = await say(fake, RESIDENT, "/start")
         assert "115" in reply.text
         assert [c.status for c in fake.calls_to("sendMessage")] == [429, 200]
+
+
+async def test_one_chats_updates_are_handled_in_order(tg: Running, fake: FakeTelegram) -> None:
+    (choice,) = await say(fake, RESIDENT, "/ngonngu")
+    # Both arrive in one getUpdates batch; the tap must take effect before the command runs.
+    await fake.push_callback(RESIDENT, RESIDENT, "lang:en", choice.message_id)
+    await fake.push_message(RESIDENT, RESIDENT, "/menu")
+    done, menu = (await fake.wait_for_sent(RESIDENT, 3))[1:]
+    assert done.text.startswith("From now on I will write in English.")
+    assert menu.text == "Main menu: please choose."

@@ -18,15 +18,17 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import CallbackQuery, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot.channels.telegram_commands import set_command_menu
 from bot.channels.telegram_inbound import CHANNEL, to_inbound
 from bot.channels.telegram_send import (
     TelegramSender,
@@ -36,7 +38,6 @@ from bot.channels.telegram_send import (
 )
 from bot.config import ConfigError
 from bot.engine import HealthBot
-from bot.i18n import gettext_for
 from bot.model import TELEGRAM, Inbound, Outbound
 from storage import people
 
@@ -49,32 +50,6 @@ CONCURRENT_UPDATES = 64  # different chats in parallel; one chat is always in or
 ADMIN_CACHE_SECONDS = 60.0
 MAX_REPLY_WAIT_SECONDS = 10.0  # a direct reply waits this long at most for a 429 to pass
 REPLY_ATTEMPTS = 3
-# Commands shown in Telegram's menu, in this order, if a conversation module provides them.
-MENU_COMMANDS = tuple(
-    "start menu hoi gopy theodoi huy nhaclich khuvuc ngonngu lienhe dulieu trogiup".split()
-)
-
-
-def _(text: str) -> str:
-    """Mark a string for extraction; it is translated when the menu is built."""
-    return text
-
-
-COMMAND_DESCRIPTIONS = {
-    "start": _("Start and show the main menu"),
-    "menu": _("Main menu"),
-    "hoi": _("Ask a health question"),
-    "gopy": _("Send feedback or a complaint"),
-    "theodoi": _("Subscribe to health news"),
-    "huy": _("Stop all news"),
-    "nhaclich": _("Vaccination and health insurance reminders"),
-    "khuvuc": _("Set the area of this group (group admins)"),
-    "ngonngu": _("Change language"),
-    "lienhe": _("Contact the health station"),
-    "dulieu": _("See or delete your data"),
-    "trogiup": _("Help"),
-}
-
 Stopper = Callable[[], Awaitable[None]]
 
 
@@ -102,20 +77,33 @@ class TelegramChannel:
         """One update in, replies out. Raises when the conversation core could not handle it
         (e.g. the database was unavailable): nothing was sent then, so a redelivery is safe."""
         me = self.application.bot
-        if update.callback_query is not None:
-            try:  # always stop the button's spinner, even if handling fails later
-                await update.callback_query.answer()
-            except TelegramError as exc:
-                log.info("answerCallbackQuery failed: %s", exc)
         inbound = to_inbound(update, me.username or "", me.id)
-        if inbound is None:
-            return
-        async with self._chat_turn(inbound.chat_id):
-            if inbound.chat_kind == "group" and inbound.text.startswith("/"):
-                inbound = await self._with_admin_flag(inbound)
-            async with self._db_slots:
-                replies = await self.bot.handle(inbound, TELEGRAM)
-            await self.deliver(inbound, replies)
+        # Answer a tap at once (the button stops spinning) but without awaiting before the chat
+        # lock is taken: an await here would let a later update of the same chat overtake it.
+        answering = (
+            asyncio.create_task(self._answer(update.callback_query))
+            if update.callback_query is not None
+            else None
+        )
+        try:
+            if inbound is None:
+                return
+            async with self._chat_turn(inbound.chat_id):
+                if inbound.chat_kind == "group" and inbound.text.startswith("/"):
+                    inbound = await self._with_admin_flag(inbound)
+                async with self._db_slots:
+                    replies = await self.bot.handle(inbound, TELEGRAM)
+                await self.deliver(inbound, replies)
+        finally:
+            if answering is not None:
+                await answering
+
+    @staticmethod
+    async def _answer(query: CallbackQuery) -> None:
+        try:
+            await query.answer()
+        except TelegramError as exc:
+            log.info("answerCallbackQuery failed: %s", exc)
 
     @asynccontextmanager
     async def _chat_turn(self, chat_id: str) -> AsyncIterator[None]:
@@ -130,8 +118,6 @@ class TelegramChannel:
                 del self._lock_users[chat_id], self._locks[chat_id]
 
     async def _with_admin_flag(self, inbound: Inbound) -> Inbound:
-        from dataclasses import replace
-
         key = (int(inbound.chat_id), int(inbound.user_id))
         cached = self._admins.get(key)
         if cached is not None and cached[0] > time.monotonic():
@@ -217,19 +203,7 @@ class TelegramChannel:
     # -- lifecycle helpers --
 
     async def set_commands(self) -> None:
-        """The command menu: Vietnamese by default, English for English-language clients."""
-        available = [c for c in MENU_COMMANDS if c in self.bot.router.commands]
-        for language in ("vi", "en"):
-            tr = gettext_for(language)
-            commands = [BotCommand(c, tr(COMMAND_DESCRIPTIONS[c])) for c in available]
-            try:
-                await self.application.bot.set_my_commands(
-                    commands,
-                    scope=BotCommandScopeDefault(),
-                    language_code=None if language == "vi" else language,
-                )
-            except TelegramError as exc:
-                log.warning("setMyCommands (%s) failed: %s", language, exc)
+        await set_command_menu(self.application.bot, self.bot.router.commands)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error(
