@@ -207,3 +207,21 @@ async def test_malformed_bodies_get_400_and_no_reply(hook: Running, fake: FakeZa
         status, _ = await fake.post_json(hook.url, body, headers)
         assert status == 400
     assert fake.sent == []
+
+
+async def test_polling_skips_a_malformed_update_and_keeps_going(
+    settings: Settings, fake: FakeZaloBot, clock: object
+) -> None:
+    async with running_bot(settings, fake, clock, mode="polling"):
+        await fake.deliver({"event_name": "message.text.received"})  # no message object
+        await fake.deliver({"event_name": "message.text.received", "message": {"text": "x"}})
+        (reply,) = await say(fake, "/menu")
+        assert reply.text
+        assert len(fake.calls_to("deleteWebhook")) == 1  # polling excludes a webhook
+
+
+async def test_a_sticker_gets_the_menu(zb: Running, fake: FakeZaloBot) -> None:
+    await fake.push_sticker(RESIDENT)
+    sorry, menu = await fake.wait_for_sent(RESIDENT, 2)
+    assert "chưa hiểu" in (sorry.text or "")
+    assert "Gõ số để chọn:" in (menu.text or "")

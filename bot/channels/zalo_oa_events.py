@@ -94,18 +94,19 @@ def to_inbound(event: dict[str, Any], oa_id: str) -> Inbound | None:
     if not name.startswith("user_send_"):
         return None  # oa_send_* echoes, user_received_message, user_seen_message, anonymous_*
     sender, recipient = _id(event.get("sender")), _id(event.get("recipient"))
-    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    message = _dict(event.get("message"))
     if not sender or not recipient:
         return None
     group = name.startswith(GROUP_PREFIX)
     if not group and oa_id and recipient != oa_id:
         return None  # meant for another OA
     kind = name.removeprefix(GROUP_PREFIX if group else "user_send_")
-    text = message.get("text") if isinstance(message.get("text"), str) else ""
+    text = message.get("text")
+    text = text if isinstance(text, str) else ""
     button = _button(text)
-    attachments = message.get("attachments") if isinstance(message.get("attachments"), list) else []
-    first = attachments[0] if attachments and isinstance(attachments[0], dict) else {}
-    payload = first.get("payload") if isinstance(first.get("payload"), dict) else {}
+    attachments = message.get("attachments")
+    first = _dict(attachments[0]) if isinstance(attachments, list) and attachments else {}
+    payload = _dict(first.get("payload"))
     photo = str(payload.get("url")) if kind == "image" and payload.get("url") else None
     location = _location(payload) if kind == "location" else None
     return Inbound(
@@ -122,6 +123,10 @@ def to_inbound(event: dict[str, Any], oa_id: str) -> Inbound | None:
         # No mentions are documented for OA groups: there the bot answers commands and buttons.
         addressed=not group or text.startswith("/") or button is not None,
     )
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _button(text: str) -> str | None:

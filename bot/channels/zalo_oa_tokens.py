@@ -66,7 +66,8 @@ def parse_token_answer(body: Any, now: datetime) -> tokens.TokenPair:
     """Read `{access_token, refresh_token, expires_in: "90000"}` defensively (2.2)."""
     if not isinstance(body, dict):
         raise OAuthError("malformed OAuth answer")
-    data = body.get("data") if isinstance(body.get("data"), dict) else body
+    inner = body.get("data")
+    data: dict[str, Any] = inner if isinstance(inner, dict) else body
     access, refresh = data.get("access_token"), data.get("refresh_token")
     if not access or not refresh:
         code = body.get("error")
