@@ -217,3 +217,16 @@ async def test_menu_button_topic_button_and_a_location(bot) -> None:  # noqa: AN
     assert "maps.google.com/?q=21.028511,105.804817" in card.text
     # Urgent: 4 working hours from Monday 10:00 → 16:00 (lunch 11:30–13:30 does not count).
     assert "16:00 23/11/2026" in chat.text
+
+
+async def test_commands_replying_to_the_card_need_no_code(bot) -> None:  # noqa: ANN001
+    await file_feedback(Transcript(bot, WEB, "web", "resident-5"), photo=False)
+    await mark_sent(bot, (await outbox_rows(bot, STAFF_GROUP))[0], "601")
+    staff = Transcript(bot, TELEGRAM, "telegram", STAFF_GROUP, user_id=STAFF_ID, chat_kind="group")
+    await staff.send(text="/tiepnhan", reply_to_message_id="601")
+    assert "PA-2026-000001" in staff.text and "Y sĩ Lan" in staff.text
+    await staff.send(text="/dong Đã phát quang bụi rậm.", reply_to_message_id="601")
+    ticket = await only_ticket(bot)
+    assert ticket.status == "closed"
+    texts = [Outbound.from_payload(r.payload).text for r in await outbox_rows(bot, "resident-5")]
+    assert any("phát quang bụi rậm" in t for t in texts)  # the closing answer came first

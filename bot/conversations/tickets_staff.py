@@ -2,8 +2,9 @@
 
 Buttons (data "tk:<action>:<ticket id>"): Tiếp nhận, Trả lời, Chuyển, Đóng, Trùng lặp, Chặn.
 Commands: /tiepnhan <code>, /traloi <code> <text> (a photo may go with it), /chuyen <code>
-[category], /dong <code>, /trung <code> <original>, /chan <code>, /bochan <code>. Replying to the
-card in the staff chat answers too (see `bot.feedback.followup`). Anyone who is not configured
+[category], /dong <code> [closing answer], /trung <code> <original>, /chan <code>, /bochan <code>.
+Replying to the card with plain text answers (see `bot.feedback.followup`); replying to it with a
+command ("/dong", "/tiepnhan") needs no code. Anyone who is not configured
 staff gets a refusal; nothing here ever shows an anonymous author.
 """
 
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 router = Router()
 
 ANSWER = "tickets.answer"
+CODE_PREFIX = f"{tickets.CODE_PREFIX}-"
 DUPLICATE = "tickets.duplicate"
 
 
@@ -117,7 +119,16 @@ async def _staff_and_ticket(
 
 
 async def _from_args(ctx: Context) -> tuple[StaffMember | None, Ticket | None, str]:
+    """The ticket a command is about: its code first, or the card the command replies to."""
     code, _sep, rest = ctx.args.strip().partition(" ")
+    replied = ctx.inbound.reply_to_message_id
+    if not code.upper().startswith(CODE_PREFIX) and replied:
+        ticket = await tickets.ticket_by_sent_message(
+            ctx.session, ctx.inbound.channel, ctx.inbound.chat_id, replied
+        )
+        member = ctx.staff_member()
+        if ticket is not None and member is not None:
+            return member, ticket, ctx.args.strip()
     if not code:
         ctx.reply(ctx._("Please add the feedback code, for example PA-2026-000001."))
         return None, None, ""
@@ -152,8 +163,11 @@ async def transfer_command(ctx: Context) -> None:
 
 @router.command("dong", "close", staff_only=True)
 async def close_command(ctx: Context) -> None:
-    member, ticket, _rest = await _from_args(ctx)
+    """`/dong <code> [closing answer]`: a text after the code goes to the resident first."""
+    member, ticket, note = await _from_args(ctx)
     if member and ticket:
+        if note or ctx.inbound.photo:
+            ctx.reply(await handling.answer(ctx, ticket, member, note, ctx.inbound.photo))
         ctx.reply(await handling.close(ctx, ticket, member))
 
 
