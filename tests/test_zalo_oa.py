@@ -330,3 +330,16 @@ async def test_unfollow_and_follow_mark_the_chat(oa: Running, fake: FakeZaloOA) 
     assert (await fake.send_event(fake.follow(RESIDENT))).status == 200
     assert await reason() is None
     assert len(fake.sent_to(RESIDENT)) == 1  # events are not answered
+
+
+async def test_oa_group_answers_commands_and_ignores_chatter(
+    oa: Running, fake: FakeZaloOA
+) -> None:
+    fake.add_group(GROUP)
+    chatter = await fake.send_event(fake.user_send_group_text(GROUP, RESIDENT, "chào cả nhà"))
+    assert chatter.status == 200
+    await fake.send_event(fake.user_send_group_text(GROUP, RESIDENT, "/menu"))
+    (menu,) = await fake.wait_for_sent(GROUP, 1)
+    assert menu.endpoint == "group/message" and menu.buttons == []
+    assert "Gõ số để chọn:" in (menu.text or "")  # groups take no buttons
+    assert fake.sent_to(RESIDENT) == []
