@@ -343,3 +343,14 @@ async def test_oa_group_answers_commands_and_ignores_chatter(
     assert menu.endpoint == "group/message" and menu.buttons == []
     assert "Gõ số để chọn:" in (menu.text or "")  # groups take no buttons
     assert fake.sent_to(RESIDENT) == []
+
+
+async def test_configured_groups_are_known_as_group_chats(
+    settings: Settings, fake: FakeZaloOA, clock: object
+) -> None:
+    cfg = oa_settings(settings, fake)
+    cfg = replace(cfg, zalo_oa=replace(cfg.zalo_oa, group_ids=[GROUP]))
+    async with running_bot(cfg, fake, clock) as running:
+        async with running.db.sessions() as session:
+            chat = (await session.execute(select(Chat).filter_by(external_id=GROUP))).scalar_one()
+    assert (chat.channel, chat.kind, chat.active) == ("zalo_oa", "group", True)

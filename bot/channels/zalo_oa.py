@@ -143,6 +143,16 @@ class ZaloOAChannel:
         return normalize_locale(person.locale if person and person.locale else default)
 
 
+async def register_groups(bot: HealthBot, group_ids: list[str]) -> None:
+    """The configured OA group chats exist as group chats, so broadcasts reach them (an area is
+    set with /khuvuc in the group). Groups write no join event to an OA webhook [S]."""
+    if not group_ids:
+        return
+    async with bot.services.db.sessions() as session, session.begin():
+        for group_id in group_ids:
+            await people.ensure_chat(session, CHANNEL, group_id, "group", None)
+
+
 async def start_zalo_oa(bot: HealthBot, app: web.Application) -> Stopper:
     """Start the Zalo OA channel; returns the coroutine function that stops it."""
     services = bot.services
@@ -157,6 +167,7 @@ async def start_zalo_oa(bot: HealthBot, app: web.Application) -> Stopper:
     client = OAClient(services.db, cfg.api_base_url, tokens, http)
     channel = ZaloOAChannel(bot, client)
     app.router.add_post(WEBHOOK_PATH, channel.webhook)
+    await register_groups(bot, cfg.group_ids)
     senders = services.extras.setdefault("senders", {})
     senders[CHANNEL] = ZaloOASender(client, services.settings.station.default_language)
     log.info("zalo_oa channel started (webhook at %s)", WEBHOOK_PATH)
