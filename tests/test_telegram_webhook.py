@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -87,4 +88,22 @@ async def test_malformed_body_gets_400_and_the_bot_keeps_working(
 ) -> None:
     assert await post(hook.webhook_url, body, {HEADER: SECRET}) == 400
     assert await post(hook.webhook_url, START, {HEADER: SECRET}) == 200
+    assert len(fake.sent_to(RESIDENT)) == 1
+
+
+async def test_core_failure_answers_500_for_redelivery_without_logging_the_text(
+    hook: Running, fake: FakeTelegram, sqlite_only: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    db_file = Path(hook.bot.services.settings.database.url.split("///", 1)[1])
+    await hook.bot.services.db.engine.dispose()
+    db_file.rename(db_file.with_suffix(".away"))  # the next connection finds an empty database
+    private = "Nhà tôi ở số 5 ngõ 7, con bị sốt"
+    update = START | {"message": START["message"] | {"text": private, "entities": []}}
+    assert await post(hook.webhook_url, update, {HEADER: SECRET}) == 500
+    assert not fake.sent_to(RESIDENT)
+    assert "OperationalError" in caplog.text and private not in caplog.text
+    await hook.bot.services.db.engine.dispose()
+    db_file.unlink(missing_ok=True)
+    db_file.with_suffix(".away").rename(db_file)
+    assert await post(hook.webhook_url, update, {HEADER: SECRET}) == 200  # the redelivery
     assert len(fake.sent_to(RESIDENT)) == 1

@@ -16,6 +16,7 @@ import asyncio
 import hmac
 import logging
 import time
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -195,8 +196,8 @@ class TelegramChannel:
             return web.Response(status=400, text="bad update")
         try:
             await self.handle_update(update)
-        except Exception:  # noqa: BLE001 - Telegram redelivers on a non-2xx answer
-            log.exception("telegram update failed; asking Telegram to deliver it again")
+        except Exception as exc:  # noqa: BLE001 - Telegram redelivers on a non-2xx answer
+            log_failure("telegram update failed; Telegram will deliver it again", exc)
             return web.Response(status=500, text="try again")
         return web.Response(text="ok")
 
@@ -206,9 +207,15 @@ class TelegramChannel:
         await set_command_menu(self.application.bot, self.bot.router.commands)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error(
-            "telegram update failed: %s", type(context.error).__name__, exc_info=context.error
-        )
+        if context.error is not None:
+            log_failure("telegram update failed", context.error)
+
+
+def log_failure(what: str, exc: BaseException) -> None:
+    """Log the error type and where it happened, never its message: database errors carry the
+    statement's parameters, i.e. what residents wrote."""
+    frames = "".join(traceback.format_tb(exc.__traceback__)[-3:])
+    log.error("%s: %s\n%s", what, type(exc).__name__, frames)
 
 
 def build_application(token: str, api_base_url: str, *, polling: bool) -> Application:
