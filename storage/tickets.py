@@ -198,7 +198,7 @@ async def remember_staff_message(session: AsyncSession, ticket: Ticket) -> None:
             Outbox.chat_id == chat_id,
             Outbox.sent_message_id.is_not(None),
         )
-        .order_by(Outbox.id.desc())
+        .order_by(Outbox.id)  # the card (or its photo) is the first message in that chat
         .limit(1)
     )
     ticket.staff_message_id = (await session.execute(stmt)).scalar_one_or_none()
