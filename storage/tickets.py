@@ -209,8 +209,10 @@ async def duplicates_of(session: AsyncSession, ticket_id: int) -> list[Ticket]:
     return list((await session.execute(stmt)).scalars().all())
 
 
-async def needing_sweep(session: AsyncSession, now: datetime) -> list[Ticket]:
-    """Open tickets past a deadline that still lack a reminder or an escalation."""
+async def needing_sweep(
+    session: AsyncSession, now: datetime, *, after_id: int = 0, limit: int | None = None
+) -> list[Ticket]:
+    """Open tickets past a deadline that still lack a reminder or an escalation, by id."""
     late = or_(
         (Ticket.status == "new") & (Ticket.accept_due <= now),
         Ticket.resolve_due <= now,
@@ -218,11 +220,13 @@ async def needing_sweep(session: AsyncSession, now: datetime) -> list[Ticket]:
     stmt = (
         select(Ticket)
         .where(
+            Ticket.id > after_id,
             Ticket.status.in_(OPEN_STATUSES),
             late,
             or_(Ticket.reminded_at.is_(None), Ticket.escalated_at.is_(None)),
         )
         .order_by(Ticket.id)
+        .limit(limit)
     )
     return list((await session.execute(stmt)).scalars().all())
 

@@ -77,3 +77,20 @@ async def test_an_accepted_ticket_on_time_is_left_alone(bot, clock: FakeClock) -
     # Accepted in time; the resolve deadline (5 working days) is Tue 1/12 10:00.
     assert await sweep_overdue(bot.services, datetime(2026, 11, 30, 16, 0, tzinfo=VN)) == 0
     assert await sweep_overdue(bot.services, datetime(2026, 12, 1, 10, 30, tzinfo=VN)) == 1
+
+
+async def test_a_backlog_larger_than_one_batch_is_swept_completely(bot) -> None:  # noqa: ANN001
+    from bot.feedback.sweeps import SWEEP_BATCH
+
+    count = SWEEP_BATCH + 3
+    for i in range(count):
+        chat = Transcript(bot, WEB, "web", f"r{i}")
+        await chat.say("/gopy")
+        await chat.tap("fb:cat:other")
+        await chat.say("Nội dung")
+        await chat.tap("fb:more")
+        await chat.tap("fb:anon")
+        await chat.tap("fb:send")
+    late = datetime(2026, 11, 25, 10, 5, tzinfo=VN)
+    assert await sweep_overdue(bot.services, late) == count
+    assert await sweep_overdue(bot.services, late) == 0

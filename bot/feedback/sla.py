@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -39,11 +40,7 @@ class WorkingCalendar:
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkingCalendar:
         fb = settings.feedback
-        return cls(
-            working_days=frozenset(WEEKDAYS[d.lower()[:3]] for d in fb.working_days),
-            spans=tuple(sorted(_span(s) for s in fb.working_hours)),
-            tz=ZoneInfo(settings.station.timezone),
-        )
+        return _calendar(tuple(fb.working_days), tuple(fb.working_hours), settings.station.timezone)
 
     def is_working_day(self, day: date) -> bool:
         return day.weekday() in self.working_days and day not in self.public_holidays
@@ -94,6 +91,16 @@ class WorkingCalendar:
                     total += hi - lo
             day += timedelta(days=1)
         return total
+
+
+@cache
+def _calendar(days: tuple[str, ...], hours: tuple[str, ...], tz: str) -> WorkingCalendar:
+    """One calendar per configuration: the holiday table is built once per year, then reused."""
+    return WorkingCalendar(
+        working_days=frozenset(WEEKDAYS[d.lower()[:3]] for d in days),
+        spans=tuple(sorted(_span(s) for s in hours)),
+        tz=ZoneInfo(tz),
+    )
 
 
 def _minutes(a: time, b: time) -> int:
