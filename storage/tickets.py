@@ -112,6 +112,13 @@ async def events(session: AsyncSession, ticket_id: int) -> list[TicketEvent]:
     return list((await session.execute(stmt)).scalars().all())
 
 
+async def count_events(session: AsyncSession, ticket_id: int, action: str) -> int:
+    stmt = select(func.count()).where(
+        TicketEvent.ticket_id == ticket_id, TicketEvent.action == action
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
 async def ticket_by_id(session: AsyncSession, ticket_id: int) -> Ticket | None:
     return await session.get(Ticket, ticket_id)
 

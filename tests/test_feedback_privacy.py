@@ -214,3 +214,16 @@ def test_the_example_configuration_lists_the_default_categories() -> None:
 
     example = Path(__file__).parent.parent / "config.example.toml"
     assert tuple(load_settings(example, env={}).feedback.categories) == DEFAULT_CATEGORIES
+
+
+async def test_additions_to_one_ticket_are_capped(bot) -> None:  # noqa: ANN001, F811
+    from bot.feedback.filing import MAX_ADDITIONS
+
+    resident = Transcript(bot, WEB, "web", "chatty")
+    await file_feedback(resident, photo=False)
+    for i in range(MAX_ADDITIONS):
+        await resident.say(f"/bosung PA-2026-000001 thêm {i}")
+    before = len(await outbox_rows(bot, STAFF_GROUP))
+    await resident.say("/bosung PA-2026-000001 thêm nữa")
+    assert "nhiều lần" in resident.text
+    assert len(await outbox_rows(bot, STAFF_GROUP)) == before

@@ -20,6 +20,7 @@ from storage import tickets
 from storage.models import Ticket
 
 log = logging.getLogger(__name__)
+MAX_ADDITIONS = 20  # per ticket: each one is posted in the staff chat
 
 
 def start_of_local_day(now: datetime) -> datetime:
@@ -107,6 +108,11 @@ async def add_to_ticket(ctx: Context, ticket: Ticket, text: str, photo: str | No
         )
     if not text and not photo:
         return _("Please type what you would like to add.")
+    if await tickets.count_events(ctx.session, ticket.id, "added") >= MAX_ADDITIONS:
+        return _(
+            "Feedback {code} already has many additions. Please wait for the station's answer, "
+            "or call the station at {phone}."
+        ).format(code=ticket.code, phone=ctx.settings.station.phone)
     staff_locale = notices.staff_locale(ctx.services)
     if text:
         addition = f"\n\n[{_added_label(staff_locale, ctx.now)}] {text}"
