@@ -342,3 +342,11 @@ async def test_one_chats_updates_are_handled_in_order(tg: Running, fake: FakeTel
     done, menu = (await fake.wait_for_sent(RESIDENT, 3))[1:]
     assert done.text.startswith("From now on I will write in English.")
     assert menu.text == "Main menu: please choose."
+
+
+async def test_a_refused_reply_does_not_mark_the_resident(tg: Running, fake: FakeTelegram) -> None:
+    fake.fail_next(RESIDENT, 400, "Bad Request: can't parse entities: Unsupported start tag")
+    await fake.push_message(RESIDENT, RESIDENT, "/start")
+    (menu,) = await say(fake, RESIDENT, "/menu")  # the next message is answered normally
+    assert menu.callback_data
+    assert (await tg.chat(RESIDENT)).unreachable_reason is None  # type: ignore[union-attr]

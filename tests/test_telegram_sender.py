@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels.telegram_send import TelegramSender, file_base_url
+from bot.channels.telegram_send import UNREACHABLE_REASONS, TelegramSender, file_base_url
 from bot.config import load_settings
 from bot.model import Button, Outbound
 from scheduler.sender import SendError
@@ -150,3 +150,13 @@ async def test_unreachable_server_is_retry() -> None:
 def test_file_url_follows_the_api_url() -> None:
     assert file_base_url("https://api.telegram.org/bot") == "https://api.telegram.org/file/bot"
     assert file_base_url("http://127.0.0.1:8081/bot") == "http://127.0.0.1:8081/file/bot"
+
+
+async def test_our_own_bad_request_stops_the_message_but_not_the_recipient(
+    fake: FakeTelegram, sender: TelegramSender
+) -> None:
+    fake.fail_next(CHAT, 400, "Bad Request: can't parse entities: Unsupported start tag")
+    with pytest.raises(SendError) as caught:
+        await sender.send(str(CHAT), Outbound("Tin mới"))
+    assert (caught.value.kind, caught.value.reason) == ("stop", "bad_request")
+    assert "bad_request" not in UNREACHABLE_REASONS and "blocked" in UNREACHABLE_REASONS

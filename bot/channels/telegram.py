@@ -32,6 +32,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from bot.channels.telegram_commands import set_command_menu
 from bot.channels.telegram_inbound import CHANNEL, to_inbound
 from bot.channels.telegram_send import (
+    UNREACHABLE_REASONS,
     TelegramSender,
     classify_send_error,
     file_base_url,
@@ -161,7 +162,7 @@ class TelegramChannel:
                     await asyncio.sleep(seconds)
                 except Exception as exc:  # noqa: BLE001 - classified below
                     error = classify_send_error(exc)
-                    if error.kind == "stop":
+                    if error.kind == "stop" and error.reason in UNREACHABLE_REASONS:
                         await self._mark_unreachable(str(chat_id), error.reason)
                         return
                     if error.kind == "migrated" and error.new_chat_id:
@@ -169,15 +170,15 @@ class TelegramChannel:
                         chat_id = int(error.new_chat_id)
                         continue
                     log.warning("reply not sent: %s", error)
-                    return
+                    break  # this reply is lost; the next one may still go out
 
     async def _mark_unreachable(self, chat_id: str, reason: str) -> None:
         log.info("telegram chat marked unreachable: %s", reason)
-        async with self.bot.services.db.sessions() as session, session.begin():
+        async with self._db_slots, self.bot.services.db.sessions() as session, session.begin():
             await people.mark_chat_unreachable(session, CHANNEL, chat_id, reason)
 
     async def _migrate(self, old_id: str, new_id: str) -> None:
-        async with self.bot.services.db.sessions() as session, session.begin():
+        async with self._db_slots, self.bot.services.db.sessions() as session, session.begin():
             await people.migrate_chat(session, CHANNEL, old_id, new_id)
 
     # -- webhook --

@@ -50,6 +50,9 @@ STOP_REASONS = {
     "have no rights to send": "no_rights",
     "not enough rights": "no_rights",
 }
+# Stop reasons that say the recipient cannot be written to (mark the chat); other stops, such as
+# "bad_request" (our own malformed message), fail one message but say nothing about the chat.
+UNREACHABLE_REASONS = frozenset(STOP_REASONS.values()) | {"forbidden"}
 DEFAULT_RETRY_SECONDS = 5.0
 
 
@@ -78,7 +81,8 @@ def classify_send_error(exc: Exception) -> SendError:
         if isinstance(exc, Forbidden):
             return SendError("stop", "forbidden")
         # Any other 400 is our own fault (bad markup, bad file): sending it again cannot help.
-        return SendError("stop", f"bad request: {exc.message}"[:120])
+        log.warning("telegram refused a message: %s", exc.message)
+        return SendError("stop", "bad_request")
     if isinstance(exc, InvalidToken):
         return SendError("retry", "invalid token", retry_after=60.0)
     if isinstance(exc, (TimedOut, NetworkError)):
