@@ -108,3 +108,14 @@ def test_report_for_a_period(config: str, capsys: pytest.CaptureFixture[str]) ->
 def test_report_rejects_reversed_dates(config: str) -> None:
     assert main(["tickets", "report", "--from", "2026-12-31", "--to", "2026-01-01",
                  "--config", config]) == 2  # fmt: skip
+
+
+def test_an_unmigrated_database_gives_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "empty.toml"
+    path.write_text(
+        f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/none.db"\n', encoding="utf-8"
+    )
+    assert main(["tickets", "--config", str(path)]) == 2
+    assert "healthbot db upgrade" in capsys.readouterr().err

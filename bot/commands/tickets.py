@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings, load_settings
 from bot.feedback import reports
@@ -36,16 +40,34 @@ def register(sub: argparse._SubParsersAction, with_config) -> None:  # noqa: ANN
     parser = with_config(sub.add_parser("tickets", help="list, export and report feedback tickets"))
     parser.add_argument("--status", choices=STATUSES, help="only these tickets")
     parser.add_argument("--json", action="store_true", help="print JSON")
-    parser.set_defaults(func=list_command)
+    parser.set_defaults(func=readable(list_command))
     actions = parser.add_subparsers(dest="tickets_command")
     export = actions.add_parser("export", help="write tickets to an .xlsx file")
     _period_args(export)
     export.add_argument("--xlsx", required=True, metavar="FILE")
-    export.set_defaults(func=export_command)
+    export.set_defaults(func=readable(export_command))
     report = actions.add_parser("report", help="figures for a period")
     _period_args(report)
     report.add_argument("--json", action="store_true", help="print JSON")
-    report.set_defaults(func=report_command)
+    report.set_defaults(func=readable(report_command))
+
+
+def readable(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A database that is missing or not migrated gives one clear line, not a traceback."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except SQLAlchemyError as exc:
+            print(
+                f"healthbot: cannot read the tickets ({type(exc).__name__}); "
+                "check database.url and run `healthbot db upgrade`",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+
+    return run
 
 
 def _period_args(parser: argparse.ArgumentParser) -> None:
