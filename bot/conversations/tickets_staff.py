@@ -86,7 +86,14 @@ def _category_menu(ctx: Context, ticket: Ticket) -> None:
 
 @router.state(ANSWER)
 async def answer_typed(ctx: Context) -> None:
-    member, ticket = await _staff_and_ticket(ctx, str(ctx.data.get("ticket", "")))
+    """The answer after "Trả lời"; a reply to another ticket's card answers that one instead."""
+    ref = str(ctx.data.get("ticket", ""))
+    if ctx.inbound.reply_to_message_id:
+        replied = await tickets.ticket_by_sent_message(
+            ctx.session, ctx.inbound.channel, ctx.inbound.chat_id, ctx.inbound.reply_to_message_id
+        )
+        ref = str(replied.id) if replied is not None else ref
+    member, ticket = await _staff_and_ticket(ctx, ref)
     ctx.clear_state()
     if member is not None and ticket is not None:
         ctx.reply(await handling.answer(ctx, ticket, member, ctx.inbound.text, ctx.inbound.photo))
