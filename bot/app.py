@@ -98,6 +98,8 @@ async def start_delivery(services: Services, stop: asyncio.Event) -> Stopper:
     Returns the function that stops both: the planner first, then the dispatcher finishes and
     records what it has in flight.
     """
+    import socket
+
     from scheduler.dispatcher import Dispatcher
     from scheduler.pacing import channel_limits
     from scheduler.plan import load_plan
@@ -105,7 +107,10 @@ async def start_delivery(services: Services, stop: asyncio.Event) -> Stopper:
 
     settings = services.settings
     senders = services.extras.setdefault("senders", {})
-    dispatcher = Dispatcher(services.db, senders, services.clock, limits=channel_limits(settings))
+    # A stable id (host and port): after a crash the restarted process resumes its rows at once.
+    worker_id = f"{socket.gethostname()}:{settings.web.port}"
+    dispatcher = Dispatcher(services.db, senders, services.clock, worker_id,
+                            limits=channel_limits(settings))
     services.extras["dispatcher"] = dispatcher
     planner = Planner(services.db, settings, services.library,
                       load_plan(region=settings.station.region), services.clock,

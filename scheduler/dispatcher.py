@@ -174,8 +174,12 @@ class Dispatcher:
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
             if self.monotonic() - self._last_reclaim >= RECLAIM_EVERY:
+                # The first sweep also takes back rows our own id claimed before a restart: with
+                # a stable worker_id a killed process is resumed at once, not after the lease.
+                own = self.worker_id if self._last_reclaim == float("-inf") else None
                 self._last_reclaim = self.monotonic()
-                if reclaimed := await outbox.reclaim_stale(session, now=now, lease=self.lease):
+                if reclaimed := await outbox.reclaim_stale(session, now=now, lease=self.lease,
+                                                           own_worker_id=own):
                     log.warning("reclaimed %d outbox rows from a stopped worker", reclaimed)
             claimed = await outbox.claim_due(
                 session, worker_id=self.worker_id, now=now, limit=limit, channels=list(self.senders)

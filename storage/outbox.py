@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, select, update
+from sqlalchemy import String, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -139,15 +139,21 @@ async def claim_due(
     return claimed
 
 
-async def reclaim_stale(session: AsyncSession, *, now: datetime, lease: timedelta) -> int:
-    """Put rows stuck in 'sending' longer than ``lease`` (their worker died) back to 'pending'.
+async def reclaim_stale(
+    session: AsyncSession, *, now: datetime, lease: timedelta, own_worker_id: str | None = None
+) -> int:
+    """Put rows stuck in 'sending' longer than ``lease`` (their worker died) back to 'pending';
+    with ``own_worker_id``, also this worker's own rows at once (its previous process died).
 
     The dead worker may have sent some of them just before it died: those are sent again (the
     at-least-once window, see docs/broadcast.md). One attempt is counted for the lost try.
     """
+    stale = Outbox.claimed_at < now - lease
+    if own_worker_id is not None:
+        stale = or_(stale, Outbox.claimed_by == own_worker_id[:64])
     result = await session.execute(
         update(Outbox)
-        .where(Outbox.status == STATUS_SENDING, Outbox.claimed_at < now - lease)
+        .where(Outbox.status == STATUS_SENDING, stale)
         .values(
             status=STATUS_PENDING,
             claimed_by=None,

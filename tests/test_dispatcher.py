@@ -234,3 +234,24 @@ async def test_unreachable_chat_rows_count_as_handled(db, clock) -> None:
     assert await dispatcher.run_once() == 1
     assert channel.started == 0
     assert (await row(db, "gone")).status == "failed"
+
+
+async def test_a_restarted_worker_with_the_same_id_resumes_its_rows_at_once(db, clock) -> None:
+    await queue(db, *[(f"s{i}", str(1000 + i), 9) for i in range(6)])
+    channel = RecordingChannel()
+    channel.gate = asyncio.Event()  # every send hangs: the process is killed mid-request
+    first = Dispatcher(db, {"telegram": channel}, clock, "host:8080", limits=FAST)
+    task = asyncio.create_task(first.run_forever(asyncio.Event()))
+    while channel.started < 6:
+        await asyncio.sleep(0.005)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    channel.gate = None
+    # A stranger waits for the lease; the same worker id (same host and port) does not.
+    await Dispatcher(db, {"telegram": channel}, clock, "other", limits=FAST).drain()
+    assert channel.delivered == []
+    await Dispatcher(db, {"telegram": channel}, clock, "host:8080", limits=FAST).drain()
+    assert sorted(chat for chat, _ in channel.delivered) == [str(1000 + i) for i in range(6)]
+    resumed = await row(db, "s0")
+    assert resumed.attempts == 2 and resumed.status == "sent"  # the lost try is counted
