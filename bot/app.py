@@ -102,7 +102,7 @@ async def start_delivery(services: Services, stop: asyncio.Event) -> Stopper:
 
     from scheduler.dispatcher import Dispatcher
     from scheduler.pacing import channel_limits
-    from scheduler.plan import load_plan
+    from scheduler.plan import Plan, PlanError, load_plan
     from scheduler.planner import Planner
 
     settings = services.settings
@@ -112,8 +112,12 @@ async def start_delivery(services: Services, stop: asyncio.Event) -> Stopper:
     dispatcher = Dispatcher(services.db, senders, services.clock, worker_id,
                             limits=channel_limits(settings))
     services.extras["dispatcher"] = dispatcher
-    planner = Planner(services.db, settings, services.library,
-                      load_plan(region=settings.station.region), services.clock,
+    try:
+        plan = load_plan(region=settings.station.region)
+    except PlanError as exc:  # answer residents anyway; `healthbot plan check` shows the problems
+        log.error("the communication plan is invalid, no campaign will fire: %s", exc)
+        plan = Plan(campaigns=(), region=settings.station.region)
+    planner = Planner(services.db, settings, services.library, plan, services.clock,
                       on_queued=dispatcher.wake)
     planner.start()
     dispatching = asyncio.create_task(dispatcher.run_forever(stop))
