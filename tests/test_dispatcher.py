@@ -255,3 +255,33 @@ async def test_a_restarted_worker_with_the_same_id_resumes_its_rows_at_once(db, 
     assert sorted(chat for chat, _ in channel.delivered) == [str(1000 + i) for i in range(6)]
     resumed = await row(db, "s0")
     assert resumed.attempts == 2 and resumed.status == "sent"  # the lost try is counted
+
+
+async def test_a_429_for_a_quiet_chat_pauses_the_whole_channel(db, clock) -> None:
+    # With Telegram's limits on, the dispatcher had sent nothing to 1101: the 429 can only be the
+    # bot's overall limit, so every chat waits retry_after, not just this one.
+    await queue(db, ("first", "1101", 5))
+    channel = RecordingChannel()
+    channel.script["1101"] = [SendError("retry", "rate limited", retry_after=20)]
+    dispatcher = Dispatcher(db, {"telegram": channel}, clock, "w1")
+    await dispatcher.drain()
+    await queue(db, ("other", "1102", 5))
+    await dispatcher.drain()
+    assert channel.delivered == []
+    assert (await row(db, "other")).not_before == clock.now + timedelta(seconds=20)
+    clock.advance(seconds=21)
+    await dispatcher.drain()
+    assert sorted(chat for chat, _ in channel.delivered) == ["1101", "1102"]
+
+
+async def test_a_429_for_a_busy_chat_pauses_only_that_chat(db, clock) -> None:
+    await queue(db, ("one", "1201", 5))
+    channel = RecordingChannel()
+    dispatcher = Dispatcher(db, {"telegram": channel}, clock, "w1")
+    await dispatcher.drain()
+    await asyncio.sleep(1.05)  # Telegram's 1 msg/s for a private chat, in real time
+    channel.script["1201"] = [SendError("retry", "rate limited", retry_after=20)]
+    await queue(db, ("two", "1201", 5), ("elsewhere", "1202", 5))
+    await dispatcher.drain()
+    assert channel.delivered == [("1201", "one"), ("1202", "elsewhere")]
+    assert (await row(db, "two")).status == "pending"
