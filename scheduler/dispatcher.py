@@ -51,6 +51,8 @@ BACKOFF_MAX = timedelta(hours=1)
 SEND_TIMEOUT = 60.0  # a send that hangs longer is treated as a network error
 POLL_INTERVAL = 1.0  # run_forever: idle wait between claims (wake() cuts it short)
 ERROR_TEXT_LIMIT = 255
+# "stop" reasons that blame the message, not the recipient: fail the row, leave the chat alone.
+MESSAGE_FAULTS = ("bad_request", "bad request", "empty message")
 
 
 def utc_clock() -> datetime:
@@ -284,10 +286,12 @@ class Dispatcher:
             return
         if error.kind in ("stop", "migrated"):
             self.stats["failed"] += 1
-            async with self.db.sessions() as session, session.begin():
-                await people.mark_chat_unreachable(session, row.channel, chat_id, error.reason)
-            log.info("chat %s:%s unreachable (%s); its messages stop", row.channel, chat_id,
-                     error.reason)
+            if not error.reason.lower().startswith(MESSAGE_FAULTS):
+                async with self.db.sessions() as session, session.begin():
+                    await people.mark_chat_unreachable(session, row.channel, chat_id,
+                                                       error.reason)
+                log.info("chat %s:%s unreachable (%s); its messages stop", row.channel, chat_id,
+                         error.reason)
             await self._record(outbox.Outcome(
                 row.id, outbox.STATUS_FAILED, attempts, reason, chat_id=moved
             ))

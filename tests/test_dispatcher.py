@@ -285,3 +285,17 @@ async def test_a_429_for_a_busy_chat_pauses_only_that_chat(db, clock) -> None:
     await dispatcher.drain()
     assert channel.delivered == [("1201", "one"), ("1202", "elsewhere")]
     assert (await row(db, "two")).status == "pending"
+
+
+async def test_a_malformed_message_fails_alone_and_the_chat_stays_reachable(db, clock) -> None:
+    async with db.sessions() as session, session.begin():
+        await people.ensure_chat(session, "telegram", "1301", "private", None)
+    await queue(db, ("bad", "1301", 5))
+    channel = RecordingChannel()
+    channel.script["1301"] = [SendError("stop", "bad_request")]
+    dispatcher = Dispatcher(db, {"telegram": channel}, clock, "w1", limits=FAST)
+    await dispatcher.drain()
+    assert (await row(db, "bad")).status == "failed"
+    await queue(db, ("good", "1301", 5))
+    await dispatcher.drain()
+    assert channel.delivered == [("1301", "good")]
