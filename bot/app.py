@@ -41,7 +41,7 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_clock
         library=library,
         matcher=Matcher(library),
         clock=clock,
-        deliverer=OutboxDeliverer(),
+        deliverer=OutboxDeliverer(clock),
     )
 
 

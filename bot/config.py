@@ -101,7 +101,7 @@ class Telegram:
 @dataclass(frozen=True)
 class ZaloBot:
     token: str = ""
-    api_base_url: str = "https://bot-api.zapps.me/bot"
+    api_base_url: str = "https://bot-api.zaloplatforms.com/bot"
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str = ""
     webhook_secret: str = ""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.model import Outbound
@@ -12,8 +15,12 @@ class OutboxDeliverer:
     """The `Deliverer` conversations use: writes an outbox row in the caller's transaction.
 
     Because the row commits together with whatever caused it (a ticket, a broadcast), a crash
-    either loses both or neither; the dispatcher sends it after a restart.
+    either loses both or neither; the dispatcher sends it after a restart. Rows are due at once by
+    the services' clock, the same clock the dispatcher claims by.
     """
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self.clock = clock
 
     async def enqueue(
         self,
@@ -36,4 +43,5 @@ class OutboxDeliverer:
             chat_kind=chat_kind,
             priority=priority,
             ticket_id=ticket_id,
+            not_before=self.clock(),
         )

@@ -1,4 +1,5 @@
-"""Periodic housekeeping while the bot runs: personal reminders and message-log retention.
+"""Periodic housekeeping while the bot runs: personal reminders, message-log retention and
+overdue feedback tickets (reminders to staff, escalation to the admin).
 
 Each task is a plain async function called on a fixed period; an error is logged and the loop goes
 on, so one bad row never stops reminders for everyone.
@@ -12,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.context import Services
+from bot.feedback.sweeps import SWEEP_EVERY_SECONDS, sweep_overdue_now
 from scheduler.reminders import sweep_reminders
 from storage import people
 
@@ -41,6 +43,7 @@ def periodic_tasks() -> list[tuple[float, Task]]:
     return [
         (REMINDER_SWEEP_SECONDS, sweep_due_reminders),
         (RETENTION_SWEEP_SECONDS, purge_old_messages),
+        (SWEEP_EVERY_SECONDS, sweep_overdue_now),
     ]
 
 

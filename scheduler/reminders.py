@@ -70,6 +70,7 @@ async def sweep_reminders(db: Database, settings: Settings, library: Library, no
                 chat_id=chat.external_id,
                 payload=message.to_payload(),
                 priority=outbox.PRIORITY_REMINDER,
+                not_before=now,
             ):
                 queued += 1
     if queued:

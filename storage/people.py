@@ -257,7 +257,8 @@ async def personal_data(session: AsyncSession, person_id: int) -> dict[str, Any]
 async def erase_person(session: AsyncSession, person_id: int) -> None:
     """Delete one person's personal data and history (Decree 13/2023: the right to erasure).
 
-    Tickets stay for the station's statistics, stripped of text, phone, photo and author.
+    Tickets stay for the station's statistics (category, dates, rating), stripped of text, comment,
+    phone, photo, location, chat and author.
     """
     idents = (
         (await session.execute(select(Identity).filter_by(person_id=person_id))).scalars().all()
@@ -281,6 +282,8 @@ async def erase_person(session: AsyncSession, person_id: int) -> None:
         .where(Ticket.person_id == person_id)
         .values(
             text="[đã xoá theo yêu cầu]",
+            rating_comment=None,
+            chat_id="",  # the resident's chat on the platform: no answer can reach them now
             phone=None,
             photo=None,
             latitude=None,

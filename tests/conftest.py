@@ -26,11 +26,19 @@ PG_ENV = "HEALTHBOT_TEST_DATABASE_URL"
 PG_SKIP = f"PostgreSQL run skipped: set {PG_ENV} (CI sets it to postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
 
 
+# Monday 23/11/2026 10:00 in Vietnam: the day before a public holiday (24/11), which the SLA tests use.
+TEST_START = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+
+
 class FakeClock:
-    """A settable clock for tests (aware UTC)."""
+    """A settable clock for tests (aware UTC).
+
+    Product code must take "now" from the services' clock, never from the wall clock: the tests
+    run at a fixed date whatever the real date is.
+    """
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+        self.now = start or TEST_START
 
     def __call__(self) -> datetime:
         return self.now

@@ -17,6 +17,7 @@ from scheduler.sender import SendError, SendResult
 from storage import outbox, people
 from storage.db import Database, open_database
 from storage.models import Chat, Outbox
+from tests.conftest import TEST_START
 
 FAST = {"telegram": ChannelLimits()}  # no pacing: these tests are about outcomes, not rates
 
@@ -50,6 +51,7 @@ async def queue(db: Database, *rows: tuple[str, str, int], chat_kind: str = "pri
             await outbox.enqueue(
                 session, dedupe_key=key, channel="telegram", chat_id=chat_id,
                 payload=Outbound(key).to_payload(), priority=priority, chat_kind=chat_kind,
+                not_before=TEST_START,
             )
 
 
@@ -212,7 +214,7 @@ async def test_rows_for_unknown_channels_and_future_rows_wait(db, clock) -> None
     await queue(db, ("later", "801", 5))
     async with db.sessions() as session, session.begin():
         await outbox.enqueue(session, dedupe_key="zalo", channel="zalo_bot", chat_id="z1",
-                             payload=Outbound("z").to_payload())
+                             payload=Outbound("z").to_payload(), not_before=clock.now)
         later = (await session.execute(
             select(Outbox).where(Outbox.dedupe_key == "later"))).scalar_one()
         later.not_before = clock.now + timedelta(hours=1)

@@ -227,3 +227,25 @@ async def test_additions_to_one_ticket_are_capped(bot) -> None:  # noqa: ANN001,
     await resident.say("/bosung PA-2026-000001 thêm nữa")
     assert "nhiều lần" in resident.text
     assert len(await outbox_rows(bot, STAFF_GROUP)) == before
+
+
+async def test_erasing_my_data_strips_my_tickets_and_no_answer_reaches_my_old_chat(bot) -> None:  # noqa: ANN001, F811
+    resident = Transcript(bot, WEB, "web", "alice")
+    await file_with_phone(resident)
+    staff = staff_chat(bot)
+    await staff.say("/dong PA-2026-000001")
+    await resident.send(button="fb:rate:1:2")
+    await resident.say("Phải chờ gần hai tiếng")
+    await resident.say("/dulieu")
+    await resident.tap("Xoá dữ liệu của tôi")
+    await resident.tap("Có, xoá")
+    assert "đã được xoá" in resident.text
+    (ticket,) = await tickets_in(bot)
+    assert ticket.rating == 2  # the statistics keep the rating ...
+    for personal in (ticket.text, ticket.rating_comment or "", ticket.phone or "", ticket.chat_id):
+        assert "hai tiếng" not in personal and "Chờ khám" not in personal and "0912" not in personal
+    assert ticket.chat_id == "" and ticket.person_id is None
+    before = len(await outbox_rows(bot, "alice"))
+    await staff.say("/traloi PA-2026-000001 Trạm xin lỗi bác")
+    assert len(await outbox_rows(bot, "alice")) == before  # ... and nothing goes to the old chat
+    assert not await outbox_rows(bot, "")

@@ -107,3 +107,15 @@ async def test_core_failure_answers_500_for_redelivery_without_logging_the_text(
     db_file.with_suffix(".away").rename(db_file)
     assert await post(hook.webhook_url, update, {HEADER: SECRET}) == 200  # the redelivery
     assert len(fake.sent_to(RESIDENT)) == 1
+
+
+async def test_an_update_delivered_twice_is_answered_once(hook: Running, fake: FakeTelegram) -> None:
+    """Telegram redelivers when it did not see our 200 (a crash, a timeout): no double answer."""
+    question = START | {"message": START["message"] | {"text": "sot xuat huyet co lay ko",
+                                                        "entities": []}}
+    assert await post(hook.webhook_url, question, {HEADER: SECRET}) == 200
+    assert await post(hook.webhook_url, question, {HEADER: SECRET}) == 200
+    assert len(fake.sent_to(RESIDENT)) == 1
+    follow = question | {"update_id": 100}
+    assert await post(hook.webhook_url, follow, {HEADER: SECRET}) == 200
+    assert len(fake.sent_to(RESIDENT)) == 2  # a new update with the same text is answered

@@ -94,3 +94,25 @@ async def test_a_backlog_larger_than_one_batch_is_swept_completely(bot) -> None:
     late = datetime(2026, 11, 25, 10, 5, tzinfo=VN)
     assert await sweep_overdue(bot.services, late) == count
     assert await sweep_overdue(bot.services, late) == 0
+
+
+async def test_the_running_bot_reminds_staff_of_an_overdue_ticket(bot, clock: FakeClock) -> None:  # noqa: ANN001
+    """The sweep is one of the bot's housekeeping loops, not only a function tests call."""
+    import asyncio
+
+    from bot.maintenance import start_maintenance
+
+    await file_feedback(Transcript(bot, WEB, "web", "resident-1"))  # Mon 23/11 10:00
+    clock.now = datetime(2026, 11, 25, 10, 5, tzinfo=VN).astimezone(clock.now.tzinfo)
+    stop = asyncio.Event()
+    loops = start_maintenance(bot.services, stop)
+    try:
+        for _ in range(200):
+            if len(await rows_to(bot, STAFF_GROUP)) == 2:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await asyncio.gather(*loops)
+    reminder = Outbound.from_payload((await rows_to(bot, STAFF_GROUP))[-1].payload)
+    assert "PA-2026-000001" in reminder.text and "quá hạn" in reminder.text

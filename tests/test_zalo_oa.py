@@ -303,7 +303,8 @@ async def test_outbox_rows_go_out_through_the_dispatcher(
     async with oa.db.sessions() as session, session.begin():
         for key, chat_id, kind in rows:
             await outbox.enqueue(session, dedupe_key=key, channel="zalo_oa", chat_id=chat_id,
-                                 payload=Outbound(f"Tin {key}").to_payload(), chat_kind=kind)
+                                 payload=Outbound(f"Tin {key}").to_payload(), chat_kind=kind,
+                                 not_before=clock.now)
     senders = oa.bot.services.extras["senders"]
     dispatcher = Dispatcher(oa.db, senders, clock, "w1", limits={"zalo_oa": ChannelLimits()})
     await dispatcher.drain()

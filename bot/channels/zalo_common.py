@@ -1,7 +1,7 @@
 """What both Zalo adapters share: per-chat ordering, redelivery dedupe and background reply tasks.
 
 Zalo has no update ids and may deliver a message twice (zalo-api.md 1.5, 2.6), so each adapter
-records the platform's message id in `processed_updates` before handling it. Replies are sent in
+records the platform's message id before handling it (`bot.channels.redelivery`). Replies are sent in
 background tasks so a webhook can be acknowledged quickly; `Inflight.drain()` waits for them on stop.
 """
 
@@ -13,11 +13,10 @@ from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import delete
-
-from storage import people
+from bot.channels.redelivery import first_delivery, forget_delivery
 from storage.db import Database
-from storage.models import ProcessedUpdate
+
+__all__ = ["ChatTurns", "Inflight", "first_delivery", "forget_delivery"]
 
 log = logging.getLogger(__name__)
 
@@ -49,26 +48,6 @@ class ChatTurns:
     async def db_slot(self) -> AsyncIterator[None]:
         async with self._db_slots:
             yield
-
-
-async def first_delivery(db: Database, channel: str, message_id: str) -> bool:
-    """Record a platform message id; False when it was handled before (a redelivery)."""
-    async with db.sessions() as session, session.begin():
-        return await people.mark_processed(session, channel, message_id)
-
-
-async def forget_delivery(db: Database, channel: str, message_id: str) -> None:
-    """Undo `first_delivery` when handling failed, so the platform's next redelivery is answered."""
-    try:
-        async with db.sessions() as session, session.begin():
-            await session.execute(
-                delete(ProcessedUpdate).where(
-                    ProcessedUpdate.channel == channel,
-                    ProcessedUpdate.update_key == message_id[:128],
-                )
-            )
-    except Exception:  # noqa: BLE001 - the database may be what failed in the first place
-        log.warning("could not forget a failed %s update; a redelivery will be skipped", channel)
 
 
 class Inflight:

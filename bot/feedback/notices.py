@@ -212,6 +212,8 @@ async def tell_residents(
         return 0
     told = 0
     for target in [ticket, *await tickets.duplicates_of(session, ticket.id)]:
+        if not target.chat_id:  # the author erased their data
+            continue
         locale = await resident_locale(session, target)
         message = compose(gettext_for(locale), target)
         await services.deliverer.enqueue(
