@@ -56,7 +56,8 @@ def _ask(args: argparse.Namespace) -> int:
     result = Matcher(library).match(args.question, locale)
     if result.entry is not None:
         answer = render_entry(
-            result.entry, locale, settings.station.info(), settings.bhyt.base_salary
+            result.entry, locale, settings.station.info(), settings.bhyt.base_salary,
+            library=library,
         )
         text, source = answer.text, answer.source_line
     else:
@@ -119,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Alembic announces its internal plugins at INFO on every start: noise for the station.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -40,7 +40,15 @@ class HealthBot:
         self.services = services
         self.router = router
 
-    async def handle(self, inbound: Inbound, caps: Capabilities) -> list[Outbound]:
+    async def handle(
+        self, inbound: Inbound, caps: Capabilities, *, update_key: str | None = None
+    ) -> list[Outbound]:
+        """Answer one inbound message in one transaction.
+
+        With `update_key` (the platform's update id) a redelivered update gets no answer: the key
+        is recorded in the same transaction as the handling, so a crash before the commit leaves
+        neither, and the redelivery is then answered.
+        """
         inbound = replace(inbound, text=clean_text(inbound.text or ""))
         if (
             inbound.event is None
@@ -51,6 +59,11 @@ class HealthBot:
             return []  # in groups the bot speaks only when spoken to
         async with self.services.db.sessions() as session:
             async with session.begin():
+                if update_key is not None and not await people.mark_processed(
+                    session, inbound.channel, update_key, now=self.services.clock()
+                ):
+                    log.info("%s redelivery skipped", inbound.channel)
+                    return []
                 contact = await people.open_contact(
                     session,
                     inbound.channel,
@@ -74,14 +87,6 @@ class HealthBot:
                     contact=contact,
                     locale=normalize_locale(contact.person.locale),
                 )
-                await people.log_message(
-                    session,
-                    inbound.channel,
-                    inbound.chat_id,
-                    "in",
-                    None if inbound.button else inbound.text[:MAX_INBOUND_CHARS],
-                    {"button": inbound.button} if inbound.button else None,
-                )
                 try:
                     async with session.begin_nested():
                         if inbound.event is not None:
@@ -99,6 +104,15 @@ class HealthBot:
                 replies, menu = fit(ctx.replies, caps, _)
                 if menu is not None:
                     ctx.update_data(**{MENU_KEY: menu})
+                # The log rows are added last so they reach the database in one batched INSERT.
+                await people.log_message(
+                    session,
+                    inbound.channel,
+                    inbound.chat_id,
+                    "in",
+                    None if inbound.button else inbound.text[:MAX_INBOUND_CHARS],
+                    {"button": inbound.button} if inbound.button else None,
+                )
                 for reply in replies:
                     await people.log_message(
                         session,

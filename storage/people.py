@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +25,9 @@ from storage.models import (
     Ticket,
     utcnow,
 )
+
+
+LAST_SEEN_PRECISION = timedelta(minutes=1)
 
 
 @dataclass
@@ -116,13 +121,38 @@ async def open_contact(
     display_name: str = "",
     now: datetime | None = None,
 ) -> Contact:
-    """Everything a conversation needs about whoever just wrote; marks them reachable again."""
+    """Everything a conversation needs about whoever just wrote; marks them reachable again.
+
+    Someone who wrote before costs one joined SELECT; first contact creates what is missing.
+    """
     now = now or utcnow()
-    person, identity = await ensure_identity(session, channel, user_id, display_name)
-    chat = await ensure_chat(session, channel, chat_id, kind, person.id)
-    state = await load_state(session, channel, chat_id, user_id)
-    identity.last_inbound_at = now
-    chat.last_inbound_at = now
+    known = (
+        await session.execute(
+            select(Identity, Person, Chat, ConversationState)
+            .join(Person, Person.id == Identity.person_id)
+            .outerjoin(Chat, and_(Chat.channel == channel, Chat.external_id == chat_id))
+            .outerjoin(
+                ConversationState,
+                and_(
+                    ConversationState.channel == channel,
+                    ConversationState.chat_id == chat_id,
+                    ConversationState.user_id == user_id,
+                ),
+            )
+            .where(Identity.channel == channel, Identity.external_id == user_id)
+        )
+    ).first()
+    if known is not None and known[2] is not None and known[3] is not None:
+        identity, person, chat, state = known
+    else:
+        person, identity = await ensure_identity(session, channel, user_id, display_name)
+        chat = await ensure_chat(session, channel, chat_id, kind, person.id)
+        state = await load_state(session, channel, chat_id, user_id)
+    # Minute precision is enough (the Zalo OA 7-day window, "last seen"): most messages of a
+    # conversation then write no row besides the state and the log.
+    for row in (identity, chat):
+        if row.last_inbound_at is None or now - row.last_inbound_at >= LAST_SEEN_PRECISION:
+            row.last_inbound_at = now
     if chat.unreachable_reason and chat.unreachable_reason != "removed":
         chat.unreachable_reason = None  # writing to us again makes them reachable
     return Contact(person, identity, chat, state)
@@ -157,15 +187,23 @@ async def migrate_chat(session: AsyncSession, channel: str, old_id: str, new_id:
     )
 
 
-async def mark_processed(session: AsyncSession, channel: str, update_key: str) -> bool:
-    """Record an inbound update id; False when it was already handled (a redelivery)."""
-    try:
-        async with session.begin_nested():
-            session.add(ProcessedUpdate(channel=channel, update_key=update_key[:128]))
-            await session.flush()
-        return True
-    except IntegrityError:
-        return False
+async def mark_processed(
+    session: AsyncSession, channel: str, update_key: str, now: datetime | None = None
+) -> bool:
+    """Record an inbound update id; False when it was already handled (a redelivery).
+
+    One `INSERT … ON CONFLICT DO NOTHING` (both SQLite and PostgreSQL), so the mark costs a single
+    round trip and can share the transaction of the handling it guards.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(ProcessedUpdate)
+        .values(channel=channel, update_key=update_key[:128], created_at=now or utcnow())
+        .on_conflict_do_nothing(index_elements=["channel", "update_key"])
+    )
+    result = await session.execute(stmt)
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def log_message(

@@ -1,9 +1,10 @@
-"""Redelivery dedupe shared by the channels: a platform update is handled at most once.
+"""Redelivery dedupe for the Zalo adapters: a platform message is handled at most once.
 
-Telegram redelivers an update when the bot crashed before confirming it (polling offsets, webhook
-retries); Zalo may deliver a message twice. Each adapter records the update's id in
-`processed_updates` before handling it, and forgets it when handling failed so the next
-redelivery is answered. The marks are purged with the message log (retention).
+Zalo may deliver a message twice. The adapters record the message id in `processed_updates` in a
+transaction of its own before handling it (their replies are sent in the background), and forget
+it when handling failed so the next redelivery is answered. Telegram instead passes its update id
+to `HealthBot.handle(update_key=…)`, which records it in the handling's own transaction. The marks
+are purged with the message log (retention).
 """
 
 from __future__ import annotations

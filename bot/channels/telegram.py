@@ -29,7 +29,6 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.channels.redelivery import first_delivery, forget_delivery
 from bot.channels.telegram_commands import set_command_menu
 from bot.channels.telegram_inbound import CHANNEL, to_inbound
 from bot.channels.telegram_send import (
@@ -91,21 +90,15 @@ class TelegramChannel:
         try:
             if inbound is None:
                 return
-            db, key = self.bot.services.db, str(update.update_id)
             async with self._chat_turn(inbound.chat_id):
                 if inbound.chat_kind == "group" and inbound.text.startswith("/"):
                     inbound = await self._with_admin_flag(inbound)
                 async with self._db_slots:
                     # A crash after handling but before Telegram saw the next offset (or the
-                    # webhook's 200) brings the update again: answer it once only.
-                    if not await first_delivery(db, CHANNEL, key):
-                        log.info("telegram redelivery of update %s skipped", key)
-                        return
-                    try:
-                        replies = await self.bot.handle(inbound, TELEGRAM)
-                    except Exception:
-                        await forget_delivery(db, CHANNEL, key)
-                        raise
+                    # webhook's 200) brings the update again: it is answered once only.
+                    replies = await self.bot.handle(
+                        inbound, TELEGRAM, update_key=str(update.update_id)
+                    )
                 await self.deliver(inbound, replies)
         finally:
             if answering is not None:

@@ -71,6 +71,7 @@ async def show_entry(ctx: Context, entry_id: str, locale: str | None = None) -> 
         ctx.settings.station.info(),
         base_salary=ctx.settings.bhyt.base_salary,
         today=ctx.now.date(),
+        library=library,
     )
     rows = [[Button(title, f"e:{fid}")] for fid, title in answer.followups[:3]]
     if locale != ctx.locale:  # answered in the language asked; offer to keep it
