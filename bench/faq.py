@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from content.library import Library, Source, Topic, load_library  # noqa: E402
 from content.matching import Matcher  # noqa: E402
-from content.normalize import normalize  # noqa: E402
+from content.normalize import match_form, normalize  # noqa: E402
 
 QUESTIONS_TSV = Path(__file__).resolve().parents[1] / "tests" / "data" / "questions.tsv"
 SEED = 20261122
@@ -79,6 +79,7 @@ def run(matcher: Matcher, questions: list[tuple[str, str | None]], repeat: int) 
     for round_no in range(repeat):
         for question, expected in questions:
             normalize.cache_clear()  # each resident question is new text
+            match_form.cache_clear()
             start = time.perf_counter()
             result = matcher.match(question)
             latencies.append((time.perf_counter() - start) * 1000)

@@ -26,7 +26,7 @@ from content.normalize import (
     bigrams,
     marked_form,
     marked_phrase,
-    normalize,
+    match_form,
 )
 
 CONFIDENCE_THRESHOLD = 0.55
@@ -44,6 +44,7 @@ TOPIC_COVER_WEIGHT = 0.7  # a word found elsewhere in the same topic is good, no
 KEYWORD_FLOOR = 0.45  # a topic keyword in the question lifts confidence from this floor
 OFF_KEYWORD_FACTOR = 0.85  # another topic's keyword is in the question: this one must do better
 FUNCTION_WORD_WEIGHT = 0.2  # "có", "không", "the", "what" say little about the topic
+HALF_FUNCTION_BIGRAM_WEIGHT = 0.7  # English puts a function word beside nearly every word
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,12 @@ class _Query:
                 weighted, total = [], 0.0
                 for term in terms:
                     weight = idf_of.get(term, unknown)
-                    if all(part in FUNCTION_WORDS for part in term.split(BIGRAM_JOINER)):
+                    parts = term.split(BIGRAM_JOINER)
+                    functional = sum(part in FUNCTION_WORDS for part in parts)
+                    if functional == len(parts):
                         weight *= FUNCTION_WORD_WEIGHT
+                    elif functional:  # "your_open", "co_lay": half of it is a function word
+                        weight *= HALF_FUNCTION_BIGRAM_WEIGHT
                     total += weight
                     if term in self.discounted:
                         weight *= TYPO_DISCOUNT  # counts in the total, less when found
@@ -146,9 +151,9 @@ class Matcher:
         # Topic keywords ("cúm", "huyết áp"): phrases that settle the topic even when the rest
         # of the question is worded in ways the sample questions never saw.
         self._keywords: list[tuple[str, str]] = sorted(
-            {(f" {normalize(k)} ", topic.id)
+            {(f" {match_form(k)} ", topic.id)
              for topic in library.topics.values()
-             for phrases in topic.keywords.values() for k in phrases if normalize(k)}
+             for phrases in topic.keywords.values() for k in phrases if match_form(k)}
         )
         self._marked_keywords: list[tuple[str, str]] = sorted(
             {(f" {marked_phrase(k)} ", topic.id)
@@ -193,11 +198,11 @@ class Matcher:
             factor = TYPO_DISCOUNT if term in discounted else 1.0
             for doc_no, gain in self._postings.get(term, ()):
                 scores[doc_no] += gain * factor
-        if not scores:
-            return MatchResult(topic=None, entry=None, score=0.0)
         keyword_topics = self._keyword_topics(text, units)
+        if not scores and not keyword_topics:
+            return MatchResult(topic=None, entry=None, score=0.0)
         ranked = heapq.nlargest(CANDIDATES, scores.items(), key=itemgetter(1))
-        top_score = ranked[0][1]
+        top_score = ranked[0][1] if ranked else 1.0
         if keyword_topics:  # the best documents of keyword topics compete too
             ranked += heapq.nlargest(
                 CANDIDATES, ((d, v) for d, v in scores.items()
@@ -236,7 +241,7 @@ class Matcher:
             return {topic for phrase, topic in self._marked_keywords if phrase in padded}
         # Looked for before and after typo correction: a correction can also turn a rare
         # real word ("thiu") into a common one ("thieu").
-        padded = f" {' '.join(units)} | {normalize(text)} "
+        padded = f" {' '.join(units)} | {match_form(text)} "
         return {topic for phrase, topic in self._keywords if phrase in padded}
 
     def _coverage(self, query: _Query, doc: _Doc) -> float:
@@ -259,7 +264,7 @@ class Matcher:
         """Normalised syllables with typos corrected, and the set of corrected terms."""
         units: list[str] = []
         corrected: set[str] = set()
-        for unit in normalize(text).split()[:MAX_QUERY_SYLLABLES]:
+        for unit in match_form(text).split()[:MAX_QUERY_SYLLABLES]:
             if unit in self._syllable_set:
                 units.append(unit)
                 continue
@@ -291,7 +296,7 @@ def _terms(pieces: list[str]) -> Counter[str]:
     # Each piece on its own, so no bigram spans two sample questions.
     terms: Counter[str] = Counter()
     for piece in pieces:
-        units = normalize(piece).split()
+        units = match_form(piece).split()
         terms.update(units + bigrams(units))
     return terms
 

@@ -4,7 +4,9 @@ Residents type with or without diacritics, with abbreviations and teencode ("sxh
 `normalize()` folds all of that to one plain form: NFC, lower case, diacritics stripped, đ→d,
 punctuation and emoji removed, abbreviations expanded. `syllables()` splits it into syllables
 and `tokenize()` adds syllable bigrams ("sot_xuat"), which carry most of the meaning of
-Vietnamese words.
+Vietnamese words. `match_form()` is what the matcher indexes: `normalize()` plus English
+synonyms ("clinic" → "station", "jab" → "shot") and a light English stemmer ("smoking" and
+"smoke" → "smok"), which leaves Vietnamese syllables as they are.
 """
 
 from __future__ import annotations
@@ -50,7 +52,14 @@ thuong toi tren trong tu va vao vay ve vi voi xin
 about am an and any are as at be been but by can could did do does for from get got has have
 how i if in is it its me my of on or our please should so tell that the their there this to
 us was we what when where which who why will with would you your
+also anyone being done doing go going had having he her here hers him his just
+know many might much must need no not now really right she shall some somebody someone
+something still them then these they those too very want were yes
+s t m d ll re ve doesn didn isn aren wasn
+husband wife neighbour neighbor friend mum mom dad mother father brother sister son daughter
 """.split())
+# Family and "someone" words weigh like function words in both languages: "anh", "chị", "con"
+# above, "my husband", "my neighbour" here. They say who is asking, not what about.
 
 _PUNCTUATION = re.compile(r"[^\w\s]+|_", re.UNICODE)
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
@@ -59,6 +68,32 @@ _OLDER_AGE = re.compile(r"\b(\d{2,3}) tuoi\b")
 _MARKED_OLDER_AGE = re.compile(r"\b(\d{2,3}) tuổi\b")
 DIACRITIC_TEXT_SHARE = 0.3  # this share of words carrying marks means "typed with diacritics"
 OLDER_AGE = 60  # "bà tôi 85 tuổi" is about an older person: add "cao tuổi" (người cao tuổi)
+_OLDER_AGE_EN = re.compile(r"\b(\d{2,3}) (?:years? old|yrs? old|yo)\b")  # "she is 82 years old"
+
+# English: one word for things foreign residents call by several names. Keys and values are
+# normalised text (whole words), applied longest first, before stemming. Values must be words
+# the library uses. "station" alone is not a topic keyword ("train station"), so a "clinic"
+# question is brought to the station's entries by its other words, never by this alone.
+ENGLISH_SYNONYMS: dict[str, str] = {
+    "health centre": "health station", "health center": "health station",
+    "medical centre": "health station", "medical center": "health station",
+    "medical station": "health station", "health clinic": "health station",
+    "health post": "health station", "clinic": "station", "clinics": "station",
+    "jab": "shot", "jabs": "shot", "injection": "shot", "injections": "shot",  # like "tiêm"
+    "kid": "child", "kids": "child", "children": "child",
+    "toddler": "child", "toddlers": "child", "infant": "baby", "infants": "baby",
+    "appointment": "visit", "appointments": "visit", "annual": "yearly",
+    "located": "address", "location": "address", "directions": "map",
+    "telephone": "phone", "nurse": "staff", "nurses": "staff", "diarrhea": "diarrhoea",
+    "exam": "examination",
+    "monday": "weekday", "tuesday": "weekday", "wednesday": "weekday", "thursday": "weekday",
+    "friday": "weekday", "saturday": "weekday", "sunday": "weekday", "weekend": "weekday",
+    "weekends": "weekday",
+}
+_ENGLISH_SYNONYM_RE = re.compile(
+    r"\b(" + "|".join(re.escape(k) for k in sorted(ENGLISH_SYNONYMS, key=len, reverse=True))
+    + r")\b")
+_VOWELS = frozenset("aeiou")
 
 
 def fold(text: str) -> str:
@@ -83,10 +118,88 @@ def normalize(text: str) -> str:
         words.extend(expanded.split())
     text = _OLDER_AGE.sub(lambda m: f"{m.group(0)} cao tuoi" if int(m.group(1)) >= OLDER_AGE
                           else m.group(0), " ".join(words))
+    text = _OLDER_AGE_EN.sub(lambda m: f"{m.group(0)} elderly" if int(m.group(1)) >= OLDER_AGE
+                             else m.group(0), text)
     for phrase, canonical in SYNONYMS.items():
         if phrase in text:
             text = re.sub(rf"\b{phrase}\b", canonical, text)
     return _SPACES.sub(" ", text).strip()
+
+
+def _is_vowel(word: str, i: int) -> bool:
+    return word[i] in _VOWELS or (word[i] == "y" and i > 0 and not _is_vowel(word, i - 1))
+
+
+def _measure(stem: str) -> int:
+    """Porter's m: the number of vowel-consonant sequences in `stem`."""
+    pattern = "".join("v" if _is_vowel(stem, i) else "c" for i in range(len(stem)))
+    return pattern.count("vc")
+
+
+def _ends_cvc(stem: str) -> bool:
+    """consonant-vowel-consonant at the end, the last not w/x/y ("hop", "smok", "car")."""
+    n = len(stem)
+    return (n >= 3 and not _is_vowel(stem, n - 3) and _is_vowel(stem, n - 2)
+            and not _is_vowel(stem, n - 1) and stem[-1] not in "wxy")
+
+
+def english_stem(word: str) -> str:
+    """A light English stemmer: plurals, -ed, -ing, -ation, final -e, -ize/-ise.
+
+    Only English words are touched: a folded Vietnamese syllable never ends in -s, -d or -ing,
+    is never 5+ letters ending in -e, nor 7+ ending in -at. Both the library and the question
+    go through it, so "smoking"/"smoke", "vaccinated"/"vaccination"/"vaccine",
+    "immunised"/"immunization", "mosquitoes"/"mosquito" meet on one form.
+    """
+    if len(word) < 4 or word in FUNCTION_WORDS or not word.isalpha():
+        return word
+    # Plurals and third person.
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("sses"):
+        word = word[:-2]
+    elif word.endswith(("ss", "us", "is")):
+        pass
+    elif word.endswith(("xes", "ches", "shes", "oes", "zes")):
+        word = word[:-2]
+    elif word.endswith("s"):
+        word = word[:-1]
+    # -ed / -ing.
+    stripped = None
+    if word.endswith("ied") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("eed"):
+        pass  # "need", "bleed"
+    elif word.endswith("ed") and any(_is_vowel(word, i) for i in range(len(word) - 2)):
+        stripped = word[:-2]
+    elif word.endswith("ing") and any(_is_vowel(word, i) for i in range(len(word) - 3)):
+        stripped = word[:-3]
+    if stripped is not None and len(stripped) >= 3:
+        word = stripped
+        if len(word) >= 2 and word[-1] == word[-2] and word[-1] not in _VOWELS | set("lsz"):
+            word = word[:-1]  # "stopped" → "stop"
+        elif _measure(word) == 1 and _ends_cvc(word):
+            word += "e"  # "smoking" → "smoke", "caring" → "care"
+    if word.endswith("ation") and len(word) - 5 >= 4:
+        word = word[:-5]  # "vaccination" → "vaccin", "examination" → "examin"
+    if word.endswith("e") and len(word) >= 5:
+        word = word[:-1]  # "vaccine" → "vaccin", "smoke" → "smok"
+    if word.endswith("at") and len(word) >= 7:
+        word = word[:-2]  # "vaccinat(ed)" → "vaccin"
+    if word.endswith("iz"):
+        word = word[:-1] + "s"  # "immuniz" → "immunis"
+    return word
+
+
+@lru_cache(maxsize=4096)
+def match_form(text: str) -> str:
+    """`normalize(text)` with English folded further for matching: synonyms, then stems.
+
+    The question and the library both go through this, so the words only have to meet here;
+    `normalize()` stays the plain folded text.
+    """
+    text = _ENGLISH_SYNONYM_RE.sub(lambda m: ENGLISH_SYNONYMS[m.group(1)], normalize(text))
+    return " ".join(english_stem(word) for word in text.split())
 
 
 def _plain_words(text: str) -> list[str]:
