@@ -26,7 +26,7 @@ from typing import Any
 from aiohttp import web
 from telegram import CallbackQuery, Update
 from telegram.constants import ChatMemberStatus
-from telegram.error import RetryAfter, TelegramError
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels.telegram_commands import set_command_menu
@@ -52,6 +52,8 @@ CONCURRENT_UPDATES = 64  # different chats in parallel; one chat is always in or
 ADMIN_CACHE_SECONDS = 60.0
 MAX_REPLY_WAIT_SECONDS = 10.0  # a direct reply waits this long at most for a 429 to pass
 REPLY_ATTEMPTS = 3
+CONNECT_RETRY_FIRST_SECONDS = 2.0  # then doubling, up to the maximum
+CONNECT_RETRY_MAX_SECONDS = 60.0
 Stopper = Callable[[], Awaitable[None]]
 
 
@@ -252,25 +254,48 @@ async def start_telegram(bot: HealthBot, app: web.Application) -> Stopper:
     application.add_error_handler(channel.on_error)
     if not polling:
         app.router.add_post(WEBHOOK_PATH, channel.webhook)
-    await application.initialize()
-    await application.start()
-    await channel.set_commands()
-    if polling:
-        assert application.updater is not None
-        await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-    elif cfg.webhook_url:
-        await application.bot.set_webhook(
-            cfg.webhook_url, secret_token=cfg.webhook_secret, allowed_updates=ALLOWED_UPDATES
-        )
     senders = bot.services.extras.setdefault("senders", {})
-    senders[CHANNEL] = TelegramSender(application.bot)
-    log.info(
-        "telegram channel started (%s) as @%s",
-        "polling" if polling else "webhook",
-        application.bot.username,
-    )
+
+    async def connect() -> None:
+        """Every step may be repeated after a failure (a retry goes on where it stopped)."""
+        await application.initialize()
+        if not application.running:
+            await application.start()
+        await channel.set_commands()
+        if polling:
+            assert application.updater is not None
+            if not application.updater.running:
+                await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        elif cfg.webhook_url:
+            await application.bot.set_webhook(
+                cfg.webhook_url, secret_token=cfg.webhook_secret, allowed_updates=ALLOWED_UPDATES
+            )
+        senders[CHANNEL] = TelegramSender(application.bot)
+        log.info(
+            "telegram channel started (%s) as @%s",
+            "polling" if polling else "webhook",
+            application.bot.username,
+        )
+
+    retrying: asyncio.Task[None] | None = None
+    try:
+        await connect()
+    except InvalidToken:
+        raise ConfigError(
+            "[telegram] token: Telegram refused it; copy the token again from @BotFather"
+        ) from None
+    except NetworkError as exc:  # no internet at boot: web chat and Zalo must still run
+        log.warning(
+            "telegram: the Bot API is unreachable (%s); the other channels run and Telegram is "
+            "retried in the background",
+            type(exc).__name__,
+        )
+        retrying = asyncio.create_task(keep_connecting(connect))
 
     async def stop() -> None:
+        if retrying is not None and not retrying.done():
+            retrying.cancel()
+            await asyncio.gather(retrying, return_exceptions=True)
         senders.pop(CHANNEL, None)
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
@@ -279,3 +304,20 @@ async def start_telegram(bot: HealthBot, app: web.Application) -> Stopper:
         await application.shutdown()
 
     return stop
+
+
+async def keep_connecting(connect: Callable[[], Awaitable[None]]) -> None:
+    """Retry `connect` with a growing pause until it works or the token is refused."""
+    delay = CONNECT_RETRY_FIRST_SECONDS
+    while True:
+        await asyncio.sleep(delay)
+        try:
+            await connect()
+            return
+        except InvalidToken:
+            log.error("telegram: the token was refused; fix [telegram] token and restart")
+            return
+        except Exception as exc:  # noqa: BLE001 - only the type: messages may carry the URL
+            log.warning("telegram: still unreachable (%s); next try in %.0f s",
+                        type(exc).__name__, min(delay * 2, CONNECT_RETRY_MAX_SECONDS))
+        delay = min(delay * 2, CONNECT_RETRY_MAX_SECONDS)
