@@ -44,20 +44,26 @@ async def start_healthbot(config: Path) -> asyncio.subprocess.Process:
     )
 
 
+async def greet_then_stop(fake: FakeTelegram, process: asyncio.subprocess.Process
+                          ) -> tuple[bytes, bytes]:
+    """Once the bot polls: a resident's /start is greeted; then SIGTERM; returns (stdout, stderr)."""
+    try:
+        await fake.wait_for_poll(timeout=STARTUP_SECONDS)
+        await fake.push_message(4242, 4242, "/start", first_name="Hoa")
+        (greeting,) = await fake.wait_for_sent(4242, timeout=15)
+        assert "115" in greeting.text and greeting.callback_data
+        process.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(process.communicate(), timeout=20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
 async def test_healthbot_run_polls_a_local_bot_api_and_stops_cleanly(tmp_path: Path) -> None:
     async with FakeTelegram(flood_limits=None) as fake:
         process = await start_healthbot(write_config(tmp_path, fake, free_port()))
-        try:
-            await fake.wait_for_poll(timeout=STARTUP_SECONDS)
-            await fake.push_message(4242, 4242, "/start", first_name="Hoa")
-            (greeting,) = await fake.wait_for_sent(4242, timeout=15)
-            assert "115" in greeting.text and greeting.callback_data
-            process.send_signal(signal.SIGTERM)
-            out, err = await asyncio.wait_for(process.communicate(), timeout=20)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+        out, err = await greet_then_stop(fake, process)
         assert process.returncode == 0, err.decode()[-2000:]
         logs = (out + err).decode()
         assert fake.token not in logs  # the token is never logged
@@ -81,17 +87,12 @@ async def test_telegram_unreachable_at_start_does_not_stop_the_bot(tmp_path: Pat
                 await asyncio.sleep(0.1)
             else:
                 raise AssertionError("the web chat did not come up while Telegram was down")
-        async with fake:  # the Bot API comes back
-            await fake.wait_for_poll(timeout=STARTUP_SECONDS)
-            await fake.push_message(4242, 4242, "/start", first_name="Hoa")
-            (greeting,) = await fake.wait_for_sent(4242, timeout=15)
-            assert "115" in greeting.text
-            process.send_signal(signal.SIGTERM)
-            out, err = await asyncio.wait_for(process.communicate(), timeout=20)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+    except BaseException:
+        process.kill()
+        await process.wait()
+        raise
+    async with fake:  # the Bot API comes back
+        out, err = await greet_then_stop(fake, process)
     logs = (out + err).decode()
     assert process.returncode == 0, logs[-2000:]
     assert "unreachable" in logs and fake.token not in logs
