@@ -26,7 +26,6 @@ from storage.models import (
     utcnow,
 )
 
-
 LAST_SEEN_PRECISION = timedelta(minutes=1)
 
 

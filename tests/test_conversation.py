@@ -186,3 +186,11 @@ async def test_a_question_in_english_is_answered_in_english(healthbot) -> None:
     assert any(b.data == "lang:en" for b in chat.buttons())  # offered to keep English
     await chat.say("sốt xuất huyết có lây không")
     assert "Nguồn" in chat.text  # Vietnamese questions still get Vietnamese
+
+
+async def test_an_english_hello_shows_the_way_to_english(healthbot) -> None:
+    chat = Transcript(healthbot)
+    await chat.say("hello")
+    assert "Xin chào" in chat.text and "To continue in English" in chat.text
+    await chat.say("xin chào")
+    assert "To continue in English" not in chat.text  # a Vietnamese greeting gets Vietnamese only

@@ -2,8 +2,9 @@
 
 The first blind run scored 43/56 (77%) with no off-topic question given a topic; topic
 keywords and a few general rules were added afterwards (50/56, then 52/56 with the English
-synonyms and stemmer), so this set is no longer fully blind. It guards general language handling: the bar is lower than on the labelled set, but a wrong topic for an off-topic
-question is never acceptable.
+synonyms and stemmer), so this set is no longer fully blind. It guards general language
+handling: the bar is lower than on the labelled set, but a wrong topic for an off-topic question
+is never acceptable.
 """
 
 from __future__ import annotations

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.conversations.topics import show_entry
-from bot.i18n import LOCALES
+from bot.i18n import LOCALES, gettext_for
 from bot.model import Button
 from bot.router import Router
+from content.normalize import normalize
+
+ENGLISH_GREETINGS = ("hello", "hi", "hey", "good morning", "good afternoon", "good evening")
 
 router = Router()
 router.keyword("menu", "menu", "memu", "danh muc", "bat dau lai", "main menu")
-router.keyword("start", "start", "bat dau", "xin chao", "chao", "hello", "hi")
+router.keyword("start", "start", "bat dau", "xin chao", "chao", *ENGLISH_GREETINGS)
 router.keyword("trogiup", "tro giup", "help", "huong dan", "giup toi")
 router.keyword("ngonngu", "ngon ngu", "language", "english", "tieng anh", "tieng viet")
 router.keyword("lienhe", "lien he", "contact", "so dien thoai tram")
@@ -44,6 +47,11 @@ async def start(ctx: Context) -> None:
     if area is not None:
         greeting += "\n" + _("Your area: {area}.").format(area=area.name)
     greeting += "\n" + _("In an emergency, call 115 right away.")
+    if ctx.locale != "en" and normalize(ctx.inbound.text) in ENGLISH_GREETINGS:
+        # Greeted in English by someone whose language is still Vietnamese: show the way to English.
+        greeting += "\n\n" + gettext_for("en")(
+            "Hello! To continue in English, choose \u201cTiếng Việt / English\u201d below."
+        )
     ctx.reply(greeting, main_menu_buttons(ctx))
 
 
