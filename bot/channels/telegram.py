@@ -318,6 +318,6 @@ async def keep_connecting(connect: Callable[[], Awaitable[None]]) -> None:
             log.error("telegram: the token was refused; fix [telegram] token and restart")
             return
         except Exception as exc:  # noqa: BLE001 - only the type: messages may carry the URL
+            delay = min(delay * 2, CONNECT_RETRY_MAX_SECONDS)
             log.warning("telegram: still unreachable (%s); next try in %.0f s",
-                        type(exc).__name__, min(delay * 2, CONNECT_RETRY_MAX_SECONDS))
-        delay = min(delay * 2, CONNECT_RETRY_MAX_SECONDS)
+                        type(exc).__name__, delay)

@@ -30,7 +30,7 @@ from bot.channels.zalo_bot_send import (
     classify_send_error,
     send_outbound,
 )
-from bot.channels.zalo_common import ChatTurns, Inflight, first_delivery, forget_delivery
+from bot.channels.zalo_common import ChatTurns, Inflight
 from bot.config import ConfigError
 from bot.engine import HealthBot
 from bot.model import ZALO_BOT, Inbound, Outbound
@@ -108,24 +108,16 @@ class ZaloBotChannel:
 
     # -- inbound --
 
-    async def handle_update(self, update: dict[str, Any]) -> list[Outbound] | None:
-        """Handle one update (deduped on message_id); returns the replies, None when skipped.
+    async def handle_update(self, update: dict[str, Any]) -> list[Outbound]:
+        """Handle one update; returns the replies (none for a redelivered message_id).
 
-        Raises when the conversation core failed: the dedupe mark is undone so a redelivery works.
+        Raises when the conversation core failed; nothing was recorded then, so a redelivery is
+        answered.
         """
         inbound = to_inbound(update)
         assert inbound.message_id is not None
-        db = self.bot.services.db
-        if not await first_delivery(db, CHANNEL, inbound.message_id):
-            log.info("zalo_bot redelivery skipped")
-            return None
-        try:
-            async with self.turns.turn(inbound.chat_id), self.turns.db_slot():
-                replies = await self.bot.handle(inbound, ZALO_BOT)
-        except Exception:
-            await forget_delivery(db, CHANNEL, inbound.message_id)
-            raise
-        return replies
+        async with self.turns.turn(inbound.chat_id), self.turns.db_slot():
+            return await self.bot.handle(inbound, ZALO_BOT, update_key=inbound.message_id)
 
     async def process(self, update: dict[str, Any]) -> None:
         """Handle and answer one polled update; never raises (one bad update must not stop polling)."""

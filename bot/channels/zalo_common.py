@@ -1,8 +1,9 @@
-"""What both Zalo adapters share: per-chat ordering, redelivery dedupe and background reply tasks.
+"""What both Zalo adapters share: per-chat ordering and background reply tasks.
 
 Zalo has no update ids and may deliver a message twice (zalo-api.md 1.5, 2.6), so each adapter
-records the platform's message id before handling it (`bot.channels.redelivery`). Replies are sent in
-background tasks so a webhook can be acknowledged quickly; `Inflight.drain()` waits for them on stop.
+passes the platform's message id to `HealthBot.handle(update_key=…)`, which answers it once.
+Replies are sent in background tasks so a webhook can be acknowledged quickly; `Inflight.drain()`
+waits for them on stop.
 """
 
 from __future__ import annotations
@@ -13,10 +14,7 @@ from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
-from bot.channels.redelivery import first_delivery, forget_delivery
 from storage.db import Database
-
-__all__ = ["ChatTurns", "Inflight", "first_delivery", "forget_delivery"]
 
 log = logging.getLogger(__name__)
 

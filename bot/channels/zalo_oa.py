@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from aiohttp import web
 
-from bot.channels.zalo_common import ChatTurns, Inflight, first_delivery, forget_delivery
+from bot.channels.zalo_common import ChatTurns, Inflight
 from bot.channels.zalo_oa_events import (
     SIGNATURE_HEADER,
     RefusedEvent,
@@ -83,17 +83,10 @@ class ZaloOAChannel:
         inbound = to_inbound(event, self.cfg.oa_id)
         if inbound is None:
             return web.Response(text="ignored")
-        key = event_key(event)
-        db = self.bot.services.db
-        if key is not None and not await first_delivery(db, CHANNEL, key):
-            log.info("zalo_oa redelivery skipped")
-            return web.Response(text="ok")
-        try:
+        try:  # a redelivered event (same key) is recorded as handled and gets no replies
             async with self.turns.turn(inbound.chat_id), self.turns.db_slot():
-                replies = await self.bot.handle(inbound, ZALO_OA)
+                replies = await self.bot.handle(inbound, ZALO_OA, update_key=event_key(event))
         except Exception:  # noqa: BLE001 - a non-2xx answer lets Zalo deliver it again
-            if key is not None:
-                await forget_delivery(db, CHANNEL, key)
             log.exception("zalo_oa event failed; asking Zalo to deliver it again")
             return web.Response(status=500, text="try again")
         if replies:
