@@ -141,11 +141,14 @@ async def open_contact(
             .where(Identity.channel == channel, Identity.external_id == user_id)
         )
     ).first()
-    if known is not None and known[2] is not None and known[3] is not None:
+    if known is not None:
         identity, person, chat, state = known
     else:
         person, identity = await ensure_identity(session, channel, user_id, display_name)
+        chat, state = None, None
+    if chat is None:  # a known person writing in a new chat (a group) also lands here
         chat = await ensure_chat(session, channel, chat_id, kind, person.id)
+    if state is None:
         state = await load_state(session, channel, chat_id, user_id)
     # Minute precision is enough (the Zalo OA 7-day window, "last seen"): most messages of a
     # conversation then write no row besides the state and the log.
