@@ -72,13 +72,12 @@ class HealthBot:
                     inbound.chat_kind,
                     inbound.display_name,
                     now=self.services.clock(),
-                )
-                if contact.person.locale is None:
-                    contact.person.locale = normalize_locale(
+                    locale=normalize_locale(
                         inbound.locale_hint
                         if inbound.locale_hint == "en"
                         else self.services.settings.station.default_language
-                    )
+                    ),
+                )
                 ctx = Context(
                     inbound=inbound,
                     caps=caps,
@@ -104,25 +103,23 @@ class HealthBot:
                 replies, menu = fit(ctx.replies, caps, _)
                 if menu is not None:
                     ctx.update_data(**{MENU_KEY: menu})
-                # The log rows are added last so they reach the database in one batched INSERT.
-                await people.log_message(
-                    session,
-                    inbound.channel,
-                    inbound.chat_id,
-                    "in",
-                    None if inbound.button else inbound.text[:MAX_INBOUND_CHARS],
-                    {"button": inbound.button} if inbound.button else None,
-                )
-                for reply in replies:
-                    await people.log_message(
-                        session,
-                        inbound.channel,
-                        inbound.chat_id,
+                log_rows = [
+                    people.log_entry(
+                        "in",
+                        None if inbound.button else inbound.text[:MAX_INBOUND_CHARS],
+                        {"button": inbound.button} if inbound.button else None,
+                    )
+                ]
+                log_rows += [
+                    people.log_entry(
                         "out",
                         reply.text,
                         {"buttons": [[[b.label, b.data] for b in row] for row in reply.buttons]},
                         reply.topic,
                     )
+                    for reply in replies
+                ]
+                await people.log_messages(session, inbound.channel, inbound.chat_id, log_rows)
         return replies
 
     async def _event(self, ctx: Context) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -111,6 +111,25 @@ async def load_state(
     )
 
 
+# Built once: constructing a statement costs more than running its cached compiled form.
+_KNOWN_CONTACT = (
+    select(Identity, Person, Chat, ConversationState)
+    .join(Person, Person.id == Identity.person_id)
+    .outerjoin(
+        Chat, and_(Chat.channel == bindparam("channel"), Chat.external_id == bindparam("chat_id"))
+    )
+    .outerjoin(
+        ConversationState,
+        and_(
+            ConversationState.channel == bindparam("channel"),
+            ConversationState.chat_id == bindparam("chat_id"),
+            ConversationState.user_id == bindparam("user_id"),
+        ),
+    )
+    .where(Identity.channel == bindparam("channel"), Identity.external_id == bindparam("user_id"))
+)
+
+
 async def open_contact(
     session: AsyncSession,
     channel: str,
@@ -119,33 +138,28 @@ async def open_contact(
     kind: str,
     display_name: str = "",
     now: datetime | None = None,
+    locale: str | None = None,
 ) -> Contact:
     """Everything a conversation needs about whoever just wrote; marks them reachable again.
 
-    Someone who wrote before costs one joined SELECT; first contact creates what is missing.
+    Someone who wrote before costs one joined SELECT; a first contact in a private chat one
+    INSERT per row (person, identity, chat, state). `locale` is a new person's language.
     """
     now = now or utcnow()
-    known = (
-        await session.execute(
-            select(Identity, Person, Chat, ConversationState)
-            .join(Person, Person.id == Identity.person_id)
-            .outerjoin(Chat, and_(Chat.channel == channel, Chat.external_id == chat_id))
-            .outerjoin(
-                ConversationState,
-                and_(
-                    ConversationState.channel == channel,
-                    ConversationState.chat_id == chat_id,
-                    ConversationState.user_id == user_id,
-                ),
-            )
-            .where(Identity.channel == channel, Identity.external_id == user_id)
-        )
-    ).first()
+    params = {"channel": channel, "chat_id": chat_id, "user_id": user_id}
+    known = (await session.execute(_KNOWN_CONTACT, params)).first()
     if known is not None:
         identity, person, chat, state = known
     else:
+        created = await _first_contact(
+            session, channel, chat_id, user_id, kind, display_name, now, locale
+        )
+        if created is not None:
+            return created
         person, identity = await ensure_identity(session, channel, user_id, display_name)
         chat, state = None, None
+    if person.locale is None and locale is not None:
+        person.locale = locale
     if chat is None:  # a known person writing in a new chat (a group) also lands here
         chat = await ensure_chat(session, channel, chat_id, kind, person.id)
     if state is None:
@@ -157,6 +171,49 @@ async def open_contact(
             row.last_inbound_at = now
     if chat.unreachable_reason and chat.unreachable_reason != "removed":
         chat.unreachable_reason = None  # writing to us again makes them reachable
+    return Contact(person, identity, chat, state)
+
+
+async def _first_contact(
+    session: AsyncSession,
+    channel: str,
+    chat_id: str,
+    user_id: str,
+    kind: str,
+    display_name: str,
+    now: datetime,
+    locale: str | None,
+) -> Contact | None:
+    """Someone new in a private chat: every row at once. None when a row already exists (another
+    worker was faster, or the chat is known under another user): the careful path takes over."""
+    if kind != "private":
+        return None
+    person = Person(locale=locale)
+    try:
+        async with session.begin_nested():
+            session.add(person)
+            await session.flush()
+            identity = Identity(
+                person_id=person.id,
+                channel=channel,
+                external_id=user_id,
+                display_name=display_name[:128] or None,
+                last_inbound_at=now,
+            )
+            chat = Chat(
+                channel=channel,
+                external_id=chat_id,
+                kind=kind,
+                person_id=person.id,
+                last_inbound_at=now,
+            )
+            state = ConversationState(
+                channel=channel, chat_id=chat_id, user_id=user_id, state="", data={}
+            )
+            session.add_all((identity, chat, state))
+            await session.flush()
+    except IntegrityError:
+        return None
     return Contact(person, identity, chat, state)
 
 
@@ -189,6 +246,16 @@ async def migrate_chat(session: AsyncSession, channel: str, old_id: str, new_id:
     )
 
 
+def _mark_statement(dialect: str) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(ProcessedUpdate.__table__).on_conflict_do_nothing(
+        index_elements=["channel", "update_key"]
+    )
+
+
+_MARK = {dialect: _mark_statement(dialect) for dialect in ("postgresql", "sqlite")}
+
+
 async def mark_processed(
     session: AsyncSession, channel: str, update_key: str, now: datetime | None = None
 ) -> bool:
@@ -197,15 +264,31 @@ async def mark_processed(
     One `INSERT … ON CONFLICT DO NOTHING` (both SQLite and PostgreSQL), so the mark costs a single
     round trip and can share the transaction of the handling it guards.
     """
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(ProcessedUpdate)
-        .values(channel=channel, update_key=update_key[:128], created_at=now or utcnow())
-        .on_conflict_do_nothing(index_elements=["channel", "update_key"])
-    )
-    result = await session.execute(stmt)
+    stmt = _MARK[session.get_bind().dialect.name]
+    values = {"channel": channel, "update_key": update_key[:128], "created_at": now or utcnow()}
+    result = await session.execute(stmt, values)
     return bool(getattr(result, "rowcount", 0))
+
+
+def log_entry(
+    direction: str,
+    text: str | None,
+    payload: dict[str, Any] | None = None,
+    topic: str | None = None,
+) -> dict[str, Any]:
+    """One message-log row for `log_messages`."""
+    return {"direction": direction, "text": text, "payload": payload, "topic": topic}
+
+
+async def log_messages(
+    session: AsyncSession, channel: str, chat_id: str, entries: list[dict[str, Any]]
+) -> None:
+    """Write one exchange's log rows in one statement (no ORM objects: nothing reads them back)."""
+    if not entries:
+        return
+    now = utcnow()
+    rows = [{**entry, "channel": channel, "chat_id": chat_id, "created_at": now} for entry in entries]
+    await session.execute(insert(MessageLog.__table__), rows)
 
 
 async def log_message(
@@ -217,16 +300,7 @@ async def log_message(
     payload: dict[str, Any] | None = None,
     topic: str | None = None,
 ) -> None:
-    session.add(
-        MessageLog(
-            channel=channel,
-            chat_id=chat_id,
-            direction=direction,
-            text=text,
-            payload=payload,
-            topic=topic,
-        )
-    )
+    await log_messages(session, channel, chat_id, [log_entry(direction, text, payload, topic)])
 
 
 async def recent_messages(
