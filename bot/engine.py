@@ -95,6 +95,7 @@ class HealthBot:
                 except Exception:
                     log.exception("handler failed for a %s update", inbound.channel)
                     ctx.replies.clear()
+                    contact.state.restore()
                     if inbound.event is None:
                         await self._apologise(ctx)
                 if not ctx.replies and inbound.event is None:
@@ -120,6 +121,7 @@ class HealthBot:
                     for reply in replies
                 ]
                 await people.log_messages(session, inbound.channel, inbound.chat_id, log_rows)
+                await people.save_state(session, contact.state, self.services.clock())
         return replies
 
     async def _event(self, ctx: Context) -> None:

@@ -30,13 +30,38 @@ LAST_SEEN_PRECISION = timedelta(minutes=1)
 
 
 @dataclass
+class SavedState:
+    """Where one user is in a conversation: a plain value, written back only when it changed.
+
+    Not an ORM object: nearly every message changes it (the numbered menu), and one UPDATE by
+    id costs far less than the session's unit of work.
+    """
+
+    id: int
+    state: str
+    data: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        self.data = dict(self.data or {})
+        self._stored = (self.state, dict(self.data))
+
+    @property
+    def changed(self) -> bool:
+        return (self.state, self.data) != self._stored
+
+    def restore(self) -> None:
+        """Back to what is stored (a handler failed half-way)."""
+        self.state, self.data = self._stored[0], dict(self._stored[1])
+
+
+@dataclass
 class Contact:
     """Who wrote, where: the rows a conversation works with."""
 
     person: Person
     identity: Identity
     chat: Chat
-    state: ConversationState
+    state: SavedState
 
 
 async def _get_or_create(
@@ -99,21 +124,41 @@ async def find_chat(session: AsyncSession, channel: str, chat_id: str) -> Chat |
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def load_state(
-    session: AsyncSession, channel: str, chat_id: str, user_id: str
-) -> ConversationState:
-    return await _get_or_create(
+async def load_state(session: AsyncSession, channel: str, chat_id: str, user_id: str) -> SavedState:
+    row = await _get_or_create(
         session,
         ConversationState,
         {"channel": channel, "chat_id": chat_id, "user_id": user_id},
         state="",
         data={},
     )
+    return SavedState(row.id, row.state, row.data)
+
+
+_SAVE_STATE = (
+    update(ConversationState.__table__)
+    .where(ConversationState.__table__.c.id == bindparam("state_id"))
+    .values(state=bindparam("state"), data=bindparam("data"), updated_at=bindparam("now"))
+)
+
+
+async def save_state(session: AsyncSession, saved: SavedState, now: datetime) -> None:
+    """Write the conversation state back if a handler changed it."""
+    if saved.changed:
+        params = {"state_id": saved.id, "state": saved.state, "data": saved.data, "now": now}
+        await session.execute(_SAVE_STATE, params)
 
 
 # Built once: constructing a statement costs more than running its cached compiled form.
 _KNOWN_CONTACT = (
-    select(Identity, Person, Chat, ConversationState)
+    select(
+        Identity,
+        Person,
+        Chat,
+        ConversationState.id,
+        ConversationState.state,
+        ConversationState.data,
+    )
     .join(Person, Person.id == Identity.person_id)
     .outerjoin(
         Chat, and_(Chat.channel == bindparam("channel"), Chat.external_id == bindparam("chat_id"))
@@ -148,8 +193,11 @@ async def open_contact(
     now = now or utcnow()
     params = {"channel": channel, "chat_id": chat_id, "user_id": user_id}
     known = (await session.execute(_KNOWN_CONTACT, params)).first()
+    state: SavedState | None = None
     if known is not None:
-        identity, person, chat, state = known
+        identity, person, chat, state_id, state_name, state_data = known
+        if state_id is not None:
+            state = SavedState(state_id, state_name, state_data)
     else:
         created = await _first_contact(
             session, channel, chat_id, user_id, kind, display_name, now, locale
@@ -157,11 +205,13 @@ async def open_contact(
         if created is not None:
             return created
         person, identity = await ensure_identity(session, channel, user_id, display_name)
-        chat, state = None, None
+        chat = None
     if person.locale is None and locale is not None:
         person.locale = locale
     if chat is None:  # a known person writing in a new chat (a group) also lands here
         chat = await ensure_chat(session, channel, chat_id, kind, person.id)
+    if chat.kind == "private" and chat.person_id != person.id:
+        chat.person_id = person.id  # someone who erased their data and came back
     if state is None:
         state = await load_state(session, channel, chat_id, user_id)
     # Minute precision is enough (the Zalo OA 7-day window, "last seen"): most messages of a
@@ -214,7 +264,7 @@ async def _first_contact(
             await session.flush()
     except IntegrityError:
         return None
-    return Contact(person, identity, chat, state)
+    return Contact(person, identity, chat, SavedState(state.id, "", {}))
 
 
 async def mark_chat_unreachable(
@@ -287,7 +337,9 @@ async def log_messages(
     if not entries:
         return
     now = utcnow()
-    rows = [{**entry, "channel": channel, "chat_id": chat_id, "created_at": now} for entry in entries]
+    rows = [
+        {**entry, "channel": channel, "chat_id": chat_id, "created_at": now} for entry in entries
+    ]
     await session.execute(insert(MessageLog.__table__), rows)
 
 

@@ -6,6 +6,8 @@ import pytest
 
 from bot.app import build_bot, build_services
 from bot.model import TELEGRAM, ZALO_BOT
+from scheduler.broadcasts import resolve_audience
+from scheduler.plan import Audience
 from tests.transcript import Transcript
 
 
@@ -176,6 +178,14 @@ async def test_resident_sees_and_deletes_their_data(healthbot) -> None:
     assert "đã được xoá" in chat.text
     await chat.say("/dulieu")
     assert "dengue" not in chat.text
+    # Coming back later and subscribing again: the news reaches the same chat again.
+    await chat.say("/theodoi")
+    await chat.tap("sub:dengue")
+    async with healthbot.services.db.sessions() as session:
+        recipients = await resolve_audience(
+            session, Audience(groups="none", subscribers_of="dengue"), healthbot.services.settings
+        )
+    assert [r.chat_id for r in recipients] == [chat.chat_id]
 
 
 async def test_a_question_in_english_is_answered_in_english(healthbot) -> None:
@@ -194,3 +204,22 @@ async def test_an_english_hello_shows_the_way_to_english(healthbot) -> None:
     assert "Xin chào" in chat.text and "To continue in English" in chat.text
     await chat.say("xin chào")
     assert "To continue in English" not in chat.text  # a Vietnamese greeting gets Vietnamese only
+
+
+async def test_a_step_that_fails_apologises_and_the_resident_goes_on_where_they_were(
+    healthbot, settings
+) -> None:
+    async def broken(ctx) -> None:  # noqa: ANN001 - a command that breaks half-way
+        ctx.set_state("somewhere.else", note="half done")
+        raise RuntimeError("the disk is full")
+
+    healthbot.router.command("hong")(broken)
+    chat = Transcript(healthbot)
+    await chat.say("/gopy")
+    await chat.tap("Vệ sinh môi trường / ổ bọ gậy")
+    assert "mô tả" in chat.text
+    await chat.say("/hong")
+    assert settings.station.phone in chat.text and "115" in chat.text
+    # The half-made change was not kept: the description still goes into the feedback.
+    await chat.say("Có ổ bọ gậy trong chum nước ở ngõ 5, tổ 2")
+    assert "Tiếp tục" in [b.label for b in chat.buttons()]

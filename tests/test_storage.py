@@ -63,6 +63,7 @@ async def test_the_same_account_is_one_person_and_state_survives_a_new_engine(db
         contact.person.locale = "en"
         contact.state.state = "feedback.describe"
         contact.state.data = {"category": "attitude"}
+        await people.save_state(session, contact.state, datetime.now(UTC))
     await db.close()
     db = open_database(db_url)  # a restart: a new engine, nothing in memory
     async with db.sessions() as session, session.begin():
