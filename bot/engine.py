@@ -12,6 +12,8 @@ import re
 import unicodedata
 from dataclasses import replace
 
+from sqlalchemy.exc import DBAPIError
+
 from bot.context import Context, Services
 from bot.i18n import gettext_for, normalize_locale
 from bot.model import Capabilities, Inbound, Outbound
@@ -57,6 +59,19 @@ class HealthBot:
             and not inbound.button
         ):
             return []  # in groups the bot speaks only when spoken to
+        try:
+            return await self._handle_once(inbound, caps, update_key)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # The database dropped a pooled connection (a restart, a failover): the pool has
+            # discarded it and its siblings; the transaction never committed, so try once more.
+            log.warning("database connection lost; handling the %s update again", inbound.channel)
+            return await self._handle_once(inbound, caps, update_key)
+
+    async def _handle_once(
+        self, inbound: Inbound, caps: Capabilities, update_key: str | None
+    ) -> list[Outbound]:
         async with self.services.db.sessions() as session:
             async with session.begin():
                 if update_key is not None and not await people.mark_processed(

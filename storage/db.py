@@ -8,6 +8,7 @@ what `healthbot db upgrade` (and `healthbot run`, on start) calls.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -54,15 +56,43 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def open_database(url: str) -> Database:
+# A pooled PostgreSQL connection unused for this long is pinged before use (the server may have
+# restarted meanwhile). Pinging every checkout, SQLAlchemy's `pool_pre_ping`, costs a round trip
+# per transaction; a connection that fails in use anyway is handled by `HealthBot.handle`.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _ping_if_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    sync = engine.sync_engine
+
+    @event.listens_for(sync, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(sync, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("checked_in_at")
+        if since is None or time.monotonic() - since < idle_seconds:
+            return
+        try:
+            alive = sync.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # noqa: BLE001 - any failure means: use another connection
+            raise DisconnectionError("idle connection failed its ping") from exc
+        if not alive:
+            raise DisconnectionError("idle connection failed its ping")
+
+
+def open_database(url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> Database:
     """Create the engine (no I/O yet); SQLite files get their folder created."""
     _ensure_sqlite_dir(url)
     kwargs: dict[str, Any] = {}
     if url.startswith("postgresql"):
-        kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        kwargs.update(pool_size=10, max_overflow=10)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        _ping_if_idle(engine, ping_after_idle)
     return Database(engine, async_sessionmaker(engine, expire_on_commit=False))
 
 

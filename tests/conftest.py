@@ -101,6 +101,28 @@ def healthbot(services):  # noqa: ANN001, ANN201 - bot.engine.HealthBot
 
 
 @pytest.fixture
+def postgres_only(db_url: str) -> Iterator[None]:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("this behaviour is specific to PostgreSQL")
+    yield
+
+
+async def drop_other_connections(url: str) -> int:
+    """What a PostgreSQL restart does to a pool: every other session of the database ends."""
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        ended = await conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        count = len(ended.all())
+    await engine.dispose()
+    return count
+
+
+@pytest.fixture
 def sqlite_only(db_url: str) -> Iterator[None]:
     if not db_url.startswith("sqlite"):
         pytest.skip("this behaviour is specific to SQLite")

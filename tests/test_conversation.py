@@ -8,6 +8,7 @@ from bot.app import build_bot, build_services
 from bot.model import TELEGRAM, ZALO_BOT
 from scheduler.broadcasts import resolve_audience
 from scheduler.plan import Audience
+from tests.conftest import drop_other_connections
 from tests.transcript import Transcript
 
 
@@ -223,3 +224,13 @@ async def test_a_step_that_fails_apologises_and_the_resident_goes_on_where_they_
     # The half-made change was not kept: the description still goes into the feedback.
     await chat.say("Có ổ bọ gậy trong chum nước ở ngõ 5, tổ 2")
     assert "Tiếp tục" in [b.label for b in chat.buttons()]
+
+
+async def test_after_a_database_restart_the_next_message_is_answered(
+    healthbot, db_url, postgres_only
+) -> None:
+    chat = Transcript(healthbot)
+    await chat.say("/start")
+    assert await drop_other_connections(db_url) >= 1  # the pooled connection is gone
+    await chat.say("sot xuat huyet co lay khong")
+    assert chat.replies[0].topic == "dengue"

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, text
 from storage import people
 from storage.db import open_database, upgrade
 from storage.models import MessageLog, Person, Ticket
+from tests.conftest import drop_other_connections
 
 
 async def test_migrations_create_every_table_and_are_idempotent(db_url: str) -> None:
@@ -171,3 +172,16 @@ async def test_naive_times_are_refused(db_url: str, bad: datetime) -> None:
         async with db.sessions() as session, session.begin():
             session.add(Person(created_at=bad))
     await db.close()
+
+
+async def test_an_idle_connection_the_server_dropped_is_replaced_before_use(
+    db_url: str, postgres_only: None
+) -> None:
+    db = open_database(db_url, ping_after_idle=0.0)
+    async with db.sessions() as session:
+        await session.execute(select(func.count()).select_from(Person))
+    assert await drop_other_connections(db_url) >= 1
+    async with db.sessions() as session:  # no error: the ping found the dead connection
+        count = (await session.execute(select(func.count()).select_from(Person))).scalar_one()
+    await db.close()
+    assert count == 0
