@@ -146,7 +146,7 @@ async def save_state(session: AsyncSession, saved: SavedState, now: datetime) ->
     """Write the conversation state back if a handler changed it."""
     if saved.changed:
         params = {"state_id": saved.id, "state": saved.state, "data": saved.data, "now": now}
-        await session.execute(_SAVE_STATE, params)
+        await (await session.connection()).execute(_SAVE_STATE, params)
 
 
 # Built once: constructing a statement costs more than running its cached compiled form.
@@ -316,7 +316,7 @@ async def mark_processed(
     """
     stmt = _MARK[session.get_bind().dialect.name]
     values = {"channel": channel, "update_key": update_key[:128], "created_at": now or utcnow()}
-    result = await session.execute(stmt, values)
+    result = await (await session.connection()).execute(stmt, values)
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -340,7 +340,7 @@ async def log_messages(
     rows = [
         {**entry, "channel": channel, "chat_id": chat_id, "created_at": now} for entry in entries
     ]
-    await session.execute(insert(MessageLog.__table__), rows)
+    await (await session.connection()).execute(insert(MessageLog.__table__), rows)
 
 
 async def log_message(
