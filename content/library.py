@@ -79,6 +79,9 @@ class Topic:
     entries: tuple[Entry, ...]
     source_file: str = ""
     keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Phrases that mean another subject although they share words with this topic ("bảo hiểm
+    # ô tô" beside health insurance): a question with one and no topic's keyword gets no answer.
+    not_about: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def title(self, locale: str | None = None) -> str:
         return _pick(self.titles, locale)
@@ -161,7 +164,8 @@ def parse_topic_file(file: Path) -> Topic:
     parsed = tuple(_parse_entry(item, topic_id, f"{where}: entry #{n + 1}")
                    for n, item in enumerate(raw_entries))
     return Topic(id=topic_id, titles=titles, entries=parsed, source_file=file.name,
-                 keywords=_keywords(raw.get("keywords"), where))
+                 keywords=_keywords(raw.get("keywords"), where, "keywords"),
+                 not_about=_keywords(raw.get("not_about"), where, "not_about"))
 
 
 def _parse_entry(raw: Any, topic_id: str, where: str) -> Entry:
@@ -198,15 +202,15 @@ def _parse_entry(raw: Any, topic_id: str, where: str) -> Entry:
     )
 
 
-def _keywords(value: Any, where: str) -> dict[str, tuple[str, ...]]:
+def _keywords(value: Any, where: str, name: str) -> dict[str, tuple[str, ...]]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise LibraryError(f"{where}: field 'keywords': expected a mapping of locale -> list")
+        raise LibraryError(f"{where}: field '{name}': expected a mapping of locale -> list")
     out = {}
     for locale, items in value.items():
         if not isinstance(items, list) or not all(isinstance(k, str) and k for k in items):
-            raise LibraryError(f"{where}: field 'keywords.{locale}': expected a list of text")
+            raise LibraryError(f"{where}: field '{name}.{locale}': expected a list of text")
         out[str(locale)] = tuple(items)
     return out
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -150,16 +151,10 @@ class Matcher:
         self._corrections: dict[str, str | None] = {}
         # Topic keywords ("cúm", "huyết áp"): phrases that settle the topic even when the rest
         # of the question is worded in ways the sample questions never saw.
-        self._keywords: list[tuple[str, str]] = sorted(
-            {(f" {match_form(k)} ", topic.id)
-             for topic in library.topics.values()
-             for phrases in topic.keywords.values() for k in phrases if match_form(k)}
-        )
-        self._marked_keywords: list[tuple[str, str]] = sorted(
-            {(f" {marked_phrase(k)} ", topic.id)
-             for topic in library.topics.values()
-             for phrases in topic.keywords.values() for k in phrases if marked_phrase(k)}
-        )
+        self._keywords = _phrases(library, "keywords", match_form)
+        self._marked_keywords = _phrases(library, "keywords", marked_phrase)
+        self._not_about = _phrases(library, "not_about", match_form)
+        self._marked_not_about = _phrases(library, "not_about", marked_phrase)
 
     @classmethod
     def from_default(cls) -> Matcher:
@@ -199,6 +194,11 @@ class Matcher:
             for doc_no, gain in self._postings.get(term, ()):
                 scores[doc_no] += gain * factor
         keyword_topics = self._keyword_topics(text, units)
+        if not keyword_topics and self._phrase_topics(
+                text, units, self._not_about, self._marked_not_about):
+            # "bảo hiểm ô tô", "taxi": another subject that only shares words with a topic
+            # (any topic's own keyword in the question overrides this).
+            return MatchResult(topic=None, entry=None, score=0.0)
         if not scores and not keyword_topics:
             return MatchResult(topic=None, entry=None, score=0.0)
         ranked = heapq.nlargest(CANDIDATES, scores.items(), key=itemgetter(1))
@@ -235,14 +235,19 @@ class Matcher:
                            related=related, locale=doc.locale)
 
     def _keyword_topics(self, text: str, units: list[str]) -> set[str]:
+        return self._phrase_topics(text, units, self._keywords, self._marked_keywords)
+
+    @staticmethod
+    def _phrase_topics(text: str, units: list[str], plain: list[tuple[str, str]],
+                       marked_phrases: list[tuple[str, str]]) -> set[str]:
         marked = marked_form(text)
         if marked is not None:  # typed with diacritics: "soi" must not match "sởi"
             padded = f" {marked} "
-            return {topic for phrase, topic in self._marked_keywords if phrase in padded}
+            return {topic for phrase, topic in marked_phrases if phrase in padded}
         # Looked for before and after typo correction: a correction can also turn a rare
         # real word ("thiu") into a common one ("thieu").
         padded = f" {' '.join(units)} | {match_form(text)} "
-        return {topic for phrase, topic in self._keywords if phrase in padded}
+        return {topic for phrase, topic in plain if phrase in padded}
 
     def _coverage(self, query: _Query, doc: _Doc) -> float:
         """IDF-weighted share of the question found in `doc` (or, for less, in its topic)."""
@@ -304,3 +309,11 @@ def _terms(pieces: list[str]) -> Counter[str]:
 @lru_cache(maxsize=1)
 def _default_matcher() -> Matcher:
     return Matcher(default_library())
+
+
+def _phrases(library: Library, field_name: str,
+             form: Callable[[str], str | None]) -> list[tuple[str, str]]:
+    """(" phrase ", topic id) for one phrase field of every topic, in the given written form."""
+    return sorted({(f" {form(k)} ", topic.id)
+                   for topic in library.topics.values()
+                   for phrases in getattr(topic, field_name).values() for k in phrases if form(k)})
