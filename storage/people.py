@@ -343,18 +343,6 @@ async def log_messages(
     await (await session.connection()).execute(insert(MessageLog.__table__), rows)
 
 
-async def log_message(
-    session: AsyncSession,
-    channel: str,
-    chat_id: str,
-    direction: str,
-    text: str | None,
-    payload: dict[str, Any] | None = None,
-    topic: str | None = None,
-) -> None:
-    await log_messages(session, channel, chat_id, [log_entry(direction, text, payload, topic)])
-
-
 async def recent_messages(
     session: AsyncSession, channel: str, chat_id: str, limit: int = 50
 ) -> list[MessageLog]:

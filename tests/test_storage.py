@@ -140,7 +140,9 @@ async def test_erasing_a_person_removes_personal_data_but_keeps_anonymous_statis
         contact = await people.open_contact(session, "web", "v1", "v1", "private")
         contact.person.phone = "0912345678"
         await people.subscribe(session, contact.person.id, "dengue")
-        await people.log_message(session, "web", "v1", "in", "nhà tôi có muỗi")
+        await people.log_messages(
+            session, "web", "v1", [people.log_entry("in", "nhà tôi có muỗi")]
+        )
         session.add(
             Ticket(
                 code="PA-2026-000001",
