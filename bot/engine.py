@@ -72,10 +72,11 @@ class HealthBot:
     async def _handle_once(
         self, inbound: Inbound, caps: Capabilities, update_key: str | None
     ) -> list[Outbound]:
+        now = self.services.clock()
         async with self.services.db.sessions() as session:
             async with session.begin():
                 if update_key is not None and not await people.mark_processed(
-                    session, inbound.channel, update_key, now=self.services.clock()
+                    session, inbound.channel, update_key, now=now
                 ):
                     log.info("%s redelivery skipped", inbound.channel)
                     return []
@@ -86,7 +87,7 @@ class HealthBot:
                     inbound.user_id,
                     inbound.chat_kind,
                     inbound.display_name,
-                    now=self.services.clock(),
+                    now=now,
                     locale=normalize_locale(
                         inbound.locale_hint
                         if inbound.locale_hint == "en"
@@ -136,7 +137,7 @@ class HealthBot:
                     for reply in replies
                 ]
                 await people.log_messages(session, inbound.channel, inbound.chat_id, log_rows)
-                await people.save_state(session, contact.state, self.services.clock())
+                await people.save_state(session, contact.state, now)
         return replies
 
     async def _event(self, ctx: Context) -> None:

@@ -193,9 +193,9 @@ class Matcher:
             factor = TYPO_DISCOUNT if term in discounted else 1.0
             for doc_no, gain in self._postings.get(term, ()):
                 scores[doc_no] += gain * factor
-        keyword_topics = self._keyword_topics(text, units)
-        if not keyword_topics and self._phrase_topics(
-                text, units, self._not_about, self._marked_not_about):
+        form = self._phrase_form(text, units)
+        keyword_topics = self._topics_with(form, self._keywords, self._marked_keywords)
+        if not keyword_topics and self._topics_with(form, self._not_about, self._marked_not_about):
             # "bảo hiểm ô tô", "taxi": another subject that only shares words with a topic
             # (any topic's own keyword in the question overrides this).
             return MatchResult(topic=None, entry=None, score=0.0)
@@ -234,20 +234,21 @@ class Matcher:
         return MatchResult(topic=doc.entry.topic_id, entry=doc.entry, score=round(best_conf, 4),
                            related=related, locale=doc.locale)
 
-    def _keyword_topics(self, text: str, units: list[str]) -> set[str]:
-        return self._phrase_topics(text, units, self._keywords, self._marked_keywords)
-
     @staticmethod
-    def _phrase_topics(text: str, units: list[str], plain: list[tuple[str, str]],
-                       marked_phrases: list[tuple[str, str]]) -> set[str]:
+    def _phrase_form(text: str, units: list[str]) -> tuple[str, bool]:
+        """The question as topic phrases are looked for in it, and whether it has diacritics."""
         marked = marked_form(text)
         if marked is not None:  # typed with diacritics: "soi" must not match "sởi"
-            padded = f" {marked} "
-            return {topic for phrase, topic in marked_phrases if phrase in padded}
+            return f" {marked} ", True
         # Looked for before and after typo correction: a correction can also turn a rare
         # real word ("thiu") into a common one ("thieu").
-        padded = f" {' '.join(units)} | {match_form(text)} "
-        return {topic for phrase, topic in plain if phrase in padded}
+        return f" {' '.join(units)} | {match_form(text)} ", False
+
+    @staticmethod
+    def _topics_with(form: tuple[str, bool], plain: list[tuple[str, str]],
+                     marked: list[tuple[str, str]]) -> set[str]:
+        padded, has_marks = form
+        return {topic for phrase, topic in (marked if has_marks else plain) if phrase in padded}
 
     def _coverage(self, query: _Query, doc: _Doc) -> float:
         """IDF-weighted share of the question found in `doc` (or, for less, in its topic)."""
