@@ -161,7 +161,9 @@ class Feedback:
 
 @dataclass(frozen=True)
 class Bhyt:
-    base_salary: int = 2_340_000
+    # 0: use the dated table content/data/base_salary.yaml (the normal case); > 0: an explicit
+    # override in đồng/month, e.g. while a new decree is not yet in the table.
+    base_salary: int = 0
 
 
 @dataclass(frozen=True)

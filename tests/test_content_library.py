@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from content.bhyt import household_rates
 from content.library import DEFAULT_LIBRARY_DIR, TOPIC_IDS, Library, LibraryError, load_library
 from content.render import render_entry
 from content.station import StationInfo
@@ -101,27 +100,13 @@ def test_vaccination_answers_send_people_to_the_station(library: Library) -> Non
             assert STATION.name in text and STATION.phone in text, (entry.id, locale)
 
 
-def test_bhyt_rates_at_the_current_base_salary() -> None:
-    yearly = [r.yearly for r in household_rates(2_340_000)]
-    monthly = [r.monthly for r in household_rates(2_340_000)]
-    assert yearly == [1_263_600, 884_520, 758_160, 631_800, 505_440]
-    assert monthly == [105_300, 73_710, 63_180, 52_650, 42_120]
-
-
-def test_bhyt_rates_scale_with_a_new_base_salary(library: Library) -> None:
-    assert household_rates(2_530_000)[0].yearly == 1_366_200  # 4.5% x 2.53M x 12
-    assert household_rates(2_530_000)[1].yearly == 956_340
-    text = _plain(render_entry(library.entry("bhyt.rates"), "vi", STATION,
-                               base_salary=2_530_000).text)
-    assert "1.366.200 ₫" in text and "2.530.000 ₫" in text and "1.263.600" not in text
-
-
 def test_bhyt_rates_entry_shows_babel_money(library: Library) -> None:
-    vi = _plain(render_entry(library.entry("bhyt.rates"), "vi", STATION).text)
-    for amount in ("1.263.600 ₫", "884.520 ₫", "758.160 ₫", "631.800 ₫", "505.440 ₫"):
+    day = dt.date(2026, 11, 22)  # Decree 161/2026 in force
+    vi = _plain(render_entry(library.entry("bhyt.rates"), "vi", STATION, today=day).text)
+    for amount in ("1.366.200 ₫", "956.340 ₫", "819.720 ₫", "683.100 ₫", "546.480 ₫"):
         assert amount in vi
-    en = _plain(render_entry(library.entry("bhyt.rates"), "en", STATION).text)
-    assert "₫1,263,600" in en and "₫505,440" in en
+    en = _plain(render_entry(library.entry("bhyt.rates"), "en", STATION, today=day).text)
+    assert "₫1,366,200" in en and "₫546,480" in en
 
 
 def test_vaccination_schedule_flags_unverified_rows() -> None:
