@@ -1,9 +1,11 @@
 """`healthbot content check`: validate the content library before publishing.
 
 Reports every problem it finds (not just the first): schema errors, duplicate ids, broken
-`related` references, over-long texts, missing English, missing sources, unknown placeholders,
-reviews older than 12 months and drafts. Errors block publishing (exit code 1); warnings are
-shown so staff can fix them in time.
+`related` references, over-long texts, missing English, missing sources, an entry without an
+official primary source (allow-list in `content/data/content_rules.yaml`), code repositories or
+commercial chains cited as sources, year-bound text ("năm nay", a figure without its year),
+unknown placeholders, reviews older than the review age (default 12 months) and drafts. Errors
+block publishing (exit code 1); warnings are shown so staff can fix them in time.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from content.library import (
     parse_topic_file,
 )
 from content.render import PLACEHOLDERS, placeholders_in
+from content.rules import is_not_a_source, is_official, year_bound_problems
 
 MAX_TEXT_CHARS = 600
-REVIEW_MAX_AGE_DAYS = 365
+REVIEW_MAX_AGE_MONTHS = 12
 RELATED_MIN, RELATED_MAX = 2, 3
 ERROR, WARNING = "error", "warning"
 EMERGENCY_TOPIC, EMERGENCY_NUMBER = "emergency", "115"
@@ -45,8 +48,24 @@ class Problem:
     message: str
 
 
-def check_library(path: Path | None = None, today: dt.date | None = None) -> list[Problem]:
-    """All problems of the library under `path` (default: the shipped one), errors first."""
+def _months_before(day: dt.date, months: int) -> dt.date:
+    """The same day `months` earlier (the month's last day when it is shorter)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def check_library(path: Path | None = None, today: dt.date | None = None,
+                  max_review_months: int = REVIEW_MAX_AGE_MONTHS) -> list[Problem]:
+    """All problems of the library under `path` (default: the shipped one), errors first.
+
+    An entry whose `reviewed_on` is older than `max_review_months` before `today` is an error.
+    """
     directory = Path(path) if path is not None else DEFAULT_LIBRARY_DIR
     today = today or dt.date.today()
     problems: list[Problem] = []
@@ -70,7 +89,7 @@ def check_library(path: Path | None = None, today: dt.date | None = None) -> lis
     known = {entry.id for topic in topics for entry in topic.entries} | unparsed_ids
     for topic in topics:
         for entry in topic.entries:
-            problems += _check_entry(topic, entry, known, today)
+            problems += _check_entry(topic, entry, known, today, max_review_months)
     return sorted(problems, key=lambda p: (p.severity != ERROR, p.file, p.entry, p.field))
 
 
@@ -114,7 +133,8 @@ def _check_ids(topics: list[Topic], unparsed: set[str]) -> list[Problem]:
     return out
 
 
-def _check_entry(topic: Topic, entry: Entry, known: set[str], today: dt.date) -> list[Problem]:
+def _check_entry(topic: Topic, entry: Entry, known: set[str], today: dt.date,
+                 max_review_months: int = REVIEW_MAX_AGE_MONTHS) -> list[Problem]:
     out: list[Problem] = []
 
     def add(severity: str, field: str, message: str) -> None:
@@ -135,13 +155,23 @@ def _check_entry(topic: Topic, entry: Entry, known: set[str], today: dt.date) ->
             add(WARNING, f"questions.{locale}", "no sample questions: the matcher cannot find it")
     if not entry.sources:
         add(ERROR if entry.approved else WARNING, "sources", "missing sources")
+    elif not any(is_official(source) for source in entry.sources):
+        add(ERROR if entry.approved else WARNING, "sources",
+            "no official primary source (allow-list: content/data/content_rules.yaml); "
+            "press and other sites may only be secondary")
     for n, source in enumerate(entry.sources):
         if not source.date:
             add(WARNING, f"sources[{n}].date", "source has no date")
-    age = (today - entry.reviewed_on).days
-    if age > REVIEW_MAX_AGE_DAYS:
-        add(WARNING, "reviewed_on", f"last reviewed {entry.reviewed_on.isoformat()}, more than "
-            "12 months ago: check the facts again")
+        if is_not_a_source(source):
+            add(ERROR, f"sources[{n}].url", f"{source.url} is not a source (a code repository "
+                "or a commercial chain): cite the official text instead")
+    for locale, text in entry.texts.items():
+        for reason in year_bound_problems(text, locale):
+            add(ERROR if entry.approved else WARNING, f"text.{locale}", reason)
+    if entry.reviewed_on < _months_before(today, max_review_months):
+        add(ERROR if entry.approved else WARNING, "reviewed_on",
+            f"last reviewed {entry.reviewed_on.isoformat()}, more than {max_review_months} "
+            "months ago: check the facts against the sources again")
     if entry.reviewed_on > today:
         add(ERROR, "reviewed_on", f"review date {entry.reviewed_on.isoformat()} is in the future")
     if not entry.approved:
@@ -187,8 +217,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="library folder (default: the shipped content/library)")
     parser.add_argument("--today", type=dt.date.fromisoformat, default=None,
                         help="date to judge review ages against (YYYY-MM-DD)")
+    parser.add_argument("--max-review-months", type=int, default=REVIEW_MAX_AGE_MONTHS,
+                        help="an entry reviewed longer ago than this is an error (default 12)")
     args = parser.parse_args(argv)
-    problems = check_library(args.path, args.today)
+    problems = check_library(args.path, args.today, args.max_review_months)
     print(format_problems(problems))
     return 1 if any(p.severity == ERROR for p in problems) else 0
 

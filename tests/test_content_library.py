@@ -80,7 +80,7 @@ def test_station_without_map_link_leaves_the_map_line_out(library: Library) -> N
 def test_loading_a_broken_library_names_file_entry_and_field(tmp_path: Path) -> None:
     source = (DEFAULT_LIBRARY_DIR / "flu.yaml").read_text(encoding="utf-8")
     (tmp_path / "flu.yaml").write_text(
-        source.replace("reviewed_on: 2026-11-22", "reviewed_on: last week", 1), encoding="utf-8")
+        source.replace("reviewed_on: 2026-11-29", "reviewed_on: last week", 1), encoding="utf-8")
     with pytest.raises(LibraryError) as error:
         load_library(tmp_path)
     assert "flu.yaml" in str(error.value) and "flu.about" in str(error.value)
