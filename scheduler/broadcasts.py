@@ -55,6 +55,22 @@ def staff_chats(settings: Settings) -> set[tuple[str, str]]:
     return found
 
 
+def staff_recipients(settings: Settings) -> list[Recipient]:
+    """Who gets a staff-only reminder: the configured staff chats; without any, each staff
+    member's own Telegram / Zalo chat. In the station's default language."""
+    locale = settings.station.default_language
+    chats = sorted(staff_chats(settings))
+    if not chats:
+        for member in settings.staff:
+            for channel, user_id in (("telegram", member.telegram_id),
+                                     ("zalo_bot", member.zalo_bot_id),
+                                     ("zalo_oa", member.zalo_oa_id)):
+                if user_id:
+                    chats.append((channel, user_id))
+    return [Recipient(channel, chat_id, "group" if chat_id.startswith("-") else "private",
+                      locale, None) for channel, chat_id in dict.fromkeys(chats)]
+
+
 def _wanted_areas(codes: Iterable[str]) -> set[str]:
     return {c.strip().upper() for c in codes if c.strip()}
 
@@ -63,6 +79,8 @@ async def resolve_audience(
     session: AsyncSession, audience: Audience, settings: Settings
 ) -> list[Recipient]:
     """Every chat that should receive a broadcast to ``audience`` right now (each chat once)."""
+    if audience.staff:  # staff-only reminders (report deadlines) never reach residents
+        return staff_recipients(settings)
     default_locale = settings.station.default_language
     language = audience.language or ANY_LANGUAGE
     excluded = staff_chats(settings)

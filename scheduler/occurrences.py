@@ -78,9 +78,11 @@ class Occurrence:
     urgent: bool
     dedupe_key: str
     planned_at: datetime
+    serves: str = ""  # the ward plan item (Campaign.serves)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "serves": self.serves,
             "campaign": self.campaign_id,
             "at": self.at.isoformat(),
             "planned_at": self.planned_at.isoformat(),
@@ -199,6 +201,7 @@ def occurrences(
                         urgent=campaign.urgent,
                         dedupe_key=key,
                         planned_at=planned,
+                        serves=campaign.serves,
                     ),
                 )
     return sorted(found.values(), key=lambda o: (o.at, o.campaign_id))

@@ -27,7 +27,12 @@ WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6
 LUNAR_ANCHORS = {"tet": (1, 1)}  # named anchors: (lunar day, lunar month)
 CAMPAIGN_FIELDS = frozenset({
     "id", "topic", "window", "rhythm", "audience", "messages", "regions", "urgent", "draft", "note",
+    "serves",
 })
+# Staff-only campaigns (report-deadline reminders): topic "staff", audience {staff: true}, and
+# built-in messages "staff:<name>" (scheduler.report_reminders) instead of library entries.
+STAFF_TOPIC = "staff"
+STAFF_MESSAGE_PREFIX = "staff:"
 ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.")
 MINUTES_PER_DAY = 24 * 60
 
@@ -98,17 +103,23 @@ class Audience:
     areas: tuple[str, ...] = ()
     subscribers_of: str | None = None
     language: str = "any"
+    staff: bool = False  # the station's staff chats only, never residents
 
     def to_dict(self) -> dict[str, Any]:
         groups = self.groups if isinstance(self.groups, str) else list(self.groups)
-        return {
+        out: dict[str, Any] = {
             "groups": groups,
             "areas": list(self.areas),
             "subscribers_of": self.subscribers_of,
             "language": self.language,
         }
+        if self.staff:
+            out["staff"] = True
+        return out
 
     def describe(self) -> str:
+        if self.staff:
+            return "staff"
         groups = self.groups if isinstance(self.groups, str) else ",".join(self.groups)
         parts = [f"groups={groups}"]
         if self.subscribers_of:
@@ -133,6 +144,7 @@ class Campaign:
     draft: bool = False
     note: str = ""
     source: str = ""
+    serves: str = ""  # the ward plan item this campaign carries out (reports count per item)
 
 
 class _Fields:
@@ -326,9 +338,16 @@ def _rhythm(f: _Fields, value: Any) -> Rhythm | None:
 def _audience(f: _Fields, value: Any, topic: str | None) -> Audience | None:
     if value is None:
         return Audience(subscribers_of=topic)
-    raw = f.mapping(value, "audience", {"groups", "areas", "subscribers_of", "language"})
+    raw = f.mapping(value, "audience", {"groups", "areas", "subscribers_of", "language", "staff"})
     if raw is None:
         return None
+    if "staff" in raw:
+        staff = f.flag(raw, "staff")
+        if staff and set(raw) != {"staff"}:
+            f.bad("audience", "staff: true alone (staff reminders go to the staff chats only)")
+            return None
+        if staff:
+            return Audience(groups="none", subscribers_of=None, staff=True)
     groups = raw.get("groups", "all")
     if isinstance(groups, list):
         groups = f.ids(groups, "audience.groups")
@@ -383,8 +402,8 @@ def parse_campaign(raw: Any, label: str, index: int, problems: list[str]) -> Cam
     if not isinstance(name, str) or not name or not set(name) <= ID_CHARS:
         f.bad("id", "lower-case letters, digits, '-' or '.'", name)
     topic = raw.get("topic")
-    if topic not in TOPICS:
-        f.bad("topic", f"one of {', '.join(sorted(TOPICS))}", topic)
+    if topic not in TOPICS and topic != STAFF_TOPIC:
+        f.bad("topic", f"one of {', '.join(sorted(TOPICS | {STAFF_TOPIC}))}", topic)
         topic = None
     window = _window(f, raw.get("window"))
     rhythm = _rhythm(f, raw.get("rhythm"))
@@ -396,6 +415,12 @@ def parse_campaign(raw: Any, label: str, index: int, problems: list[str]) -> Cam
     note = raw.get("note", "")
     if not isinstance(note, str):
         f.bad("note", "text", note)
+    serves = raw.get("serves", "")
+    if not isinstance(serves, str):
+        f.bad("serves", "the name of the ward plan item, as text", serves)
+        serves = ""
+    if audience is not None and messages and topic:
+        _check_staff_only(f, topic, audience, messages)
     urgent, draft = f.flag(raw, "urgent"), f.flag(raw, "draft")
     if rhythm and window and rhythm.kind == "once":
         _check_once_fits(f, rhythm, window)
@@ -403,7 +428,17 @@ def parse_campaign(raw: Any, label: str, index: int, problems: list[str]) -> Cam
         return None
     assert window and rhythm and audience and messages and topic and regions is not None
     return Campaign(name, topic, window, rhythm, audience, messages, regions, urgent, draft,
-                    note.strip(), label)
+                    note.strip(), label, serves.strip())
+
+
+def _check_staff_only(f: _Fields, topic: str, audience: Audience,
+                      messages: tuple[str, ...]) -> None:
+    """Staff reminders never reach residents, and residents never get a staff message."""
+    staff_messages = [m.startswith(STAFF_MESSAGE_PREFIX) for m in messages]
+    if topic == STAFF_TOPIC or audience.staff or any(staff_messages):
+        if not (topic == STAFF_TOPIC and audience.staff and all(staff_messages)):
+            f.bad("audience", "topic: staff, audience: {staff: true} and only staff:... "
+                  "messages together (a staff reminder must never reach residents)")
 
 DEFAULT_PLAN_DIR = Path(__file__).resolve().parent.parent / "content" / "plans"
 DEFAULT_REGION = "north"
@@ -493,9 +528,18 @@ def check_plan(path: Path | None = None, library_entry_ids: set[str] | None = No
     """
     campaigns, _files, problems = _read_all(path)
     if library_entry_ids is not None:
+        from scheduler.report_reminders import STAFF_MESSAGES  # built-in staff texts
+
         for campaign in campaigns:
             for message_id in campaign.messages:
-                if message_id not in library_entry_ids:
+                if message_id.startswith(STAFF_MESSAGE_PREFIX):
+                    if message_id not in STAFF_MESSAGES:
+                        problems.append(
+                            f"{campaign.source}: campaign {campaign.id!r}, field 'messages': "
+                            f"expected one of {', '.join(sorted(STAFF_MESSAGES))}, "
+                            f"got {message_id!r}"
+                        )
+                elif message_id not in library_entry_ids:
                     problems.append(
                         f"{campaign.source}: campaign {campaign.id!r}, field 'messages': "
                         f"expected ids of library entries, {message_id!r} is not in the library"

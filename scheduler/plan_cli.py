@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
         help=f"last day, inclusive (default first day + {DEFAULT_RANGE_DAYS} days)",
     )
     parser.add_argument("--json", action="store_true", help="print a JSON array")
+    parser.add_argument("--by-item", action="store_true",
+                        help="count the sends per ward plan item (the campaigns' `serves:`)")
     parser.add_argument("--ics", type=Path, metavar="FILE", help="write an iCalendar file")
     parser.add_argument("--path", type=Path, help="plan file or folder (default content/plans)")
     parser.add_argument("--region", choices=REGIONS, default=DEFAULT_REGION)
@@ -72,6 +74,17 @@ def _table(items: list[Occurrence]) -> str:
     return "\n".join(lines)
 
 
+def _by_item(items: list[Occurrence]) -> str:
+    """Sends and campaigns per ward plan item, so a report can say what each item got."""
+    counts: dict[str, tuple[int, set[str]]] = {}
+    for o in items:
+        sends, campaigns = counts.get(o.serves or "-", (0, set()))
+        counts[o.serves or "-"] = (sends + 1, campaigns | {o.campaign_id})
+    width = max((len(k) for k in counts), default=0)
+    return "\n".join(f"{item.ljust(width)}  {sends:>4} lần gửi / sends  ({', '.join(sorted(c))})"
+                     for item, (sends, c) in sorted(counts.items()))
+
+
 def main_show(argv: list[str] | None = None) -> int:
     """``healthbot plan show``; returns the exit status (2: invalid plan or arguments)."""
     args = _parser().parse_args(argv)
@@ -95,6 +108,10 @@ def main_show(argv: list[str] | None = None) -> int:
         print(json.dumps([o.to_dict() for o in items], ensure_ascii=False, indent=2))
         return 0
     span = f"{first:%d/%m/%Y} – {last:%d/%m/%Y}"
+    if args.by_item:
+        print(f"Kế hoạch ({args.region}) theo mục / per plan item, {span}:")
+        print(_by_item(items))
+        return 0
     print(f"Kế hoạch ({args.region}) / plan ({args.region}), {span}: {len(items)} lần gửi / sends")
     if items:
         print(_table(items))

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.config import Settings
 from content.library import Library
-from scheduler import broadcasts
+from scheduler import broadcasts, report_reminders
 from scheduler.occurrences import Occurrence, next_occurrences_after, occurrences
 from scheduler.plan import Plan
 from storage import outbox
@@ -192,9 +192,15 @@ class Planner:
                 await session.flush()
                 not_before = now if occ.urgent else self.quiet.release_time(max(now, occ.at))
                 recipients = await broadcasts.resolve_audience(session, occ.audience, self.settings)
-                render = broadcasts.library_message(
-                    self.library, self.settings, occ.message_id, now.date()
-                )
+                if report_reminders.is_staff_message(occ.message_id):
+                    deadline = report_reminders.deadline_of(
+                        self.plan.campaign(occ.campaign_id), occ.planned_at.date())
+                    render = report_reminders.staff_message(
+                        self.settings, occ.message_id, deadline, occ.planned_at.date())
+                else:
+                    render = broadcasts.library_message(
+                        self.library, self.settings, occ.message_id, now.date()
+                    )
                 count = await broadcasts.enqueue_for(
                     session, recipients, render, key=occ.dedupe_key,
                     priority=outbox.PRIORITY_URGENT if occ.urgent else outbox.PRIORITY_CAMPAIGN,

@@ -1,0 +1,59 @@
+"""Staff-only reminders of report deadlines (báo cáo 6 tháng / báo cáo năm), sent by the plan.
+
+A staff campaign in `content/plans/*.yaml` has `topic: staff`, `audience: {staff: true}` and a
+message `staff:report-6-months` or `staff:report-yearly`. Its window runs from the reminder day to
+the deadline (e.g. 03-06 .. 10-06: a week before 10/6), so a station moves the deadline or the
+lead time by editing two dates. The text names the deadline (the window's last day) and the days
+left, in the staff chat's language (Babel catalog `content.po`). Recipients are the staff chats
+(`scheduler.broadcasts.staff_recipients`), never residents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from bot.config import Settings
+from bot.i18n import gettext_for, local_date
+from bot.model import Outbound
+from scheduler.occurrences import campaign_windows
+from scheduler.plan import Campaign
+
+
+def _n(text: str) -> str:
+    """Mark a string for the catalog; it is translated when the message is rendered."""
+    return text
+
+
+# Built-in staff messages: id -> the report's name (English source string of the catalog).
+STAFF_MESSAGES: dict[str, str] = {
+    "staff:report-6-months": _n("the 6-month report"),
+    "staff:report-yearly": _n("the yearly report"),
+}
+
+
+def is_staff_message(message_id: str) -> bool:
+    return message_id in STAFF_MESSAGES
+
+
+def deadline_of(campaign: Campaign, day: date) -> date:
+    """The deadline a reminder sent on `day` is about: the last day of its window."""
+    for start, end in campaign_windows(campaign, day, day):
+        if start <= day <= end:
+            return end
+    return day
+
+
+def staff_message(settings: Settings, message_id: str, deadline: date,
+                  today: date) -> Callable[[str], Outbound]:
+    """A per-language renderer of one report-deadline reminder."""
+
+    def render(locale: str) -> Outbound:
+        _ = gettext_for(locale)
+        text = _("Staff reminder from {station}: {report} is due on {date} "
+                 "({days} days left).").format(
+            station=settings.station.name, report=_(STAFF_MESSAGES[message_id]),
+            date=local_date(deadline, locale), days=(deadline - today).days)
+        return Outbound(text=text, topic="staff")
+
+    return render
