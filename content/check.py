@@ -27,7 +27,7 @@ from content.library import (
     parse_topic_file,
 )
 from content.render import PLACEHOLDERS, placeholders_in
-from content.rules import is_not_a_source, is_official, year_bound_problems
+from content.rules import ambiguous_dates, is_not_a_source, is_official, year_bound_problems
 
 MAX_TEXT_CHARS = 600
 REVIEW_MAX_AGE_MONTHS = 12
@@ -166,7 +166,7 @@ def _check_entry(topic: Topic, entry: Entry, known: set[str], today: dt.date,
             add(ERROR, f"sources[{n}].url", f"{source.url} is not a source (a code repository "
                 "or a commercial chain): cite the official text instead")
     for locale, text in entry.texts.items():
-        for reason in year_bound_problems(text, locale):
+        for reason in year_bound_problems(text, locale) + ambiguous_dates(text, locale):
             add(ERROR if entry.approved else WARNING, f"text.{locale}", reason)
     if entry.reviewed_on < _months_before(today, max_review_months):
         add(ERROR if entry.approved else WARNING, "reviewed_on",

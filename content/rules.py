@@ -28,6 +28,12 @@ FIGURE = re.compile(r"\d{1,3}(?:[.,]\d{3})+|\b\d{4,}\b|\d+(?:[.,]\d+)?\s?%")
 # "800.000 ca", "45,554 cases", "20 triệu người": a count of cases or people.
 COUNT_OF = re.compile(r"(?:\d{1,3}(?:[.,]\d{3})+|\d{4,}|\d+(?:[.,]\d+)?\s+(?:triệu|nghìn|million))"
                       r"\s+(?:ca|cases|người|people|trường hợp|deaths)(?!\w)")
+# 1/6/2021 or 9/2024: read as January 6 or fails to parse for many foreign readers.
+NUMERIC_DATE = re.compile(r"(?<![\d/])(?:(?:0?[1-9]|[12]\d|3[01])/)?(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}"
+                          r"(?![\d/])")
+# "Circular 10/2024", "Decree 73/2024": a document number, not a date.
+DOCUMENT_WORD = re.compile(r"(?:circulars?|decrees?|decisions?|resolutions?|laws?|dispatch(?:es)?|"
+                           r"no\.|and|,)\s*$", re.IGNORECASE)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 # "Chủ đề năm 2026: ...", "The 2026 theme": true for one year only.
 YEAR_THEME = re.compile(r"(?:chủ đề|theme)\W+(?:năm\W+|of\W+|for\W+)?(?:19|20)\d{2}"
@@ -110,3 +116,11 @@ def year_bound_problems(text: str, locale: str, rules: ContentRules | None = Non
 
 def _has_phrase(text: str, phrase: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text) is not None
+
+
+def ambiguous_dates(text: str, locale: str) -> list[str]:
+    """Numeric dates in English text ("1/6/2021"): write "1 June 2021" instead."""
+    if locale != "en":
+        return []
+    return [f"numeric date '{m.group(0)}' is ambiguous in English: write it as '1 June 2021'"
+            for m in NUMERIC_DATE.finditer(text) if not DOCUMENT_WORD.search(text[:m.start()])]

@@ -102,8 +102,8 @@ def compose(
             text=text,
             buttons=((Button(_("My reminders"), "rem:list"),),),
             source=_(
-                "Source: Ministry of Health – Circulars 10/2024/TT-BYT and 52/2025/TT-BYT "
-                "(routine immunisation schedule)"
+                "Source: Ministry of Health – Circular 13/2026/TT-BYT (from 1 July 2026); ages "
+                "as published in Circulars 10/2024 and 52/2025"
             ),
             topic="vaccination",
         )

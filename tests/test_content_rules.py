@@ -132,3 +132,22 @@ def test_year_bound_detection(text: str, locale: str, bound: bool) -> None:
 ])
 def test_official_source_allow_list(source: Source, official: bool) -> None:
     assert is_official(source) is official
+
+
+@pytest.mark.parametrize(("text", "ambiguous"), [
+    ("Accepted since 1/6/2021.", True),
+    ("Campaigns from 9/2024.", True),
+    ("Accepted since 1 June 2021.", False),
+    ("Circulars 10/2024 and 52/2025 set the ages.", False),  # document numbers
+    ("Employer 2/3, employee 1/3.", False),
+])
+def test_english_numeric_dates_are_flagged(text: str, ambiguous: bool) -> None:
+    from content.rules import ambiguous_dates
+
+    assert bool(ambiguous_dates(text, "en")) is ambiguous
+    assert ambiguous_dates(text, "vi") == []  # dd/mm/yyyy is how Vietnamese readers write dates
+
+
+def test_a_numeric_english_date_fails_the_check(library_copy: Path) -> None:
+    _edit(library_copy / "bhyt.yaml", "(accepted since 1 June 2021)", "(accepted since 1/6/2021)")
+    assert [(e, f) for e, f, _ in _errors(library_copy)] == [("bhyt.card", "text.en")]
