@@ -26,18 +26,28 @@ YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 # A count with thousands separators (45.554, 20,2 triệu) or 4+ digits, or a percentage.
 FIGURE = re.compile(r"\d{1,3}(?:[.,]\d{3})+|\b\d{4,}\b|\d+(?:[.,]\d+)?\s?%")
 # "800.000 ca", "45,554 cases", "20 triệu người": a count of cases or people.
-COUNT_OF = re.compile(r"(?:\d{1,3}(?:[.,]\d{3})+|\d{4,}|\d+(?:[.,]\d+)?\s+(?:triệu|nghìn|million))"
-                      r"\s+(?:ca|cases|người|people|trường hợp|deaths)(?!\w)")
+COUNT_OF = re.compile(
+    r"(?:\d{1,3}(?:[.,]\d{3})+|\d{4,}|\d+(?:[.,]\d+)?\s+(?:triệu|nghìn|million))"
+    r"\s+(?:ca|cases|người|people|trường hợp|deaths)(?!\w)"
+)
 # 1/6/2021 or 9/2024: read as January 6 or fails to parse for many foreign readers.
-NUMERIC_DATE = re.compile(r"(?<![\d/])(?:(?:0?[1-9]|[12]\d|3[01])/)?(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}"
-                          r"(?![\d/])")
+NUMERIC_DATE = re.compile(
+    r"(?<![\d/])(?:(?:0?[1-9]|[12]\d|3[01])/)?(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}"
+    r"(?![\d/])"
+)
 # "Circular 10/2024", "Decree 73/2024": a document number, not a date.
-DOCUMENT_WORD = re.compile(r"(?:circulars?|decrees?|decisions?|resolutions?|laws?|dispatch(?:es)?|"
-                           r"no\.|and|,)\s*$", re.IGNORECASE)
+DOCUMENT_WORD = re.compile(
+    r"(?:circulars?|decrees?|decisions?|resolutions?|laws?|dispatch(?:es)?|"
+    r"no\.|and|,)\s*$",
+    re.IGNORECASE,
+)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 # "Chủ đề năm 2026: ...", "The 2026 theme": true for one year only.
-YEAR_THEME = re.compile(r"(?:chủ đề|theme)\W+(?:năm\W+|of\W+|for\W+)?(?:19|20)\d{2}"
-                        r"|(?:19|20)\d{2}\W+theme", re.IGNORECASE)
+YEAR_THEME = re.compile(
+    r"(?:chủ đề|theme)\W+(?:năm\W+|of\W+|for\W+)?(?:19|20)\d{2}"
+    r"|(?:19|20)\d{2}\W+theme",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -58,9 +68,13 @@ def load_rules(path: Path | None = None) -> ContentRules:
     def by_locale(key: str) -> dict[str, tuple[str, ...]]:
         return {str(k): tuple(str(v).lower() for v in vs) for k, vs in (raw.get(key) or {}).items()}
 
-    return ContentRules(names("official_domains"), tuple(raw.get("official_issuers") or ()),
-                        names("not_sources"), by_locale("year_bound_phrases"),
-                        by_locale("figure_words"))
+    return ContentRules(
+        names("official_domains"),
+        tuple(raw.get("official_issuers") or ()),
+        names("not_sources"),
+        by_locale("year_bound_phrases"),
+        by_locale("figure_words"),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -100,15 +114,21 @@ def year_bound_problems(text: str, locale: str, rules: ContentRules | None = Non
     """Why `text` will be wrong next year: a relative-year phrase, or a figure without a year."""
     rules = rules or default_rules()
     lowered = text.lower()
-    found = [f"year-bound phrase '{p}': name the year or drop it"
-             for p in rules.year_bound_phrases.get(locale, ()) if _has_phrase(lowered, p)]
+    found = [
+        f"year-bound phrase '{p}': name the year or drop it"
+        for p in rules.year_bound_phrases.get(locale, ())
+        if _has_phrase(lowered, p)
+    ]
     if YEAR_THEME.search(text):
-        found.append("a theme for one year: it will be wrong next year; drop it or keep it in "
-                     "a dated campaign message")
+        found.append(
+            "a theme for one year: it will be wrong next year; drop it or keep it in "
+            "a dated campaign message"
+        )
     words = rules.figure_words.get(locale, ())
     for sentence in SENTENCE_END.split(lowered):
-        statistic = (FIGURE.search(sentence) and any(_has_phrase(sentence, w) for w in words)) \
-            or COUNT_OF.search(sentence)
+        statistic = (
+            FIGURE.search(sentence) and any(_has_phrase(sentence, w) for w in words)
+        ) or COUNT_OF.search(sentence)
         if statistic and not YEAR.search(sentence):
             found.append(f"a figure without its year: '{sentence.strip()[:60]}'")
     return found
@@ -122,5 +142,8 @@ def ambiguous_dates(text: str, locale: str) -> list[str]:
     """Numeric dates in English text ("1/6/2021"): write "1 June 2021" instead."""
     if locale != "en":
         return []
-    return [f"numeric date '{m.group(0)}' is ambiguous in English: write it as '1 June 2021'"
-            for m in NUMERIC_DATE.finditer(text) if not DOCUMENT_WORD.search(text[:m.start()])]
+    return [
+        f"numeric date '{m.group(0)}' is ambiguous in English: write it as '1 June 2021'"
+        for m in NUMERIC_DATE.finditer(text)
+        if not DOCUMENT_WORD.search(text[: m.start()])
+    ]

@@ -44,16 +44,21 @@ def deadline_of(campaign: Campaign, day: date) -> date:
     return day
 
 
-def staff_message(settings: Settings, message_id: str, deadline: date,
-                  today: date) -> Callable[[str], Outbound]:
+def staff_message(
+    settings: Settings, message_id: str, deadline: date, today: date
+) -> Callable[[str], Outbound]:
     """A per-language renderer of one report-deadline reminder."""
 
     def render(locale: str) -> Outbound:
         _ = gettext_for(locale)
-        text = _("Staff reminder from {station}: {report} is due on {date} "
-                 "({days} days left).").format(
-            station=settings.station.name, report=_(STAFF_MESSAGES[message_id]),
-            date=local_date(deadline, locale), days=(deadline - today).days)
+        text = _(
+            "Staff reminder from {station}: {report} is due on {date} ({days} days left)."
+        ).format(
+            station=settings.station.name,
+            report=_(STAFF_MESSAGES[message_id]),
+            date=local_date(deadline, locale),
+            days=(deadline - today).days,
+        )
         return Outbound(text=text, topic="staff")
 
     return render
