@@ -161,15 +161,26 @@ def _cite(source: Source, locale: str, station: StationInfo, today: dt.date | No
     return f"{issuer} – {detail}" if detail else issuer
 
 
+def _vn_day(when: dt.date | dt.datetime | None) -> dt.date:
+    """The Vietnamese calendar day of `when`: an aware datetime (a UTC clock) is converted, so a
+    question at 00:30 on 1/7 in Vietnam (17:30 UTC on 30/6) gets the figures of 1/7."""
+    if when is None:
+        return vn_today()
+    if isinstance(when, dt.datetime):
+        return when.astimezone(VN_TZ).date() if when.tzinfo else when.date()
+    return when
+
+
 def render_entry(entry: Entry, locale: str, station: StationInfo,
-                 base_salary: int | None = None, today: dt.date | None = None,
+                 base_salary: int | None = None, today: dt.date | dt.datetime | None = None,
                  library: Library | None = None) -> RenderedAnswer:
-    """Render `entry` for `locale` as of `today` (the day asked; default today in Vietnam).
+    """Render `entry` for `locale` as of `today` (the day asked, a date or an aware datetime;
+    default today in Vietnam).
 
     Dated facts (the base salary) are picked for `today`; `base_salary` overrides the table.
     Follow-up titles come from `library` (default: shipped).
     """
-    today = today or vn_today()
+    today = _vn_day(today)
     text = fill(entry.text(locale), locale, station, base_salary, today)
     lib = library if library is not None else default_library()
     followups = [(ref, lib.entry(ref).title(locale)) for ref in entry.related

@@ -267,7 +267,7 @@ async def queue_broadcast(
     due = max(now, record.scheduled_at)
     not_before = due if urgent else quiet_hours(settings).release_time(due).astimezone(UTC)
     count = await enqueue_for(
-        session, recipients, broadcast_message(record, settings, library, now.date()),
+        session, recipients, broadcast_message(record, settings, library, now),
         key=f"broadcast:{record.id}",
         priority=outbox.PRIORITY_URGENT if urgent else outbox.PRIORITY_BROADCAST,
         not_before=not_before, urgent=urgent, broadcast_id=record.id,

@@ -199,7 +199,7 @@ class Planner:
                         self.settings, occ.message_id, deadline, occ.planned_at.date())
                 else:
                     render = broadcasts.library_message(
-                        self.library, self.settings, occ.message_id, now.date()
+                        self.library, self.settings, occ.message_id, now
                     )
                 count = await broadcasts.enqueue_for(
                     session, recipients, render, key=occ.dedupe_key,

@@ -121,3 +121,33 @@ def test_a_broken_table_is_refused_with_the_row(tmp_path: Path) -> None:
                    encoding="utf-8")
     with pytest.raises(BaseSalaryError, match="period #1.*amount"):
         load_base_salaries(bad)
+
+
+def test_the_vietnamese_day_counts_not_the_utc_one(library: Library) -> None:
+    # 00:30 on 1/7/2026 in Vietnam is still 30/6 in UTC: the resident gets the 1/7 figures.
+    asked = dt.datetime(2026, 6, 30, 17, 30, tzinfo=dt.UTC)
+    text = _plain(render_entry(library.entry("bhyt.rates"), "vi", STATION, today=asked).text)
+    assert "1.366.200 ₫" in text and "Áp dụng từ 01/07/2026" in text
+    before = dt.datetime(2026, 6, 30, 16, 59, tzinfo=dt.UTC)  # 23:59 on 30/6 in Vietnam
+    text = _plain(render_entry(library.entry("bhyt.rates"), "vi", STATION, today=before).text)
+    assert "1.263.600 ₫" in text and "1.366.200" not in text
+
+
+@pytest.mark.parametrize(("asked_utc", "first_member", "other"), [
+    # 23:00 on 30/6/2026 in Vietnam: Decree 73/2024
+    (dt.datetime(2026, 6, 30, 16, 0, tzinfo=dt.UTC), "1.263.600 ₫", "1.366.200"),
+    # 09:00 on 1/7/2026 in Vietnam: Decree 161/2026
+    (dt.datetime(2026, 7, 1, 2, 0, tzinfo=dt.UTC), "1.366.200 ₫", "xxx"),
+])
+async def test_a_resident_asking_in_the_chat_gets_the_figures_of_that_day(
+        healthbot, clock, asked_utc: dt.datetime, first_member: str, other: str) -> None:  # noqa: ANN001
+    from tests.transcript import Transcript
+
+    clock.now = asked_utc
+    chat = Transcript(healthbot)
+    await chat.say("mua bảo hiểm y tế hộ gia đình bao nhiêu tiền")
+    reply = chat.replies[0]
+    assert reply.topic == "bhyt"
+    text = _plain(chat.text)
+    assert f"Người thứ 1: {first_member}/năm" in text and other not in text.split("Trước")[0]
+    assert reply.source and ("161/2026" in reply.source) == (first_member == "1.366.200 ₫")

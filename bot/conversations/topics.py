@@ -70,7 +70,7 @@ async def show_entry(ctx: Context, entry_id: str, locale: str | None = None) -> 
         locale,
         ctx.settings.station.info(),
         base_salary=ctx.settings.bhyt.base_salary,
-        today=ctx.now.date(),
+        today=ctx.now,  # the Vietnamese day is taken from the aware clock
         library=library,
     )
     rows = [[Button(title, f"e:{fid}")] for fid, title in answer.followups[:3]]
