@@ -151,3 +151,15 @@ def test_english_numeric_dates_are_flagged(text: str, ambiguous: bool) -> None:
 def test_a_numeric_english_date_fails_the_check(library_copy: Path) -> None:
     _edit(library_copy / "bhyt.yaml", "(accepted since 1 June 2021)", "(accepted since 1/6/2021)")
     assert [(e, f) for e, f, _ in _errors(library_copy)] == [("bhyt.card", "text.en")]
+
+
+def test_the_healthbot_command_takes_the_review_age(library_copy: Path) -> None:
+    from tests.test_cli import healthbot
+
+    _edit(library_copy / "diabetes.yaml", "    reviewed_on: 2026-11-22\n",
+          "    reviewed_on: 2025-10-15\n")
+    strict = healthbot("content", "check", "--path", str(library_copy), "--today", "2026-11-29")
+    assert strict.returncode == 1 and "diabetes.screening" in strict.stdout
+    lenient = healthbot("content", "check", "--path", str(library_copy), "--today", "2026-11-29",
+                        "--max-review-months", "18")
+    assert lenient.returncode == 0, lenient.stdout + lenient.stderr

@@ -1,4 +1,5 @@
-"""`healthbot content check [--path DIR] [--today YYYY-MM-DD]`: validate the library before publishing."""
+"""`healthbot content check [--path DIR] [--today YYYY-MM-DD] [--max-review-months N]`: validate the
+library before publishing."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ def register(
     )
     check.add_argument("--path", help="library folder (default: the shipped content/library)")
     check.add_argument("--today", help="check review ages as of this date (YYYY-MM-DD)")
+    check.add_argument("--max-review-months", type=int, default=None,
+                       help="an entry reviewed longer ago is an error (default 12)")
     check.set_defaults(func=_check)
 
 
@@ -27,4 +30,6 @@ def _check(args: argparse.Namespace) -> int:
         argv += ["--path", args.path]
     if args.today:
         argv += ["--today", args.today]
+    if args.max_review_months is not None:
+        argv += ["--max-review-months", str(args.max_review_months)]
     return check_main(argv)

@@ -28,6 +28,7 @@ def register(
     show.add_argument("--from", dest="start", metavar="DATE", help="first day (default today)")
     show.add_argument("--to", dest="end", metavar="DATE", help="last day (default +30 days)")
     show.add_argument("--json", action="store_true", help="print a JSON array")
+    show.add_argument("--by-item", action="store_true", help="count the sends per plan item")
     show.add_argument("--ics", metavar="FILE", help="write an iCalendar file")
     show.add_argument("--path", help="plan file or folder (default content/plans)")
     show.add_argument("--region", choices=REGIONS, help="default: the configured region")
@@ -59,6 +60,8 @@ def _show(args: argparse.Namespace) -> int:
             argv += [flag, value]
     if args.json:
         argv.append("--json")
+    if args.by_item:
+        argv.append("--by-item")
     return main_show(argv)
 
 
