@@ -136,10 +136,17 @@ def detect(text: str, rules: Rules | None = None) -> RedFlag | None:
             return RedFlag(rule.kind, rule.entry_id, hit.english)
     raw = fold(text)
     if very_high_blood_pressure(raw, rules):
-        return RedFlag("hypertensive_crisis", rules.bp_entry, _looks_english(folded))
+        english = _ENGLISH_BP.search(folded) is not None and _looks_english(folded)
+        return RedFlag("hypertensive_crisis", rules.bp_entry, english)
     if infant_with_fever(folded, rules):
-        return RedFlag("infant_fever", rules.infant_entry, _looks_english(folded))
+        english = _ENGLISH_FEVER.search(folded) is not None and _looks_english(folded)
+        return RedFlag("infant_fever", rules.infant_entry, english)
     return None
+
+
+# A reading or an age is language-neutral: English only when English words carry the message.
+_ENGLISH_BP = re.compile(r"(?<![a-z])(?:blood pressure|bp|over)(?![a-z])")
+_ENGLISH_FEVER = re.compile(r"(?<![a-z])(?:fever|temperature|baby|newborn|old)(?![a-z])")
 
 
 def _first_hit(rule: Rule, folded: str, marked: str | None) -> _Pattern | None:
@@ -170,6 +177,9 @@ _BP_SINGLE = re.compile(
 _NOT_PRESSURE = re.compile(r"^\s*(?:tuoi|nam|thang|ngay|tuan|gio|phut|kg|lan|vien|mg|years?|kg)\b")
 
 
+_DATE_BEFORE = re.compile(r"(?<![a-z])(?:ngay|hom|le|tu|den|truoc|sau|thu \d|date|on|from|until)\s*$")
+
+
 def _reading(value: int) -> int:
     """Residents write "huyết áp 18/11" for 180/110: readings under 30 are in cmHg."""
     return value * 10 if value <= 30 else value
@@ -180,7 +190,7 @@ def very_high_blood_pressure(raw: str, rules: Rules) -> bool:
     has_context = _BP_CONTEXT.search(raw) is not None
     for match in _BP_PAIR.finditer(raw):
         high, low = int(match.group(1)), int(match.group(2))
-        if _NOT_PRESSURE.match(raw[match.end():]):
+        if _NOT_PRESSURE.match(raw[match.end():]) or _DATE_BEFORE.search(raw[:match.start()]):
             continue
         if high <= 30 or low <= 20:
             if not has_context:
