@@ -31,7 +31,9 @@ def headline(_: Gettext, kind: str) -> str:
     if kind == "chest_pain":
         return _("Chest pain can be a heart attack.")
     if kind == "anaphylaxis":
-        return _("Swelling of the face or throat, or trouble breathing, can be a severe allergic reaction.")
+        return _(
+            "Swelling of the face or throat, or trouble breathing, can be a severe allergic reaction."
+        )
     if kind == "electric_shock":
         return _("An electric shock or a lightning strike is an emergency.")
     if kind == "snake_bite":

@@ -91,8 +91,11 @@ def _rule(raw: dict[str, Any]) -> Rule:
     for lang in ("vi", "en"):
         for item in raw.get(lang) or []:
             if isinstance(item, dict):
-                patterns.append(_Pattern(_compile(item["folded"]),
-                                         _compile_marked(item["marked"]), lang == "en"))
+                patterns.append(
+                    _Pattern(
+                        _compile(item["folded"]), _compile_marked(item["marked"]), lang == "en"
+                    )
+                )
             else:
                 patterns.append(_Pattern(_compile(str(item)), None, lang == "en"))
     return Rule(
@@ -177,7 +180,9 @@ _BP_SINGLE = re.compile(
 _NOT_PRESSURE = re.compile(r"^\s*(?:tuoi|nam|thang|ngay|tuan|gio|phut|kg|lan|vien|mg|years?|kg)\b")
 
 
-_DATE_BEFORE = re.compile(r"(?<![a-z])(?:ngay|hom|le|tu|den|truoc|sau|thu \d|date|on|from|until)\s*$")
+_DATE_BEFORE = re.compile(
+    r"(?<![a-z])(?:ngay|hom|le|tu|den|truoc|sau|thu \d|date|on|from|until)\s*$"
+)
 
 
 def _reading(value: int) -> int:
@@ -190,7 +195,7 @@ def very_high_blood_pressure(raw: str, rules: Rules) -> bool:
     has_context = _BP_CONTEXT.search(raw) is not None
     for match in _BP_PAIR.finditer(raw):
         high, low = int(match.group(1)), int(match.group(2))
-        if _NOT_PRESSURE.match(raw[match.end():]) or _DATE_BEFORE.search(raw[:match.start()]):
+        if _NOT_PRESSURE.match(raw[match.end() :]) or _DATE_BEFORE.search(raw[: match.start()]):
             continue
         if high <= 30 or low <= 20:
             if not has_context:
@@ -204,7 +209,7 @@ def very_high_blood_pressure(raw: str, rules: Rules) -> bool:
             return True
     if has_context:
         for match in _BP_SINGLE.finditer(raw):
-            if _NOT_PRESSURE.match(raw[match.end():]):
+            if _NOT_PRESSURE.match(raw[match.end() :]):
                 continue
             value = _reading(int(match.group(1)))
             if value >= rules.bp_systolic and value <= 300:
@@ -213,7 +218,9 @@ def very_high_blood_pressure(raw: str, rules: Rules) -> bool:
 
 
 _FEVER = re.compile(r"(?<![a-z])(?:sot|nong sot|fever|temperature|hot to the touch)(?![a-z])")
-_NEWBORN = re.compile(r"(?<![a-z])(?:so sinh|moi sinh|moi de|newborn|new born|moi chao doi)(?![a-z])")
+_NEWBORN = re.compile(
+    r"(?<![a-z])(?:so sinh|moi sinh|moi de|newborn|new born|moi chao doi)(?![a-z])"
+)
 # "bé 2 tháng sốt": an age right after a word for the child, even without "tuổi".
 _BABY = re.compile(r"(?<![a-z])(?:be|chau|tre|con|baby|infant|son|daughter|nho)\s+$")
 _AGE = re.compile(r"(?<!\d)(\d{1,3})\s*(ngay|tuan|thang|days?|weeks?|months?|wk|wks|mo)(?![a-z])")
@@ -227,8 +234,8 @@ def infant_with_fever(folded: str, rules: Rules) -> bool:
         return True
     for match in _AGE.finditer(folded):
         value, unit = int(match.group(1)), match.group(2)
-        tail = folded[match.end():match.end() + 12]
-        if "tuoi" not in tail and " old" not in tail and not _BABY.search(folded[:match.start()]):
+        tail = folded[match.end() : match.end() + 12]
+        if "tuoi" not in tail and " old" not in tail and not _BABY.search(folded[: match.start()]):
             continue  # "sốt 3 ngày" is a duration, not an age
         if unit.startswith(("ngay", "day")):
             months = value / 30
