@@ -174,6 +174,7 @@ _BP_CONTEXT = re.compile(
 # "185/115", "185 / 115", "185-115", "190 over 120", "18/11"; the first number may follow the
 # context word directly ("huyết áp 200").
 _BP_PAIR = re.compile(r"(?<!\d)(\d{2,3})\s*(?:/|\\|-|:|over|tren)\s*(\d{2,3})(?!\d)")
+_BP_SPACED = re.compile(r"(?<![\d/])(\d{2,3})\s+(\d{2,3})(?![\d/])")
 _BP_SINGLE = re.compile(
     r"(?:huyet ap|h ?a|bp|blood pressure|tam thu)\D{0,20}?(?<!\d)(\d{2,3})(?!\d)(?!\s*(?:/|\d))"
 )
@@ -193,7 +194,10 @@ def _reading(value: int) -> int:
 def very_high_blood_pressure(raw: str, rules: Rules) -> bool:
     """A reading at or above the crisis threshold, written as residents write it."""
     has_context = _BP_CONTEXT.search(raw) is not None
-    for match in _BP_PAIR.finditer(raw):
+    pairs = list(_BP_PAIR.finditer(raw))
+    if has_context:  # "huyết áp 190 120": two numbers after the word are a reading too
+        pairs += list(_BP_SPACED.finditer(raw))
+    for match in pairs:
         high, low = int(match.group(1)), int(match.group(2))
         if _NOT_PRESSURE.match(raw[match.end() :]) or _DATE_BEFORE.search(raw[: match.start()]):
             continue
