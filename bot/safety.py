@@ -15,6 +15,8 @@ import logging
 from bot.context import Context
 from bot.i18n import Gettext, gettext_for
 from bot.model import Button
+from content.library import Library
+from content.matching import MatchResult
 from content.red_flags import RedFlag, detect, looks_english
 from content.render import render_entry
 
@@ -54,6 +56,15 @@ def red_flag_in(text: str) -> RedFlag | None:
     if text.startswith(COMMAND_PREFIX):
         text = text.partition(" ")[2]
     return detect(text)
+
+
+def red_flag_match(library: Library, text: str) -> MatchResult | None:
+    """The red-flag entry as a match (for `healthbot ask`), or None when there is no danger."""
+    flag = red_flag_in(text)
+    if flag is None or not library.has_entry(flag.entry_id):
+        return None
+    entry = library.entry(flag.entry_id)
+    return MatchResult(topic=entry.topic_id, entry=entry, score=1.0)
 
 
 async def answer_red_flag(ctx: Context) -> bool:

@@ -7,11 +7,13 @@ ordinary questions of tests/data/near_misses.tsv must raise no alarm.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from bot.model import ZALO_BOT
+from bot.safety import red_flag_match
 from content.library import default_library
 from content.matching import Matcher
 from content.red_flags import detect, load_rules
@@ -190,3 +192,33 @@ async def test_a_red_flag_inside_a_command_is_still_a_red_flag(healthbot) -> Non
     chat = Transcript(healthbot)
     await chat.say("/hoi be bi co giat")
     assert chat.replies[0].text.startswith("🚑 Người đang co giật: gọi ngay 115.")
+
+
+# The table of issue 12, as measured with `healthbot ask` before the layer existed.
+ISSUE_TABLE = [
+    ("tôi muốn tự tử", "emergency.self-harm"),
+    ("con bị co giật", "emergency.seizure"),
+    ("my child is having a seizure", "emergency.seizure"),
+    ("bị chó cắn phải tiêm gì", "emergency.animal-bite"),
+    ("bi cho can phai lam gi", "emergency.animal-bite"),
+    ("huyet ap 180/110 dau dau chong mat", "emergency.hypertensive-crisis"),
+    ("huyết áp 190/120 đau đầu dữ dội", "emergency.hypertensive-crisis"),
+    ("bé nhà em bị nôn nhiều, sốt 4 ngày rồi", "dengue.warning-signs"),
+]
+
+
+def test_the_issue_table_is_answered_with_the_danger_entry() -> None:
+    library = default_library()
+    for question, entry_id in ISSUE_TABLE:
+        match = red_flag_match(library, question)
+        assert match is not None and match.entry is not None, question
+        assert match.entry.id == entry_id, question
+
+
+def test_healthbot_ask_puts_danger_first_like_the_chat() -> None:
+    from tests.test_cli import healthbot
+
+    for question, entry_id in ISSUE_TABLE[::3]:  # a few: each run starts a process
+        result = healthbot("ask", "--json", question)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["entry"] == entry_id, question
