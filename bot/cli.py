@@ -53,7 +53,9 @@ def _ask(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     locale = normalize_locale(args.locale or settings.station.default_language)
     library = load_library()
-    result = Matcher(library).match(args.question, locale)
+    from bot.safety import red_flag_match  # danger first, as in the chat (docs/safety.md)
+
+    result = red_flag_match(library, args.question) or Matcher(library).match(args.question, locale)
     if result.entry is not None:
         answer = render_entry(
             result.entry, locale, settings.station.info(), settings.bhyt.base_salary,

@@ -19,6 +19,7 @@ from bot.i18n import gettext_for, normalize_locale
 from bot.model import Capabilities, Inbound, Outbound
 from bot.rendering import MENU_KEY, fit, pick_numbered
 from bot.router import Router
+from bot.safety import answer_red_flag
 from content.normalize import normalize
 from storage import people
 
@@ -147,6 +148,8 @@ class HealthBot:
 
     async def _dispatch(self, ctx: Context) -> None:
         inbound, router, _ = ctx.inbound, self.router, ctx._
+        if await answer_red_flag(ctx):  # danger first, in every state (docs/safety.md)
+            return
         if len(inbound.text) > MAX_INBOUND_CHARS:
             ctx.reply(
                 _(

@@ -1,0 +1,102 @@
+"""The red-flag layer: a resident's text is checked for danger before states, menus and matching.
+
+`answer_red_flag(ctx)` is called by the engine for every text message, whatever the
+conversation state. When `content.red_flags.detect()` recognises danger it replies with the
+library entry that says what to do now (source and review date included), led by a short line
+naming the danger for the kinds answered by the general "call 115" entry, and returns True so
+nothing else handles the message. The conversation state is kept: a resident interrupted in the
+feedback flow or a menu can carry on after. See docs/safety.md.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.context import Context
+from bot.i18n import Gettext, gettext_for
+from bot.model import Button
+from content.library import Library
+from content.matching import MatchResult
+from content.red_flags import RedFlag, detect, looks_english
+from content.render import render_entry
+
+log = logging.getLogger(__name__)
+COMMAND_PREFIX = "/"
+
+
+def headline(_: Gettext, kind: str) -> str:
+    """The line that names the danger before the general emergency entry ('' for other kinds)."""
+    if kind == "not_breathing":
+        return _("Trouble breathing, choking or turning blue is an emergency.")
+    if kind == "unconscious":
+        return _("Someone who has fainted or cannot be woken needs help now.")
+    if kind == "chest_pain":
+        return _("Chest pain can be a heart attack.")
+    if kind == "anaphylaxis":
+        return _(
+            "Swelling of the face or throat, or trouble breathing, can be a severe allergic reaction."
+        )
+    if kind == "electric_shock":
+        return _("An electric shock or a lightning strike is an emergency.")
+    if kind == "snake_bite":
+        return _("A snake bite needs emergency care.")
+    if kind == "pregnancy_bleeding":
+        return _("Bleeding or severe pain in pregnancy needs a hospital now.")
+    if kind == "bleeding":
+        return _("Heavy bleeding is an emergency.")
+    if kind == "head_injury":
+        return _("A head injury with vomiting, drowsiness or confusion is an emergency.")
+    if kind == "emergency_now":
+        return _("This sounds like an emergency.")
+    return ""
+
+
+def red_flag_in(text: str) -> RedFlag | None:
+    """The danger in a message, reading a command's words too ("/hoi con bi co giat")."""
+    if text.startswith(COMMAND_PREFIX):
+        text = text.partition(" ")[2]
+    return detect(text)
+
+
+def red_flag_match(library: Library, text: str) -> MatchResult | None:
+    """The red-flag entry as a match (for `healthbot ask`), or None when there is no danger."""
+    flag = red_flag_in(text)
+    if flag is None or not library.has_entry(flag.entry_id):
+        return None
+    entry = library.entry(flag.entry_id)
+    return MatchResult(topic=entry.topic_id, entry=entry, score=1.0)
+
+
+async def answer_red_flag(ctx: Context) -> bool:
+    """Answer danger first; True when the message was a red flag and has been answered."""
+    inbound = ctx.inbound
+    if inbound.button or not inbound.text:
+        return False
+    flag = red_flag_in(inbound.text)
+    if flag is None:
+        return False
+    library = ctx.services.library
+    if not library.has_entry(flag.entry_id):  # the library and red_flags.yaml disagree
+        log.error("red-flag entry %s missing from the library", flag.entry_id)
+        return False
+    # No text or kind in the log: what a resident says about their health is personal data.
+    log.info("red flag answered on %s", inbound.channel)
+    locale = "en" if flag.english and looks_english(inbound.text) else ctx.locale
+    _ = gettext_for(locale)
+    entry = library.entry(flag.entry_id)
+    answer = render_entry(
+        entry,
+        locale,
+        ctx.settings.station.info(),
+        base_salary=ctx.settings.bhyt.base_salary,
+        today=ctx.now.date(),
+        library=library,
+    )
+    lead = headline(_, flag.kind)
+    text = f"{lead}\n{answer.text}" if lead else answer.text
+    if ctx.state:
+        text += "\n\n" + _("When you are ready, you can carry on where you left off.")
+    rows = [[Button(title, f"e:{fid}")] for fid, title in answer.followups[:2]]
+    rows.append([Button(_("Main menu"), "menu")])
+    ctx.reply(text, rows, source=answer.source_line, topic=entry.topic_id)
+    return True
