@@ -6,17 +6,27 @@ Unknown syllables are corrected to the nearest library syllable with rapidfuzz (
 discount. The confidence is how much of the question (IDF-weighted syllables and bigrams) the
 best entry covers; below `CONFIDENCE_THRESHOLD` the result has no topic, so the bot says it does
 not know rather than answer the wrong topic.
+
+Two checks keep a confident-looking score from becoming a confident wrong answer: text that is
+not a question (a bare number, "ok", "cảm ơn") gets no topic, and a question that names a subject
+the library does not cover (`content/data/outside_subjects.yaml`: "tiêm filler", "học bổng",
+"đau mắt đỏ") gets no topic unless the picked entry names that subject itself. `MatchResult.locale`
+is the language the question is clearly written in, or None when it is too short to tell.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
+from pathlib import Path
+
+import yaml
 
 from rapidfuzz import fuzz, process
 
@@ -25,10 +35,18 @@ from content.normalize import (
     BIGRAM_JOINER,
     FUNCTION_WORDS,
     bigrams,
+    is_not_a_question,
     marked_form,
     marked_phrase,
     match_form,
+    question_language,
 )
+
+OUTSIDE_SUBJECTS = Path(__file__).parent / "data" / "outside_subjects.yaml"
+# "trường mầm non nào gần đây tốt", "which hospital is best": a request to rate a place or a
+# brand, which the library never does (folded text; a few words may come between).
+RECOMMENDATION = re.compile(
+    r"\b(?:nao|which)\b(?: \w+){0,3} (?:tot|uy tin|ngon|re|best|good|cheap)\b")
 
 CONFIDENCE_THRESHOLD = 0.55
 MAX_QUERY_SYLLABLES = 80  # a question longer than this is cut: latency stays bounded
@@ -56,7 +74,7 @@ class MatchResult:
     entry: Entry | None
     score: float
     related: list[Entry] = field(default_factory=list)
-    locale: str | None = None  # language of the text that matched ("vi"/"en"), None if no match
+    locale: str | None = None  # language the question is written in ("vi"/"en"), None if unclear
 
 
 @dataclass
@@ -155,6 +173,14 @@ class Matcher:
         self._marked_keywords = _phrases(library, "keywords", marked_phrase)
         self._not_about = _phrases(library, "not_about", match_form)
         self._marked_not_about = _phrases(library, "not_about", marked_phrase)
+        # Subjects no entry covers; each entry's own words, to tell when an entry does name one.
+        outside = load_outside_subjects()
+        self._outside = sorted({(f" {match_form(p)} ", p) for p in outside if match_form(p)})
+        self._marked_outside = sorted({(f" {marked_phrase(p)} ", p) for p in outside})
+        self._entry_form = {
+            entry.id: " " + " | ".join(match_form(piece) for piece in _entry_pieces(entry)) + " "
+            for entry in library.entries()
+        }
 
     @classmethod
     def from_default(cls) -> Matcher:
@@ -183,7 +209,7 @@ class Matcher:
     def match(self, text: str, locale: str | None = None) -> MatchResult:
         """Best entry for `text`; `locale` only breaks ties between equally good languages."""
         units, discounted = self._query_syllables(text)
-        if not units:
+        if not units or is_not_a_question(text) or RECOMMENDATION.search(" ".join(units)):
             return MatchResult(topic=None, entry=None, score=0.0)
         pairs = bigrams(units)
         scores: dict[int, float] = defaultdict(float)
@@ -229,10 +255,24 @@ class Matcher:
         doc = self._docs[best_doc]
         if best_conf < CONFIDENCE_THRESHOLD:
             return MatchResult(topic=None, entry=None, score=round(best_conf, 4))
+        entry_form = self._entry_form[doc.entry.id]
+        if any(phrase not in entry_form
+               for phrase in self._outside_subjects(form, text)):
+            # "tiêm filler", "học bổng cho sinh viên": a keyword matched, the subject did not.
+            return MatchResult(topic=None, entry=None, score=0.0)
         related = [self.library.entry(r) for r in doc.entry.related
                    if self.library.has_entry(r) and self.library.entry(r).approved]
         return MatchResult(topic=doc.entry.topic_id, entry=doc.entry, score=round(best_conf, 4),
-                           related=related, locale=doc.locale)
+                           related=related, locale=question_language(text))
+
+    def _outside_subjects(self, form: tuple[str, bool], text: str) -> list[str]:
+        """The uncovered subjects named in the question, in the entries' (folded) form."""
+        padded, has_marks = form
+        if has_marks:
+            found = [plain for phrase, plain in self._marked_outside if phrase in padded]
+        else:
+            found = [plain for phrase, plain in self._outside if phrase in padded]
+        return [f" {match_form(p)} " for p in found]
 
     @staticmethod
     def _phrase_form(text: str, units: list[str]) -> tuple[str, bool]:
@@ -305,6 +345,17 @@ def _terms(pieces: list[str]) -> Counter[str]:
         units = match_form(piece).split()
         terms.update(units + bigrams(units))
     return terms
+
+
+def load_outside_subjects(path: Path = OUTSIDE_SUBJECTS) -> list[str]:
+    """Every phrase of the outside-subjects file (its groups only help the reader)."""
+    groups = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [str(phrase) for phrases in groups.values() for phrase in phrases]
+
+
+def _entry_pieces(entry: Entry) -> list[str]:
+    return [*entry.texts.values(), *entry.titles.values(),
+            *(q for qs in entry.questions.values() for q in qs)]
 
 
 @lru_cache(maxsize=1)
