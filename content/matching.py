@@ -105,6 +105,8 @@ class _Query:
                 for term in terms:
                     weight = idf_of.get(term, unknown)
                     parts = term.split(BIGRAM_JOINER)
+                    if term not in idf_of and any(part.isdigit() for part in parts):
+                        weight *= FUNCTION_WORD_WEIGHT  # "120/80", "39 độ": a value, not a subject
                     functional = sum(part in FUNCTION_WORDS for part in parts)
                     if functional == len(parts):
                         weight *= FUNCTION_WORD_WEIGHT
@@ -255,6 +257,10 @@ class Matcher:
         doc = self._docs[best_doc]
         if best_conf < CONFIDENCE_THRESHOLD:
             return MatchResult(topic=None, entry=None, score=round(best_conf, 4))
+        topic_vocab = self._topic_vocab[(doc.entry.topic_id, doc.locale)]
+        if not any(u in topic_vocab for u in units if u not in FUNCTION_WORDS):
+            # Only "tôi", "muốn", "tự", "từ" were found: nothing says what the question is about.
+            return MatchResult(topic=None, entry=None, score=0.0)
         entry_form = self._entry_form[doc.entry.id]
         if any(phrase not in entry_form
                for phrase in self._outside_subjects(form, text)):

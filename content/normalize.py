@@ -41,7 +41,14 @@ ABBREVIATIONS: dict[str, str] = {
 SYNONYMS: dict[str, str] = {
     "chan mom": "chan mieng",  # "tay chân mồm" is the northern name of HFMD
     "vac xin": "vaccine",  # so Vietnamese and English questions share the word
+    "chich ngua": "tiem phong",  # the southern words for a vaccination
+    "heo": "lon",  # "thịt heo" in the South is "thịt lợn" in the North
 }
+# The same spellings with diacritics, for text typed with them (`marked_form`).
+MARKED_SYNONYMS: dict[str, str] = {"chích ngừa": "tiêm phòng", "heo": "lợn"}
+# Not "chích" alone: "muỗi chích" is a mosquito bite, not a vaccination.
+_MARKED_SYNONYM_RE = re.compile(
+    r"\b(" + "|".join(sorted(MARKED_SYNONYMS, key=len, reverse=True)) + r")\b")
 
 # Function words (folded) of both languages: they shape a question but not its topic.
 _VIETNAMESE_FUNCTION_WORDS = """
@@ -221,7 +228,7 @@ def marked_form(text: str) -> str | None:
     marked = sum(fold(w) != w for w in letters)
     if not letters or marked < DIACRITIC_TEXT_SHARE * len(letters):
         return None
-    joined = " ".join(words)
+    joined = _MARKED_SYNONYM_RE.sub(lambda m: MARKED_SYNONYMS[m.group(1)], " ".join(words))
     return _MARKED_OLDER_AGE.sub(lambda m: f"{m.group(0)} cao tuổi"
                                  if int(m.group(1)) >= OLDER_AGE else m.group(0), joined)
 

@@ -168,3 +168,19 @@ def test_the_answer_language_is_the_language_the_question_is_written_in(
     from content.normalize import question_language
 
     assert question_language(question) == language
+
+
+@pytest.mark.parametrize("question", ["tôi muốn tự tử", "toi muon tu tu"])
+def test_function_words_alone_never_pick_a_topic(matcher: Matcher, question: str) -> None:
+    # Issue 12: this got the free yearly health check at 0.59 ("tự", "tử", "muốn" fold to
+    # function words). The red-flag layer answers it first; the matcher must not answer it at all.
+    assert matcher.match(question).topic is None
+
+
+@pytest.mark.parametrize(("question", "topic"), [
+    ("huyết áp 120/80 có bình thường không", "hypertension"),  # a reading is a value, not a word
+    ("chích ngừa cho con mấy tháng thì chích mũi đầu", "vaccination"),  # southern wording
+    ("bị muỗi chích có bị sốt xuất huyết không", "dengue"),  # "chích" alone is not a vaccine
+])
+def test_values_and_regional_words(matcher: Matcher, question: str, topic: str) -> None:
+    assert matcher.match(question).topic == topic
