@@ -38,6 +38,7 @@ from content.normalize import (
     is_not_a_question,
     marked_form,
     marked_phrase,
+    marked_synonyms,
     match_form,
     question_language,
 )
@@ -285,7 +286,7 @@ class Matcher:
         """The question as topic phrases are looked for in it, and whether it has diacritics."""
         marked = marked_form(text)
         if marked is not None:  # typed with diacritics: "soi" must not match "sởi"
-            return f" {marked} ", True
+            return f" {marked_synonyms(marked)} ", True
         # Looked for before and after typo correction: a correction can also turn a rare
         # real word ("thiu") into a common one ("thieu").
         return f" {' '.join(units)} | {match_form(text)} ", False

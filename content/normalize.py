@@ -41,10 +41,15 @@ ABBREVIATIONS: dict[str, str] = {
 SYNONYMS: dict[str, str] = {
     "chan mom": "chan mieng",  # "tay chân mồm" is the northern name of HFMD
     "vac xin": "vaccine",  # so Vietnamese and English questions share the word
+}
+# Regional words, folded for matching only (`match_form`; `normalize()` keeps what was typed,
+# so the red-flag layer's patterns see the resident's own words).
+REGIONAL_SYNONYMS: dict[str, str] = {
     "chich ngua": "tiem phong",  # the southern words for a vaccination
     "heo": "lon",  # "thịt heo" in the South is "thịt lợn" in the North
 }
-# The same spellings with diacritics, for text typed with them (`marked_form`).
+_REGIONAL_RE = re.compile(r"\b(" + "|".join(sorted(REGIONAL_SYNONYMS, key=len, reverse=True)) + r")\b")
+# The same with diacritics, for keyword phrases in text typed with them (`marked_synonyms`).
 MARKED_SYNONYMS: dict[str, str] = {"chích ngừa": "tiêm phòng", "heo": "lợn"}
 # Not "chích" alone: "muỗi chích" is a mosquito bite, not a vaccination.
 _MARKED_SYNONYM_RE = re.compile(
@@ -209,6 +214,7 @@ def match_form(text: str) -> str:
     `normalize()` stays the plain folded text.
     """
     text = _ENGLISH_SYNONYM_RE.sub(lambda m: ENGLISH_SYNONYMS[m.group(1)], normalize(text))
+    text = _REGIONAL_RE.sub(lambda m: REGIONAL_SYNONYMS[m.group(1)], text)
     return " ".join(english_stem(word) for word in text.split())
 
 
@@ -228,9 +234,14 @@ def marked_form(text: str) -> str | None:
     marked = sum(fold(w) != w for w in letters)
     if not letters or marked < DIACRITIC_TEXT_SHARE * len(letters):
         return None
-    joined = _MARKED_SYNONYM_RE.sub(lambda m: MARKED_SYNONYMS[m.group(1)], " ".join(words))
+    joined = " ".join(words)
     return _MARKED_OLDER_AGE.sub(lambda m: f"{m.group(0)} cao tuổi"
                                  if int(m.group(1)) >= OLDER_AGE else m.group(0), joined)
+
+
+def marked_synonyms(marked: str) -> str:
+    """`marked_form()` text with regional words in the library's spelling ("chích ngừa")."""
+    return _MARKED_SYNONYM_RE.sub(lambda m: MARKED_SYNONYMS[m.group(1)], marked)
 
 
 def marked_phrase(text: str) -> str:
