@@ -178,8 +178,8 @@ class Matcher:
         self._marked_not_about = _phrases(library, "not_about", marked_phrase)
         # Subjects no entry covers; each entry's own words, to tell when an entry does name one.
         outside = load_outside_subjects()
-        self._outside = sorted({(f" {match_form(p)} ", p) for p in outside if match_form(p)})
-        self._marked_outside = sorted({(f" {marked_phrase(p)} ", p) for p in outside})
+        self._outside = _phrase_finder({f" {match_form(p)} ": p for p in outside if match_form(p)})
+        self._marked_outside = _phrase_finder({f" {marked_phrase(p)} ": p for p in outside})
         self._entry_form = {
             entry.id: " " + " | ".join(match_form(piece) for piece in _entry_pieces(entry)) + " "
             for entry in library.entries()
@@ -270,16 +270,13 @@ class Matcher:
         related = [self.library.entry(r) for r in doc.entry.related
                    if self.library.has_entry(r) and self.library.entry(r).approved]
         return MatchResult(topic=doc.entry.topic_id, entry=doc.entry, score=round(best_conf, 4),
-                           related=related, locale=question_language(text))
+                           related=related, locale=question_language(text, form[1]))
 
     def _outside_subjects(self, form: tuple[str, bool], text: str) -> list[str]:
         """The uncovered subjects named in the question, in the entries' (folded) form."""
         padded, has_marks = form
-        if has_marks:
-            found = [plain for phrase, plain in self._marked_outside if phrase in padded]
-        else:
-            found = [plain for phrase, plain in self._outside if phrase in padded]
-        return [f" {match_form(p)} " for p in found]
+        pattern, plain = self._marked_outside if has_marks else self._outside
+        return [f" {match_form(plain[m.group(1)])} " for m in pattern.finditer(padded)]
 
     @staticmethod
     def _phrase_form(text: str, units: list[str]) -> tuple[str, bool]:
@@ -352,6 +349,12 @@ def _terms(pieces: list[str]) -> Counter[str]:
         units = match_form(piece).split()
         terms.update(units + bigrams(units))
     return terms
+
+
+def _phrase_finder(phrases: dict[str, str]) -> tuple[re.Pattern[str], dict[str, str]]:
+    """One regex that finds every padded phrase, overlapping ones too, and the phrases' plain form."""
+    ordered = sorted(phrases, key=len, reverse=True)
+    return re.compile("(?=(" + "|".join(re.escape(p) for p in ordered) + "))"), phrases
 
 
 def load_outside_subjects(path: Path = OUTSIDE_SUBJECTS) -> list[str]:

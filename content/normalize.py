@@ -278,14 +278,15 @@ def is_not_a_question(text: str) -> bool:
         u in ACKNOWLEDGEMENTS for u in units)
 
 
-def question_language(text: str) -> str | None:
+def question_language(text: str, has_marks: bool | None = None) -> str | None:
     """"vi" or "en" when `text` is clearly written in that language, else None.
 
     A drug name or one English word in a Vietnamese message ("paracetamol", "con uong vaccine
     duoc ko") does not make it English: English needs several words, most of them English, one
-    of them an English function word ("how", "my", "is").
+    of them an English function word ("how", "my", "is"). `has_marks` saves the diacritics check
+    when the caller already knows (`marked_form(text) is not None`).
     """
-    if marked_form(text) is not None:
+    if has_marks if has_marks is not None else marked_form(text) is not None:
         return "vi"
     words = [w for w in _plain_words(text) if w.isalpha() and w.isascii()]
     if len(words) < LANGUAGE_MIN_WORDS:
