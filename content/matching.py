@@ -224,10 +224,14 @@ class Matcher:
                 scores[doc_no] += gain * factor
         form = self._phrase_form(text, units)
         keyword_topics = self._topics_with(form, self._keywords, self._marked_keywords)
-        if not keyword_topics and self._topics_with(form, self._not_about, self._marked_not_about):
-            # "bảo hiểm ô tô", "taxi": another subject that only shares words with a topic
-            # (any topic's own keyword in the question overrides this).
-            return MatchResult(topic=None, entry=None, score=0.0)
+        if self._topics_with(form, self._not_about, self._marked_not_about):
+            # "bảo hiểm ô tô", "taxi": another subject that only shares words with a topic.
+            # A topic keyword elsewhere in the question keeps the topic; one inside the other
+            # subject ("thẻ bảo hiểm xe máy" holds "thẻ bảo hiểm") does not.
+            rest = self._without(form, self._not_about, self._marked_not_about)
+            keyword_topics = self._topics_with(rest, self._keywords, self._marked_keywords)
+            if not keyword_topics:
+                return MatchResult(topic=None, entry=None, score=0.0)
         if not scores and not keyword_topics:
             return MatchResult(topic=None, entry=None, score=0.0)
         ranked = heapq.nlargest(CANDIDATES, scores.items(), key=itemgetter(1))
@@ -271,6 +275,15 @@ class Matcher:
                    if self.library.has_entry(r) and self.library.entry(r).approved]
         return MatchResult(topic=doc.entry.topic_id, entry=doc.entry, score=round(best_conf, 4),
                            related=related, locale=question_language(text, form[1]))
+
+    @staticmethod
+    def _without(form: tuple[str, bool], plain: list[tuple[str, str]],
+                 marked: list[tuple[str, str]]) -> tuple[str, bool]:
+        """The phrase form with every occurrence of the given phrases cut out."""
+        padded, has_marks = form
+        for phrase, _topic in marked if has_marks else plain:
+            padded = padded.replace(phrase, " | ")
+        return padded, has_marks
 
     def _outside_subjects(self, form: tuple[str, bool], text: str) -> list[str]:
         """The uncovered subjects named in the question, in the entries' (folded) form."""
