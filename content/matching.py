@@ -43,6 +43,9 @@ from content.normalize import (
     question_language,
 )
 
+# Topics whose keywords say what kind of message it is rather than what it is about: a complaint
+# ("phản ánh", "khiếu nại", "góp ý") about vaccination goes to feedback, not to vaccination.
+KIND_TOPICS = frozenset({"feedback"})
 OUTSIDE_SUBJECTS = Path(__file__).parent / "data" / "outside_subjects.yaml"
 # "trường mầm non nào gần đây tốt", "which hospital is best": a request to rate a place or a
 # brand, which the library never does (folded text; a few words may come between).
@@ -232,6 +235,9 @@ class Matcher:
             keyword_topics = self._topics_with(rest, self._keywords, self._marked_keywords)
             if not keyword_topics:
                 return MatchResult(topic=None, entry=None, score=0.0)
+        if keyword_topics & KIND_TOPICS:
+            # "phản ánh chờ tiêm lâu" is a complaint about vaccination, not a vaccination question.
+            keyword_topics = keyword_topics & KIND_TOPICS
         if not scores and not keyword_topics:
             return MatchResult(topic=None, entry=None, score=0.0)
         ranked = heapq.nlargest(CANDIDATES, scores.items(), key=itemgetter(1))

@@ -184,3 +184,14 @@ def test_function_words_alone_never_pick_a_topic(matcher: Matcher, question: str
 ])
 def test_values_and_regional_words(matcher: Matcher, question: str, topic: str) -> None:
     assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(("question", "topic"), [
+    ("phản ánh chờ tiêm lâu", "feedback"),  # a complaint about vaccination is a complaint
+    ("khiếu nại thái độ nhân viên tiêm chủng", "feedback"),
+    ("đau bụng đi ngoài sau khi ăn cỗ", "food-safety"),  # not dengue's warning signs
+    ("mua thẻ bảo hiểm xe máy bắt buộc ở đâu", None),  # "thẻ bảo hiểm" inside "bảo hiểm xe"
+    ("mua bảo hiểm xe máy và bảo hiểm y tế ở đâu", "bhyt"),  # its own keyword elsewhere
+])
+def test_what_kind_of_message_it_is(matcher: Matcher, question: str, topic: str | None) -> None:
+    assert matcher.match(question).topic == topic
