@@ -43,14 +43,20 @@ from content.normalize import (
     question_language,
 )
 
-# Topics whose keywords say what kind of message it is rather than what it is about: a complaint
-# ("phản ánh", "khiếu nại", "góp ý") about vaccination goes to feedback, not to vaccination.
-KIND_TOPICS = frozenset({"feedback"})
+# Words that say what kind of message it is rather than what it is about: a complaint about
+# vaccination ("phản ánh chờ tiêm lâu") goes to feedback, not to vaccination. Not "hotline":
+# "a hotline to report bad food" is food safety's.
+COMPLAINT_TOPIC = "feedback"
+COMPLAINT_WORDS = ("góp ý", "phản ánh", "khiếu nại", "không hài lòng", "thái độ phục vụ",
+                   "complain", "complaint", "feedback")
 OUTSIDE_SUBJECTS = Path(__file__).parent / "data" / "outside_subjects.yaml"
-# "trường mầm non nào gần đây tốt", "which hospital is best": a request to rate a place or a
-# brand, which the library never does (folded text; a few words may come between).
-RECOMMENDATION = re.compile(
-    r"\b(?:nao|which)\b(?: \w+){0,3} (?:tot|uy tin|ngon|re|best|good|cheap)\b")
+# Kinds of question the library never answers, on the folded text (a few words may come between):
+# a request to rate a place or a brand ("trường mầm non nào gần đây tốt", "which … is best"), and
+# what to eat or drink in pregnancy ("có thai 3 tháng đầu nên ăn gì"), which no entry covers while
+# "có thai" brings the tetanus-in-pregnancy entry.
+NEVER_ANSWERED = re.compile(
+    r"\b(?:nao|which)\b(?: \w+){0,3} (?:tot|uy tin|ngon|re|best|good|cheap)\b"
+    r"|\b(?:thai|bau|pregnant|pregnancy)\b(?: \w+){0,5} (?:an|uong|kieng|eat|drink|food)\b")
 
 CONFIDENCE_THRESHOLD = 0.55
 MAX_QUERY_SYLLABLES = 80  # a question longer than this is cut: latency stays bounded
@@ -109,7 +115,8 @@ class _Query:
                 for term in terms:
                     weight = idf_of.get(term, unknown)
                     parts = term.split(BIGRAM_JOINER)
-                    if term not in idf_of and any(part.isdigit() for part in parts):
+                    if (term not in idf_of and term not in matcher._keyword_terms
+                            and any(part.isdigit() for part in parts)):
                         weight *= FUNCTION_WORD_WEIGHT  # "120/80", "39 độ": a value, not a subject
                     functional = sum(part in FUNCTION_WORDS for part in parts)
                     if functional == len(parts):
@@ -155,6 +162,7 @@ class Matcher:
         self._unknown_idf: dict[str, float] = {}
         self._topic_vocab: dict[tuple[str, str], set[str]] = defaultdict(set)
         all_terms: set[str] = set()
+        self._keyword_terms: set[str] = set()  # "lop_1" of "vào lớp 1" is a word, not a value
         for locale in LOCALES:
             docs = [d for d in self._docs if d.locale == locale]
             doc_freq: Counter[str] = Counter()
@@ -165,6 +173,7 @@ class Matcher:
                 for phrase in topic.keywords.get(locale, ()):
                     self._topic_vocab[(topic.id, locale)].update(_terms([phrase]))
                     all_terms.update(_terms([phrase]))
+                    self._keyword_terms.update(_terms([phrase]))
             n = max(len(docs), 1)
             self._idf[locale] = {t: math.log(1 + (n - df + 0.5) / (df + 0.5))
                                  for t, df in doc_freq.items()}
@@ -179,6 +188,9 @@ class Matcher:
         self._marked_keywords = _phrases(library, "keywords", marked_phrase)
         self._not_about = _phrases(library, "not_about", match_form)
         self._marked_not_about = _phrases(library, "not_about", marked_phrase)
+        self._complaints = [(f" {match_form(w)} ", COMPLAINT_TOPIC) for w in COMPLAINT_WORDS]
+        self._marked_complaints = [(f" {marked_phrase(w)} ", COMPLAINT_TOPIC)
+                                   for w in COMPLAINT_WORDS]
         # Subjects no entry covers; each entry's own words, to tell when an entry does name one.
         outside = load_outside_subjects()
         self._outside = _phrase_finder({f" {match_form(p)} ": p for p in outside if match_form(p)})
@@ -215,7 +227,7 @@ class Matcher:
     def match(self, text: str, locale: str | None = None) -> MatchResult:
         """Best entry for `text`; `locale` only breaks ties between equally good languages."""
         units, discounted = self._query_syllables(text)
-        if not units or is_not_a_question(text) or RECOMMENDATION.search(" ".join(units)):
+        if not units or is_not_a_question(text) or NEVER_ANSWERED.search(" ".join(units)):
             return MatchResult(topic=None, entry=None, score=0.0)
         pairs = bigrams(units)
         scores: dict[int, float] = defaultdict(float)
@@ -235,9 +247,10 @@ class Matcher:
             keyword_topics = self._topics_with(rest, self._keywords, self._marked_keywords)
             if not keyword_topics:
                 return MatchResult(topic=None, entry=None, score=0.0)
-        if keyword_topics & KIND_TOPICS:
+        if COMPLAINT_TOPIC in keyword_topics and self._topics_with(
+                form, self._complaints, self._marked_complaints):
             # "phản ánh chờ tiêm lâu" is a complaint about vaccination, not a vaccination question.
-            keyword_topics = keyword_topics & KIND_TOPICS
+            keyword_topics = {COMPLAINT_TOPIC}
         if not scores and not keyword_topics:
             return MatchResult(topic=None, entry=None, score=0.0)
         ranked = heapq.nlargest(CANDIDATES, scores.items(), key=itemgetter(1))

@@ -195,3 +195,15 @@ def test_values_and_regional_words(matcher: Matcher, question: str, topic: str) 
 ])
 def test_what_kind_of_message_it_is(matcher: Matcher, question: str, topic: str | None) -> None:
     assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(("question", "topic"), [
+    ("có thai 3 tháng đầu nên ăn gì", None),  # no entry on eating in pregnancy
+    ("bà bầu có được uống cà phê không", None),
+    ("bầu 5 tháng tiêm uốn ván mấy mũi", "vaccination"),  # pregnancy without food still answered
+    ("is there a hotline to report bad food", "food-safety"),  # a hotline is not a complaint
+    ("con vao lop 1 can giay kham suc khoe khong", "school-health"),  # "lớp 1" is a word
+])
+def test_kinds_of_question_and_their_limits(
+        matcher: Matcher, question: str, topic: str | None) -> None:
+    assert matcher.match(question).topic == topic
