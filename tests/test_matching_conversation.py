@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.model import ZALO_BOT
 from tests.transcript import Transcript
 
@@ -50,3 +52,13 @@ async def test_a_resident_who_writes_english_keeps_english_answers(healthbot) ->
     assert "Nguồn" in chat.text
     await chat.say("ok")
     assert "Source" not in chat.text and "Sorry" not in chat.text
+
+
+def test_healthbot_ask_with_a_bare_number_gives_no_topic() -> None:
+    # Issue 12: `healthbot ask --json 9` returned the vaccination schedule with score 1.0.
+    from tests.test_cli import healthbot as cli
+
+    for number in ("9", "1", "3", "12", "16"):
+        data = json.loads(cli("ask", "--json", number).stdout)
+        assert data["topic"] is None and data["score"] == 0.0, (number, data)
+        assert "115" in data["text"]
