@@ -5,8 +5,9 @@ against the same library grown to 500 entries with synthetic distractor entries 
 memory. Single-threaded; pinned to one CPU where the OS allows it. Accuracy is top-1 on the
 questions the library answers; "outside wrong" is the share of the outside-the-library questions
 that still got a topic (issue 12: at most 1 %). Latency is wall-clock time and, in the "cpu"
-columns, the thread's own CPU time, which other jobs on a shared machine do not inflate. When the red-flag layer (`content.red_flags`) is
-present, each timed question runs through it and then the matcher, as the bot does.
+columns, the thread's own CPU time, which other jobs on a shared machine inflate far less. When
+the red-flag layer (`content.red_flags`) is present, each timed question runs through it and then
+the matcher, as the bot does.
 
     /work/venv/bin/python bench/faq.py [--entries 500] [--repeat 3]
 """

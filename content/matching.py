@@ -27,7 +27,6 @@ from operator import itemgetter
 from pathlib import Path
 
 import yaml
-
 from rapidfuzz import fuzz, process
 
 from content.library import LOCALES, Entry, Library, default_library

@@ -31,10 +31,15 @@ async def test_a_bare_number_without_a_menu_is_not_a_question(healthbot) -> None
 
 
 async def test_a_vietnamese_resident_typing_a_drug_name_is_answered_in_vietnamese(
-        healthbot) -> None:
+    healthbot,
+) -> None:
     chat = Transcript(healthbot, chat_id="web-drug")
-    for text in ("paracetamol", "uống paracetamol được không", "con uong paracetamol duoc ko",
-                 "vaccine"):
+    for text in (
+        "paracetamol",
+        "uống paracetamol được không",
+        "con uong paracetamol duoc ko",
+        "vaccine",
+    ):
         await chat.say(text)
         assert "Source" not in chat.text and "Sorry" not in chat.text, (text, chat.text)
         assert not any(b.data == "lang:en" for b in chat.buttons()), text
