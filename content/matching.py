@@ -6,18 +6,27 @@ Unknown syllables are corrected to the nearest library syllable with rapidfuzz (
 discount. The confidence is how much of the question (IDF-weighted syllables and bigrams) the
 best entry covers; below `CONFIDENCE_THRESHOLD` the result has no topic, so the bot says it does
 not know rather than answer the wrong topic.
+
+Two checks keep a confident-looking score from becoming a confident wrong answer: text that is
+not a question (a bare number, "ok", "cảm ơn") gets no topic, and a question that names a subject
+the library does not cover (`content/data/outside_subjects.yaml`: "tiêm filler", "học bổng",
+"đau mắt đỏ") gets no topic unless the picked entry names that subject itself. `MatchResult.locale`
+is the language the question is clearly written in, or None when it is too short to tell.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
+from pathlib import Path
 
+import yaml
 from rapidfuzz import fuzz, process
 
 from content.library import LOCALES, Entry, Library, default_library
@@ -25,10 +34,28 @@ from content.normalize import (
     BIGRAM_JOINER,
     FUNCTION_WORDS,
     bigrams,
+    is_not_a_question,
     marked_form,
     marked_phrase,
+    marked_synonyms,
     match_form,
+    question_language,
 )
+
+# Words that say what kind of message it is rather than what it is about: a complaint about
+# vaccination ("phản ánh chờ tiêm lâu") goes to feedback, not to vaccination. Not "hotline":
+# "a hotline to report bad food" is food safety's.
+COMPLAINT_TOPIC = "feedback"
+COMPLAINT_WORDS = ("góp ý", "phản ánh", "khiếu nại", "không hài lòng", "thái độ phục vụ",
+                   "complain", "complaint", "feedback")
+OUTSIDE_SUBJECTS = Path(__file__).parent / "data" / "outside_subjects.yaml"
+# Kinds of question the library never answers, on the folded text (a few words may come between):
+# a request to rate a place or a brand ("trường mầm non nào gần đây tốt", "which … is best"), and
+# what to eat or drink in pregnancy ("có thai 3 tháng đầu nên ăn gì"), which no entry covers while
+# "có thai" brings the tetanus-in-pregnancy entry.
+NEVER_ANSWERED = re.compile(
+    r"\b(?:nao|which)\b(?: \w+){0,3} (?:tot|uy tin|ngon|re|best|good|cheap)\b"
+    r"|\b(?:thai|bau|pregnant|pregnancy)\b(?: \w+){0,5} (?:an|uong|kieng|eat|drink|food)\b")
 
 CONFIDENCE_THRESHOLD = 0.55
 MAX_QUERY_SYLLABLES = 80  # a question longer than this is cut: latency stays bounded
@@ -56,7 +83,7 @@ class MatchResult:
     entry: Entry | None
     score: float
     related: list[Entry] = field(default_factory=list)
-    locale: str | None = None  # language of the text that matched ("vi"/"en"), None if no match
+    locale: str | None = None  # language the question is written in ("vi"/"en"), None if unclear
 
 
 @dataclass
@@ -87,6 +114,9 @@ class _Query:
                 for term in terms:
                     weight = idf_of.get(term, unknown)
                     parts = term.split(BIGRAM_JOINER)
+                    if (term not in idf_of and term not in matcher._keyword_terms
+                            and any(part.isdigit() for part in parts)):
+                        weight *= FUNCTION_WORD_WEIGHT  # "120/80", "39 độ": a value, not a subject
                     functional = sum(part in FUNCTION_WORDS for part in parts)
                     if functional == len(parts):
                         weight *= FUNCTION_WORD_WEIGHT
@@ -131,6 +161,7 @@ class Matcher:
         self._unknown_idf: dict[str, float] = {}
         self._topic_vocab: dict[tuple[str, str], set[str]] = defaultdict(set)
         all_terms: set[str] = set()
+        self._keyword_terms: set[str] = set()  # "lop_1" of "vào lớp 1" is a word, not a value
         for locale in LOCALES:
             docs = [d for d in self._docs if d.locale == locale]
             doc_freq: Counter[str] = Counter()
@@ -141,6 +172,7 @@ class Matcher:
                 for phrase in topic.keywords.get(locale, ()):
                     self._topic_vocab[(topic.id, locale)].update(_terms([phrase]))
                     all_terms.update(_terms([phrase]))
+                    self._keyword_terms.update(_terms([phrase]))
             n = max(len(docs), 1)
             self._idf[locale] = {t: math.log(1 + (n - df + 0.5) / (df + 0.5))
                                  for t, df in doc_freq.items()}
@@ -155,6 +187,17 @@ class Matcher:
         self._marked_keywords = _phrases(library, "keywords", marked_phrase)
         self._not_about = _phrases(library, "not_about", match_form)
         self._marked_not_about = _phrases(library, "not_about", marked_phrase)
+        self._complaints = [(f" {match_form(w)} ", COMPLAINT_TOPIC) for w in COMPLAINT_WORDS]
+        self._marked_complaints = [(f" {marked_phrase(w)} ", COMPLAINT_TOPIC)
+                                   for w in COMPLAINT_WORDS]
+        # Subjects no entry covers; each entry's own words, to tell when an entry does name one.
+        outside = load_outside_subjects()
+        self._outside = _phrase_finder({f" {match_form(p)} ": p for p in outside if match_form(p)})
+        self._marked_outside = _phrase_finder({f" {marked_phrase(p)} ": p for p in outside})
+        self._entry_form = {
+            entry.id: " " + " | ".join(match_form(piece) for piece in _entry_pieces(entry)) + " "
+            for entry in library.entries()
+        }
 
     @classmethod
     def from_default(cls) -> Matcher:
@@ -183,7 +226,7 @@ class Matcher:
     def match(self, text: str, locale: str | None = None) -> MatchResult:
         """Best entry for `text`; `locale` only breaks ties between equally good languages."""
         units, discounted = self._query_syllables(text)
-        if not units:
+        if not units or is_not_a_question(text) or NEVER_ANSWERED.search(" ".join(units)):
             return MatchResult(topic=None, entry=None, score=0.0)
         pairs = bigrams(units)
         scores: dict[int, float] = defaultdict(float)
@@ -195,10 +238,18 @@ class Matcher:
                 scores[doc_no] += gain * factor
         form = self._phrase_form(text, units)
         keyword_topics = self._topics_with(form, self._keywords, self._marked_keywords)
-        if not keyword_topics and self._topics_with(form, self._not_about, self._marked_not_about):
-            # "bảo hiểm ô tô", "taxi": another subject that only shares words with a topic
-            # (any topic's own keyword in the question overrides this).
-            return MatchResult(topic=None, entry=None, score=0.0)
+        if self._topics_with(form, self._not_about, self._marked_not_about):
+            # "bảo hiểm ô tô", "taxi": another subject that only shares words with a topic.
+            # A topic keyword elsewhere in the question keeps the topic; one inside the other
+            # subject ("thẻ bảo hiểm xe máy" holds "thẻ bảo hiểm") does not.
+            rest = self._without(form, self._not_about, self._marked_not_about)
+            keyword_topics = self._topics_with(rest, self._keywords, self._marked_keywords)
+            if not keyword_topics:
+                return MatchResult(topic=None, entry=None, score=0.0)
+        if COMPLAINT_TOPIC in keyword_topics and self._topics_with(
+                form, self._complaints, self._marked_complaints):
+            # "phản ánh chờ tiêm lâu" is a complaint about vaccination, not a vaccination question.
+            keyword_topics = {COMPLAINT_TOPIC}
         if not scores and not keyword_topics:
             return MatchResult(topic=None, entry=None, score=0.0)
         ranked = heapq.nlargest(CANDIDATES, scores.items(), key=itemgetter(1))
@@ -229,17 +280,41 @@ class Matcher:
         doc = self._docs[best_doc]
         if best_conf < CONFIDENCE_THRESHOLD:
             return MatchResult(topic=None, entry=None, score=round(best_conf, 4))
+        topic_vocab = self._topic_vocab[(doc.entry.topic_id, doc.locale)]
+        if not any(u in topic_vocab for u in units if u not in FUNCTION_WORDS):
+            # Only "tôi", "muốn", "tự", "từ" were found: nothing says what the question is about.
+            return MatchResult(topic=None, entry=None, score=0.0)
+        entry_form = self._entry_form[doc.entry.id]
+        if any(phrase not in entry_form
+               for phrase in self._outside_subjects(form, text)):
+            # "tiêm filler", "học bổng cho sinh viên": a keyword matched, the subject did not.
+            return MatchResult(topic=None, entry=None, score=0.0)
         related = [self.library.entry(r) for r in doc.entry.related
                    if self.library.has_entry(r) and self.library.entry(r).approved]
         return MatchResult(topic=doc.entry.topic_id, entry=doc.entry, score=round(best_conf, 4),
-                           related=related, locale=doc.locale)
+                           related=related, locale=question_language(text, form[1]))
+
+    @staticmethod
+    def _without(form: tuple[str, bool], plain: list[tuple[str, str]],
+                 marked: list[tuple[str, str]]) -> tuple[str, bool]:
+        """The phrase form with every occurrence of the given phrases cut out."""
+        padded, has_marks = form
+        for phrase, _topic in marked if has_marks else plain:
+            padded = padded.replace(phrase, " | ")
+        return padded, has_marks
+
+    def _outside_subjects(self, form: tuple[str, bool], text: str) -> list[str]:
+        """The uncovered subjects named in the question, in the entries' (folded) form."""
+        padded, has_marks = form
+        pattern, plain = self._marked_outside if has_marks else self._outside
+        return [f" {match_form(plain[m.group(1)])} " for m in pattern.finditer(padded)]
 
     @staticmethod
     def _phrase_form(text: str, units: list[str]) -> tuple[str, bool]:
         """The question as topic phrases are looked for in it, and whether it has diacritics."""
         marked = marked_form(text)
         if marked is not None:  # typed with diacritics: "soi" must not match "sởi"
-            return f" {marked} ", True
+            return f" {marked_synonyms(marked)} ", True
         # Looked for before and after typo correction: a correction can also turn a rare
         # real word ("thiu") into a common one ("thieu").
         return f" {' '.join(units)} | {match_form(text)} ", False
@@ -305,6 +380,23 @@ def _terms(pieces: list[str]) -> Counter[str]:
         units = match_form(piece).split()
         terms.update(units + bigrams(units))
     return terms
+
+
+def _phrase_finder(phrases: dict[str, str]) -> tuple[re.Pattern[str], dict[str, str]]:
+    """One regex that finds every padded phrase, overlapping ones too, and the phrases' plain form."""
+    ordered = sorted(phrases, key=len, reverse=True)
+    return re.compile("(?=(" + "|".join(re.escape(p) for p in ordered) + "))"), phrases
+
+
+def load_outside_subjects(path: Path = OUTSIDE_SUBJECTS) -> list[str]:
+    """Every phrase of the outside-subjects file (its groups only help the reader)."""
+    groups = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [str(phrase) for phrases in groups.values() for phrase in phrases]
+
+
+def _entry_pieces(entry: Entry) -> list[str]:
+    return [*entry.texts.values(), *entry.titles.values(),
+            *(q for qs in entry.questions.values() for q in qs)]
 
 
 @lru_cache(maxsize=1)

@@ -42,13 +42,27 @@ SYNONYMS: dict[str, str] = {
     "chan mom": "chan mieng",  # "tay chân mồm" is the northern name of HFMD
     "vac xin": "vaccine",  # so Vietnamese and English questions share the word
 }
+# Regional words, folded for matching only (`match_form`; `normalize()` keeps what was typed,
+# so the red-flag layer's patterns see the resident's own words).
+REGIONAL_SYNONYMS: dict[str, str] = {
+    "chich ngua": "tiem phong",  # the southern words for a vaccination
+    "heo": "lon",  # "thịt heo" in the South is "thịt lợn" in the North
+}
+_REGIONAL_RE = re.compile(r"\b(" + "|".join(sorted(REGIONAL_SYNONYMS, key=len, reverse=True)) + r")\b")
+# The same with diacritics, for keyword phrases in text typed with them (`marked_synonyms`).
+MARKED_SYNONYMS: dict[str, str] = {"chích ngừa": "tiêm phòng", "heo": "lợn"}
+# Not "chích" alone: "muỗi chích" is a mosquito bite, not a vaccination.
+_MARKED_SYNONYM_RE = re.compile(
+    r"\b(" + "|".join(sorted(MARKED_SYNONYMS, key=len, reverse=True)) + r")\b")
 
 # Function words (folded) of both languages: they shape a question but not its topic.
-FUNCTION_WORDS = frozenset("""
+_VIETNAMESE_FUNCTION_WORDS = """
 a ah ai anh ba bac ban bao bi bay biet cac cai can chi cho chua co con cua cung da dang day
 de den di do duoc em gi gio ha hay hoac khi khong la lam lai luc ma may minh mot muon nao
 nay ne nen nhe nhieu nhu nhung nua o oi phai qua ra rang roi sao se ta tai the thi thoi
 thuong toi tren trong tu va vao vay ve vi voi xin
+"""
+ENGLISH_FUNCTION_WORDS = frozenset("""
 about am an and any are as at be been but by can could did do does for from get got has have
 how i if in is it its me my of on or our please should so tell that the their there this to
 us was we what when where which who why will with would you your
@@ -58,6 +72,7 @@ something still them then these they those too very want were yes
 s t m d ll re ve doesn didn isn aren wasn
 husband wife neighbour neighbor friend mum mom dad mother father brother sister son daughter
 """.split())
+FUNCTION_WORDS = frozenset(_VIETNAMESE_FUNCTION_WORDS.split()) | ENGLISH_FUNCTION_WORDS
 # Family and "someone" words weigh like function words in both languages: "anh", "chị", "con"
 # above, "my husband", "my neighbour" here. They say who is asking, not what about.
 
@@ -199,6 +214,7 @@ def match_form(text: str) -> str:
     `normalize()` stays the plain folded text.
     """
     text = _ENGLISH_SYNONYM_RE.sub(lambda m: ENGLISH_SYNONYMS[m.group(1)], normalize(text))
+    text = _REGIONAL_RE.sub(lambda m: REGIONAL_SYNONYMS[m.group(1)], text)
     return " ".join(english_stem(word) for word in text.split())
 
 
@@ -223,9 +239,69 @@ def marked_form(text: str) -> str | None:
                                  if int(m.group(1)) >= OLDER_AGE else m.group(0), joined)
 
 
+def marked_synonyms(marked: str) -> str:
+    """`marked_form()` text with regional words in the library's spelling ("chích ngừa")."""
+    return _MARKED_SYNONYM_RE.sub(lambda m: MARKED_SYNONYMS[m.group(1)], marked)
+
+
 def marked_phrase(text: str) -> str:
     """A keyword phrase in the same form as `marked_form()` (diacritics kept)."""
     return " ".join(_plain_words(text))
+
+
+# Replies that carry no question: thanks, yes, ok (folded). A message made only of these, of
+# function words and of numbers is not a question ("9", "ok", "vâng ạ", "cảm ơn bạn nhiều").
+ACKNOWLEDGEMENTS = frozenset("""
+ok oke okay okie oki uh um uhm hm hmm vang da u uk uki cam on thank thanks thx tks ty cool
+alo allo good great fine bye tam biet hihi hehe haha
+""".split())
+# A plain (unmarked) word that cannot be a Vietnamese syllable: "how", "insurance", "baby".
+_VIETNAMESE_SYLLABLE = re.compile(
+    r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?"
+    r"(uye|uya|oai|oay|uay|uoi|uou|ieu|yeu|uyu|ươ|[aeiouy]{1,3})"
+    r"(ch|ng|nh|[cmnpt])?")
+LANGUAGE_MIN_WORDS = 3  # fewer words ("paracetamol", "ok thanks") do not tell the language
+LANGUAGE_SHARE = 0.6  # this share of a message's words in one language decides it
+_ENGLISH_MARKERS = ENGLISH_FUNCTION_WORDS | {"a"}  # "a" sits with the Vietnamese function words
+
+
+def is_not_a_question(text: str) -> bool:
+    """True for a bare number, a thank-you or an "ok": text with no word a topic could hang on.
+
+    "115 là số gì" stays a question (its function words ask something); "9", "ok", "vâng ạ",
+    "cảm ơn bạn nhiều" do not.
+    """
+    units = normalize(text).split()
+    if all(u.isdigit() or u in ACKNOWLEDGEMENTS for u in units):
+        return True
+    return all(u in ACKNOWLEDGEMENTS or u in FUNCTION_WORDS for u in units) and any(
+        u in ACKNOWLEDGEMENTS for u in units)
+
+
+def question_language(text: str, has_marks: bool | None = None) -> str | None:
+    """"vi" or "en" when `text` is clearly written in that language, else None.
+
+    A drug name or one English word in a Vietnamese message ("paracetamol", "con uong vaccine
+    duoc ko") does not make it English: English needs several words, most of them English, one
+    of them an English function word ("how", "my", "is"). `has_marks` saves the diacritics check
+    when the caller already knows (`marked_form(text) is not None`).
+    """
+    if has_marks if has_marks is not None else marked_form(text) is not None:
+        return "vi"
+    words = [w for w in _plain_words(text) if w.isalpha() and w.isascii()]
+    if len(words) < LANGUAGE_MIN_WORDS:
+        return None
+    vietnamese_shape = [bool(_VIETNAMESE_SYLLABLE.fullmatch(w)) for w in words]
+    english_only = sum(not shape for shape in vietnamese_shape)  # "how", "insurance"
+    vietnamese_only = sum(shape and w not in _ENGLISH_MARKERS
+                          for w, shape in zip(words, vietnamese_shape, strict=True))
+    both = len(words) - english_only - vietnamese_only  # "be", "do", "the", "to", "my"
+    if (english_only + both >= LANGUAGE_SHARE * len(words) and english_only
+            and any(w in _ENGLISH_MARKERS for w in words)):
+        return "en"
+    if vietnamese_only + both >= LANGUAGE_SHARE * len(words) and vietnamese_only:
+        return "vi"
+    return None
 
 
 def syllables(text: str) -> list[str]:

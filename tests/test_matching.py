@@ -11,8 +11,8 @@ import pytest
 from content.matching import Matcher, MatchResult
 
 QUESTIONS_TSV = Path(__file__).parent / "data" / "questions.tsv"
-MIN_TOP1_ACCURACY = 0.95
-MIN_OFF_TOPIC_PRECISION = 0.90
+MIN_TOP1_ACCURACY = 0.95  # on the questions the library answers
+MAX_OUTSIDE_WRONG = 0.01  # questions it does not answer that still get a topic (issue 12)
 
 
 def _labelled() -> list[tuple[str, str | None]]:
@@ -30,35 +30,34 @@ def test_labelled_set_is_large_and_varied() -> None:
     rows = _labelled()
     topics = Counter(t for _, t in rows)
     plain = sum(q.isascii() for q, _ in rows)
-    assert len(rows) >= 330
+    assert len(rows) >= 600
     assert len([t for t in topics if t]) == 16
-    assert topics[None] >= len(rows) * 0.10
+    assert topics[None] >= 150  # the outside-the-library part
     assert plain >= len(rows) / 3  # without diacritics (English counts: it has none either)
 
 
-def test_top1_accuracy_and_off_topic_precision(matcher: Matcher) -> None:
+def test_top1_accuracy_and_no_answer_outside_the_library(matcher: Matcher) -> None:
     rows = _labelled()
     confusion: Counter[tuple[str, str]] = Counter()
     misses: list[str] = []
-    correct = 0
     for question, expected in rows:
         got = matcher.match(question).topic
-        if got == expected:
-            correct += 1
-        else:
+        if got != expected:
             confusion[(expected or "-", got or "-")] += 1
             misses.append(f"  {question!r}: expected {expected or '-'}, got {got or '-'}")
-    off_topic = [q for q, t in rows if t is None]
-    off_ok = sum(matcher.match(q).topic is None for q in off_topic)
-    accuracy, off_precision = correct / len(rows), off_ok / len(off_topic)
+    in_library = [(q, t) for q, t in rows if t is not None]
+    correct = sum(matcher.match(q).topic == t for q, t in in_library)
+    outside = [q for q, t in rows if t is None]
+    wrong = sum(matcher.match(q).topic is not None for q in outside)
+    accuracy, wrong_rate = correct / len(in_library), wrong / len(outside)
     summary = "\n".join([
-        f"top-1 accuracy {accuracy:.3f}, off-topic precision {off_precision:.3f}",
+        f"top-1 accuracy {accuracy:.3f}, outside-library wrong topics {wrong_rate:.3f}",
         "confusion (expected -> got):",
         *(f"  {e} -> {g}: {n}" for (e, g), n in confusion.most_common()),
         "misses:", *misses,
     ])
     assert accuracy >= MIN_TOP1_ACCURACY, summary
-    assert off_precision >= MIN_OFF_TOPIC_PRECISION, summary
+    assert wrong_rate <= MAX_OUTSIDE_WRONG, summary
 
 
 @pytest.mark.parametrize(("question", "topic"), [
@@ -112,3 +111,99 @@ def test_draft_entries_are_never_served(matcher: Matcher) -> None:
         for question in entry.questions.get("vi", ()):
             result = matcher.match(question)
             assert result.entry is None or result.entry.approved, question
+
+
+@pytest.mark.parametrize("text", ["9", "1", "3", "12", "16", " 7. ", "ok", "Ok bạn", "vâng ạ",
+                                  "cảm ơn bạn nhiều", "thanks", "dạ", "alo alo"])
+def test_a_bare_number_or_a_thank_you_is_not_a_question(matcher: Matcher, text: str) -> None:
+    # Typed menu numbers on Zalo used to open the vaccination schedule with score 1.0.
+    result = matcher.match(text)
+    assert result.topic is None and result.score == 0.0
+
+
+@pytest.mark.parametrize(("question", "topic"), [
+    ("115 là số gì vậy", "emergency"),  # a number with a question around it still counts
+    ("bé 2 tháng tiêm mũi gì", "vaccination"),
+    ("huyết áp 140/90 là cao chưa", "hypertension"),
+])
+def test_a_question_with_numbers_is_still_a_question(
+        matcher: Matcher, question: str, topic: str) -> None:
+    assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize("question", [
+    "tiêm filler môi có an toàn không",  # "tiêm" is a vaccination keyword
+    "tiem meso tri mun o dau",
+    "học bổng cho sinh viên nghèo",  # "sinh viên" is a school-health keyword
+    "con bị thủy đậu nổi mụn nước khắp người",  # "mụn nước" is a hand-foot-mouth keyword
+    "khiếu nại tiền điện ở đâu",  # "khiếu nại" is a feedback keyword
+    "quên mật khẩu vneid phải làm sao",  # "VNeID" is a BHYT keyword
+    "người già bị đau khớp gối uống thuốc gì",  # "người già" is an elderly keyword
+    "bệnh viện nào gần đây uy tín",  # a request to rate a place
+    "where is the police station",
+])
+def test_a_keyword_does_not_answer_a_subject_the_library_lacks(
+        matcher: Matcher, question: str) -> None:
+    result = matcher.match(question)
+    assert result.topic is None, (question, result.topic, result.score)
+
+
+def test_an_entry_that_names_the_subject_still_answers(matcher: Matcher) -> None:
+    # "cận thị" is outside in general, but the school-health entry speaks of it.
+    assert matcher.match("học sinh bị cận thị khám ở đâu").topic == "school-health"
+
+
+@pytest.mark.parametrize(("question", "language"), [
+    ("how do I renew my health insurance card", "en"),
+    ("is dengue contagious", "en"),
+    ("paracetamol", None),  # a drug name says nothing about the language
+    ("uống paracetamol được không", "vi"),
+    ("con uong paracetamol duoc ko", "vi"),
+    ("vaccine cho be 2 thang", "vi"),
+    ("sot xuat huyet co lay khong", "vi"),
+    ("ok thanks", None),
+])
+def test_the_answer_language_is_the_language_the_question_is_written_in(
+        matcher: Matcher, question: str, language: str | None) -> None:
+    from content.normalize import question_language
+
+    assert question_language(question) == language
+
+
+@pytest.mark.parametrize("question", ["tôi muốn tự tử", "toi muon tu tu"])
+def test_function_words_alone_never_pick_a_topic(matcher: Matcher, question: str) -> None:
+    # Issue 12: this got the free yearly health check at 0.59 ("tự", "tử", "muốn" fold to
+    # function words). The red-flag layer answers it first; the matcher must not answer it at all.
+    assert matcher.match(question).topic is None
+
+
+@pytest.mark.parametrize(("question", "topic"), [
+    ("huyết áp 120/80 có bình thường không", "hypertension"),  # a reading is a value, not a word
+    ("chích ngừa cho con mấy tháng thì chích mũi đầu", "vaccination"),  # southern wording
+    ("bị muỗi chích có bị sốt xuất huyết không", "dengue"),  # "chích" alone is not a vaccine
+])
+def test_values_and_regional_words(matcher: Matcher, question: str, topic: str) -> None:
+    assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(("question", "topic"), [
+    ("phản ánh chờ tiêm lâu", "feedback"),  # a complaint about vaccination is a complaint
+    ("khiếu nại thái độ nhân viên tiêm chủng", "feedback"),
+    ("đau bụng đi ngoài sau khi ăn cỗ", "food-safety"),  # not dengue's warning signs
+    ("mua thẻ bảo hiểm xe máy bắt buộc ở đâu", None),  # "thẻ bảo hiểm" inside "bảo hiểm xe"
+    ("mua bảo hiểm xe máy và bảo hiểm y tế ở đâu", "bhyt"),  # its own keyword elsewhere
+])
+def test_what_kind_of_message_it_is(matcher: Matcher, question: str, topic: str | None) -> None:
+    assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(("question", "topic"), [
+    ("có thai 3 tháng đầu nên ăn gì", None),  # no entry on eating in pregnancy
+    ("bà bầu có được uống cà phê không", None),
+    ("bầu 5 tháng tiêm uốn ván mấy mũi", "vaccination"),  # pregnancy without food still answered
+    ("is there a hotline to report bad food", "food-safety"),  # a hotline is not a complaint
+    ("con vao lop 1 can giay kham suc khoe khong", "school-health"),  # "lớp 1" is a word
+])
+def test_kinds_of_question_and_their_limits(
+        matcher: Matcher, question: str, topic: str | None) -> None:
+    assert matcher.match(question).topic == topic

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from bot.context import Context
+from bot.i18n import gettext_for
 from bot.model import Button
 from bot.router import Router
 from content.library import TOPIC_IDS
+from content.normalize import question_language
 from content.render import render_entry
 
 router = Router()
@@ -15,6 +17,10 @@ router.keyword("chude", "chu de", "topics", "topic", "thong tin suc khoe")
 # Topics reached by their own flows, not listed as reading topics in the browse menu.
 NOT_BROWSED = {"feedback"}
 ASK_STATE = "ask"
+# State data: the language of the resident's last question written in whole sentences. Answers
+# keep it until the resident writes whole sentences in the other language or chooses one; a
+# drug name or a short reply ("paracetamol", "ok") does not switch it.
+REPLY_LANGUAGE = "reply_lang"
 # Menu order: the library's canonical order (diseases first, station and emergency last).
 TOPIC_ORDER = {topic_id: i for i, topic_id in enumerate(TOPIC_IDS)}
 
@@ -64,7 +70,7 @@ async def show_entry(ctx: Context, entry_id: str, locale: str | None = None) -> 
         await not_found(ctx)
         return
     entry = library.entry(entry_id)
-    locale = locale or ctx.locale
+    locale = locale or ctx.data.get(REPLY_LANGUAGE) or ctx.locale
     answer = render_entry(
         entry,
         locale,
@@ -109,15 +115,38 @@ async def free_text(ctx: Context) -> None:
 
 async def answer_question(ctx: Context, question: str) -> None:
     """Answer from the library, or say honestly that we have no answer (never a wrong topic)."""
-    result = ctx.services.matcher.match(question, ctx.locale)
-    if result.entry is None or result.topic is None:
-        await not_found(ctx)
+    typed = question.strip().rstrip(".")
+    if typed.isdigit():  # a menu number that is not on the current menu: not a question
+        await _not_on_menu(ctx, typed)
         return
-    await show_entry(ctx, result.entry.id, locale=result.locale or ctx.locale)
+    result = ctx.services.matcher.match(question, ctx.locale)
+    locale = _reply_language(ctx, result.locale if result.entry else question_language(question))
+    if result.entry is None or result.topic is None:
+        await not_found(ctx, locale)
+        return
+    await show_entry(ctx, result.entry.id, locale=locale)
 
 
-async def not_found(ctx: Context) -> None:
-    _ = ctx._
+def _reply_language(ctx: Context, written_in: str | None) -> str:
+    """The language to answer in: the question's when it is clear, else the one kept so far."""
+    kept = ctx.data.get(REPLY_LANGUAGE) or ctx.locale
+    if written_in is None or written_in == kept:
+        return kept
+    ctx.update_data(**{REPLY_LANGUAGE: written_in})
+    return written_in
+
+
+async def _not_on_menu(ctx: Context, number: str) -> None:
+    from bot.conversations.start import main_menu_buttons  # start imports this module
+
+    ctx.reply(
+        ctx._("There is no option {number} here. Here is the menu again.").format(number=number),
+        main_menu_buttons(ctx),
+    )
+
+
+async def not_found(ctx: Context, locale: str | None = None) -> None:
+    _ = gettext_for(locale) if locale else ctx._
     ctx.reply(
         _(
             "Sorry, I have no information on that yet. Please call the health station at {phone}, "
