@@ -77,6 +77,7 @@ class Area:
 class Database:
     url: str = DEFAULT_DATABASE_URL
     message_log_retention_days: int = 90
+    outbox_retention_days: int = 30  # sent/failed/cancelled outbox rows (staff cards hold complaints)
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,7 @@ class HealthBot:
                         "in",
                         None if inbound.button else inbound.text[:MAX_INBOUND_CHARS],
                         {"button": inbound.button} if inbound.button else None,
+                        user_id=inbound.user_id,
                     )
                 ]
                 log_rows += [
@@ -136,7 +137,8 @@ class HealthBot:
                     )
                     for reply in replies
                 ]
-                await people.log_messages(session, inbound.channel, inbound.chat_id, log_rows)
+                if not ctx.forget_exchange:
+                    await people.log_messages(session, inbound.channel, inbound.chat_id, log_rows)
                 await people.save_state(session, contact.state, now)
         return replies
 

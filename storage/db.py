@@ -50,6 +50,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling starts no transaction before a SAVEPOINT or a SELECT,
+    # so a read-then-write transaction can find the database changed under it and fail at once
+    # with "database is locked". The engine's "begin" event takes over instead (below).
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # Take the write lock when the transaction starts: concurrent transactions then queue on the
+    # busy timeout instead of failing half-way (SQLite has one writer at a time anyway).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _ensure_sqlite_dir(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
@@ -91,6 +104,8 @@ def open_database(url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_driver_autocommit)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
     else:
         _ping_if_idle(engine, ping_after_idle)
     return Database(engine, async_sessionmaker(engine, expire_on_commit=False))
