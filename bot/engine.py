@@ -21,6 +21,7 @@ from bot.rendering import MENU_KEY, fit, pick_numbered
 from bot.router import Router
 from content.normalize import normalize
 from storage import people
+from storage.health import DatabaseUnavailable, FaultLog, describe, is_database_fault
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class HealthBot:
     def __init__(self, services: Services, router: Router) -> None:
         self.services = services
         self.router = router
+        self.db_faults = FaultLog(log, "handling messages (database)")
 
     async def handle(
         self, inbound: Inbound, caps: Capabilities, *, update_key: str | None = None
@@ -60,14 +62,25 @@ class HealthBot:
         ):
             return []  # in groups the bot speaks only when spoken to
         try:
-            return await self._handle_once(inbound, caps, update_key)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
+            try:
+                replies = await self._handle_once(inbound, caps, update_key)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                # The database dropped a pooled connection (a restart, a failover): the pool has
+                # discarded it and its siblings; the transaction never committed, so try once more.
+                log.warning("database connection lost; handling the %s update again",
+                            inbound.channel)
+                replies = await self._handle_once(inbound, caps, update_key)
+        except Exception as exc:
+            if not is_database_fault(exc):
                 raise
-            # The database dropped a pooled connection (a restart, a failover): the pool has
-            # discarded it and its siblings; the transaction never committed, so try once more.
-            log.warning("database connection lost; handling the %s update again", inbound.channel)
-            return await self._handle_once(inbound, caps, update_key)
+            # Down or read-only, every message fails alike: one log line per condition, not one
+            # traceback per message; the caller answers "unavailable" (web 503, webhook retry).
+            self.db_faults.failed(exc, with_traceback=True)
+            raise DatabaseUnavailable(describe(exc)) from None
+        self.db_faults.recovered()
+        return replies
 
     async def _handle_once(
         self, inbound: Inbound, caps: Capabilities, update_key: str | None

@@ -8,6 +8,7 @@ what `healthbot db upgrade` (and `healthbot run`, on start) calls.
 from __future__ import annotations
 
 import asyncio
+import errno
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,9 +65,16 @@ def _sqlite_begin_immediate(connection: Any) -> None:
 
 
 def _ensure_sqlite_dir(url: str) -> None:
+    """Create the SQLite file's folder, and fail here, plainly, if the file cannot be written
+    (a folder in its place, a read-only place): the driver's own failure comes from its thread."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(parsed.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "a folder, not a database file", str(path))
+        with path.open("ab"):
+            pass
 
 
 # A pooled PostgreSQL connection unused for this long is pinged before use (the server may have
@@ -98,7 +106,8 @@ def _ping_if_idle(engine: AsyncEngine, idle_seconds: float) -> None:
 def open_database(url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> Database:
     """Create the engine (no I/O yet); SQLite files get their folder created."""
     _ensure_sqlite_dir(url)
-    kwargs: dict[str, Any] = {}
+    # Statement parameters are residents' texts, phones and web cookies: never in an error message.
+    kwargs: dict[str, Any] = {"hide_parameters": True}
     if url.startswith("postgresql"):
         kwargs.update(pool_size=10, max_overflow=10)
     engine = create_async_engine(url, **kwargs)

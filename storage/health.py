@@ -50,6 +50,11 @@ def is_database_fault(exc: BaseException) -> bool:
     return isinstance(exc, SQLAlchemyError | OSError | TimeoutError | ConnectionError)
 
 
+class DatabaseUnavailable(Exception):
+    """An inbound could not be handled because the database failed; the message says how
+    (`describe`), never with parameters. Web routes answer 503, webhooks let the platform retry."""
+
+
 class FaultLog:
     """Logs a failing condition once, and once more when it clears."""
 
@@ -60,12 +65,15 @@ class FaultLog:
         self.since = 0.0
         self.count = 0
 
-    def failed(self, exc: BaseException) -> None:
+    def failed(self, exc: BaseException, *, with_traceback: bool = False) -> None:
         condition = describe(exc)
         self.count += 1
         if condition != self.current:
             self.current, self.since, self.count = condition, time.monotonic(), 1
-            self.logger.error("%s failed: %s (logged once while it lasts)", self.what, condition)
+            self.logger.error(
+                "%s failed: %s (logged once while it lasts)", self.what, condition,
+                exc_info=exc if with_traceback else None,
+            )
 
     def recovered(self) -> None:
         if self.current is not None:

@@ -1,5 +1,7 @@
-"""reliability: ticket code counters (one row per year's series, seeded from existing codes);
-message_log.user_id (the author of an inbound message, for erasure)
+"""reliability: ticket code counters, message_log.user_id
+
+Ticket code counters: one row per year's series, seeded from existing codes. message_log.user_id:
+the author of an inbound message, so erasure finds what a resident wrote in a group.
 
 Revision ID: 0002_reliability
 Revises: 0001
