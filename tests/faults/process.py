@@ -70,7 +70,8 @@ class BotProcess:
         raise AssertionError(f"the bot did not become ready: {self.log()}")
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def stop(self) -> int:
