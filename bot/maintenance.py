@@ -16,6 +16,7 @@ from bot.context import Services
 from bot.feedback.sweeps import SWEEP_EVERY_SECONDS, sweep_overdue_now
 from scheduler.reminders import sweep_reminders
 from storage import outbox, people
+from storage.health import FaultLog, is_database_fault
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +54,18 @@ def periodic_tasks() -> list[tuple[float, Task]]:
 
 
 async def run_periodic(services: Services, period: float, task: Task, stop: asyncio.Event) -> None:
+    name = getattr(task, "__name__", str(task))
+    faults = FaultLog(log, f"periodic task {name}")
     while not stop.is_set():
         try:
             await task(services)
-        except Exception:
-            log.exception("periodic task %s failed", getattr(task, "__name__", task))
+        except Exception as exc:
+            if is_database_fault(exc):
+                faults.failed(exc)  # once per condition while the database is away
+            else:
+                log.exception("periodic task %s failed", name)
+        else:
+            faults.recovered()
         try:
             await asyncio.wait_for(stop.wait(), timeout=period)
         except TimeoutError:

@@ -106,16 +106,20 @@ async def probe(db: Database, clock: Callable[[], float] = time.monotonic) -> st
     """
     import asyncio
 
-    try:
-        async with asyncio.timeout(PROBE_TIMEOUT):
-            async with db.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-                await connection.execute(
-                    text("UPDATE scheduler_marks SET name = name WHERE 1 = 0")
-                )
-                await connection.rollback()
-    except TimeoutError:
-        return f"the database did not answer within {PROBE_TIMEOUT:.0f} s"
-    except Exception as exc:  # noqa: BLE001 - any failure means: not ready
-        return describe(exc)
-    return None
+    reason: str | None = None
+    for _attempt in range(2):  # a pooled connection the server dropped fails once, then is gone
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT):
+                async with db.engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+                    await connection.execute(
+                        text("UPDATE scheduler_marks SET name = name WHERE 1 = 0")
+                    )
+                    await connection.rollback()
+        except TimeoutError:
+            return f"the database did not answer within {PROBE_TIMEOUT:.0f} s"
+        except Exception as exc:  # noqa: BLE001 - any failure means: not ready
+            reason = describe(exc)
+            continue
+        return None
+    return reason
