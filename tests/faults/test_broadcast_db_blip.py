@@ -103,6 +103,8 @@ async def test_a_database_cut_during_a_broadcast_loses_nothing_and_sends_nothing
         await db.close()
         await bot.shutdown()
     per_chat = Counter(m.chat_id for m in fake.sent)
+    print(f"\n{db_url.split(':')[0]}: {cuts} cuts, {len(per_chat)} of {RESIDENTS} residents reached, "
+          f"{sum(n - 1 for n in per_chat.values())} messages sent twice")
     assert len(per_chat) == RESIDENTS, "lost"  # every resident got it
     assert max(per_chat.values()) == 1, [c for c, n in per_chat.items() if n > 1]  # none twice
     assert statuses == {"sent": RESIDENTS}
