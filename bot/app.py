@@ -22,6 +22,7 @@ from bot.conversations import main_router
 from bot.delivery import OutboxDeliverer
 from bot.engine import HealthBot
 from bot.maintenance import start_maintenance
+from bot.readiness import add_readiness
 from content.library import load_library
 from content.matching import Matcher
 from storage.db import open_database, upgrade
@@ -51,6 +52,7 @@ def build_bot(services: Services) -> HealthBot:
 
 def build_web_app(bot: HealthBot) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
+    add_readiness(app, bot.services)  # /readyz; 503 instead of a traceback while the DB is away
     if bot.services.settings.web.enabled:
         WebChat(bot).add_routes(app)
     return app

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 import bot.commands
+from bot import log_privacy
 from bot.config import ConfigError, Settings, load_settings
 
 
@@ -124,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # Alembic announces its internal plugins at INFO on every start: noise for the station.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    log_privacy.install()  # no phone, cookie, token or SQL parameter reaches the log
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -133,6 +135,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a start-up fault gets one line; anything else is a bug
+        from bot import startup_faults
+
+        settings = _settings_or_none(args)
+        if settings is None:
+            raise
+        line = startup_faults.explain(exc, settings.database.url,
+                                      getattr(args, "port", None) or settings.web.port)
+        if line is None:
+            raise
+        print(f"healthbot: {line}", file=sys.stderr)
+        return startup_faults.EXIT_STARTUP_FAULT
+
+
+def _settings_or_none(args: argparse.Namespace) -> Settings | None:
+    try:
+        return settings_from(args)
+    except ConfigError:
+        return None
 
 
 if __name__ == "__main__":

@@ -77,6 +77,7 @@ class Area:
 class Database:
     url: str = DEFAULT_DATABASE_URL
     message_log_retention_days: int = 90
+    outbox_retention_days: int = 30  # sent/failed/cancelled outbox rows (staff cards hold complaints)
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,10 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"{source}: cannot read the file ({exc.strerror})") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{source}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+            ) from None
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

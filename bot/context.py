@@ -63,6 +63,8 @@ class Context:
     locale: str
     args: str = ""
     replies: list[Outbound] = field(default_factory=list)
+    # Set by erasure: this exchange is not written to the message log (nothing of them remains).
+    forget_exchange: bool = False
 
     @property
     def _(self) -> Gettext:  # noqa: N802 - the gettext convention

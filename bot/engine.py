@@ -22,6 +22,7 @@ from bot.router import Router
 from bot.safety import answer_red_flag
 from content.normalize import normalize
 from storage import people
+from storage.health import DatabaseUnavailable, FaultLog, describe, is_database_fault
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class HealthBot:
     def __init__(self, services: Services, router: Router) -> None:
         self.services = services
         self.router = router
+        self.db_faults = FaultLog(log, "handling messages (database)")
 
     async def handle(
         self, inbound: Inbound, caps: Capabilities, *, update_key: str | None = None
@@ -61,14 +63,25 @@ class HealthBot:
         ):
             return []  # in groups the bot speaks only when spoken to
         try:
-            return await self._handle_once(inbound, caps, update_key)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
+            try:
+                replies = await self._handle_once(inbound, caps, update_key)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                # The database dropped a pooled connection (a restart, a failover): the pool has
+                # discarded it and its siblings; the transaction never committed, so try once more.
+                log.warning("database connection lost; handling the %s update again",
+                            inbound.channel)
+                replies = await self._handle_once(inbound, caps, update_key)
+        except Exception as exc:
+            if not is_database_fault(exc):
                 raise
-            # The database dropped a pooled connection (a restart, a failover): the pool has
-            # discarded it and its siblings; the transaction never committed, so try once more.
-            log.warning("database connection lost; handling the %s update again", inbound.channel)
-            return await self._handle_once(inbound, caps, update_key)
+            # Down or read-only, every message fails alike: one log line per condition, not one
+            # traceback per message; the caller answers "unavailable" (web 503, webhook retry).
+            self.db_faults.failed(exc, with_traceback=True)
+            raise DatabaseUnavailable(describe(exc)) from None
+        self.db_faults.recovered()
+        return replies
 
     async def _handle_once(
         self, inbound: Inbound, caps: Capabilities, update_key: str | None
@@ -126,6 +139,7 @@ class HealthBot:
                         "in",
                         None if inbound.button else inbound.text[:MAX_INBOUND_CHARS],
                         {"button": inbound.button} if inbound.button else None,
+                        user_id=inbound.user_id,
                     )
                 ]
                 log_rows += [
@@ -137,7 +151,8 @@ class HealthBot:
                     )
                     for reply in replies
                 ]
-                await people.log_messages(session, inbound.channel, inbound.chat_id, log_rows)
+                if not ctx.forget_exchange:
+                    await people.log_messages(session, inbound.channel, inbound.chat_id, log_rows)
                 await people.save_state(session, contact.state, now)
         return replies
 

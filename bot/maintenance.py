@@ -15,7 +15,8 @@ from datetime import timedelta
 from bot.context import Services
 from bot.feedback.sweeps import SWEEP_EVERY_SECONDS, sweep_overdue_now
 from scheduler.reminders import sweep_reminders
-from storage import people
+from storage import outbox, people
+from storage.health import FaultLog, is_database_fault
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +33,15 @@ async def sweep_due_reminders(services: Services) -> object:
 
 
 async def purge_old_messages(services: Services) -> object:
-    """Delete chat history older than `database.message_log_retention_days` (Decree 13/2023)."""
-    days = services.settings.database.message_log_retention_days
+    """Delete chat history older than `database.message_log_retention_days` and finished outbox
+    rows older than `database.outbox_retention_days` (Decree 13/2023)."""
+    cfg, now = services.settings.database, services.clock()
     async with services.db.sessions() as session, session.begin():
-        return await people.purge_message_log(session, services.clock() - timedelta(days=days))
+        purged = await people.purge_message_log(
+            session, now - timedelta(days=cfg.message_log_retention_days)
+        )
+        await outbox.purge_finished(session, now - timedelta(days=cfg.outbox_retention_days))
+        return purged
 
 
 def periodic_tasks() -> list[tuple[float, Task]]:
@@ -48,11 +54,18 @@ def periodic_tasks() -> list[tuple[float, Task]]:
 
 
 async def run_periodic(services: Services, period: float, task: Task, stop: asyncio.Event) -> None:
+    name = getattr(task, "__name__", str(task))
+    faults = FaultLog(log, f"periodic task {name}")
     while not stop.is_set():
         try:
             await task(services)
-        except Exception:
-            log.exception("periodic task %s failed", getattr(task, "__name__", task))
+        except Exception as exc:
+            if is_database_fault(exc):
+                faults.failed(exc)  # once per condition while the database is away
+            else:
+                log.exception("periodic task %s failed", name)
+        else:
+            faults.recovered()
         try:
             await asyncio.wait_for(stop.wait(), timeout=period)
         except TimeoutError:

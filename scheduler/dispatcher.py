@@ -14,6 +14,12 @@
 
 Outcomes are written by a group commit (one transaction for everything that finished since the
 last one), so recording keeps up with 30+ msg/s on SQLite and the in-flight window stays small.
+
+Sent once, even when the database blips: an outcome that cannot be recorded (a dropped connection,
+a locked or restarting database) is kept in memory and written again with backoff until it is
+committed; the row stays claimed by this live worker meanwhile (the stale-claim sweep skips rows
+this process still holds), so it is never sent a second time. Only a crash between the platform's
+answer and the commit can repeat a message.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -35,6 +41,7 @@ from scheduler.pacing import ChannelLimits, ChannelPacer, channel_limits
 from scheduler.sender import Sender, SendError
 from storage import outbox, people
 from storage.db import Database
+from storage.health import Backoff, FaultLog
 from storage.models import Chat
 
 log = logging.getLogger(__name__)
@@ -49,6 +56,7 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=15)
 BACKOFF_MAX = timedelta(hours=1)
 SEND_TIMEOUT = 60.0  # a send that hangs longer is treated as a network error
+STOP_GRACE = 15.0  # seconds a clean stop waits for unrecorded outcomes (database blip)
 POLL_INTERVAL = 1.0  # run_forever: idle wait between claims (wake() cuts it short)
 ERROR_TEXT_LIMIT = 255
 # "stop" reasons that blame the message, not the recipient: fail the row, leave the chat alone.
@@ -100,6 +108,10 @@ class Dispatcher:
         self._flusher: asyncio.Task[None] | None = None
         self._last_reclaim = float("-inf")
         self._wake = asyncio.Event()
+        self._held: set[int] = set()  # claimed rows whose outcome is not committed yet
+        self._claim_faults = FaultLog(log, "claiming outbox rows")
+        self._record_faults = FaultLog(log, "recording outbox outcomes")
+        self._claim_backoff = Backoff()
         self._paused: dict[tuple[str, str | None], datetime] = {}  # 429 pauses, by wall clock
         self.stats: dict[str, int] = {"sent": 0, "retried": 0, "failed": 0, "skipped": 0,
                                       "deferred": 0, "rate_limited": 0, "migrated": 0}
@@ -141,8 +153,12 @@ class Dispatcher:
                 if room >= max(1, self._max_in_flight // 2):
                     try:
                         claimed = await self._claim(min(room, self.batch_size))
-                    except Exception:  # the database may be restarting: keep trying
-                        log.exception("claiming outbox rows failed")
+                    except Exception as error:  # the database may be restarting: keep trying
+                        self._claim_faults.failed(error)
+                        await _sleep_or_stop(stop, self._claim_backoff.next())
+                        continue
+                    self._claim_faults.recovered()
+                    self._claim_backoff.reset()
                 for row in claimed:
                     in_flight.add(asyncio.create_task(self._deliver(row)))
                 if claimed and len(claimed) == min(room, self.batch_size):
@@ -165,9 +181,16 @@ class Dispatcher:
             raise
         finally:
             stop_wait.cancel()
-        if in_flight:  # a clean stop: finish and record what was started
-            await asyncio.gather(*in_flight, return_exceptions=True)
-        await self._flush_now()
+        # A clean stop: finish and record what was started. If the database stays away longer
+        # than STOP_GRACE, stop anyway: those rows are resent after the restart (as after a crash).
+        finishing = [*in_flight, *([self._flusher] if self._flusher is not None else [])]
+        if finishing:
+            done, left = await asyncio.wait(finishing, timeout=STOP_GRACE)
+            if left:
+                log.error("stopping with %d outbox outcomes unrecorded (database unavailable); "
+                          "those rows will be sent again after the restart", len(self._pending))
+                for task in left:
+                    task.cancel()
 
     # -- claiming --
 
@@ -181,12 +204,13 @@ class Dispatcher:
                 own = self.worker_id if self._last_reclaim == float("-inf") else None
                 self._last_reclaim = self.monotonic()
                 if reclaimed := await outbox.reclaim_stale(session, now=now, lease=self.lease,
-                                                           own_worker_id=own):
+                                                           own_worker_id=own, keep=self._held):
                     log.warning("reclaimed %d outbox rows from a stopped worker", reclaimed)
             claimed = await outbox.claim_due(
                 session, worker_id=self.worker_id, now=now, limit=limit, channels=list(self.senders)
             )
             unreachable = await _unreachable_chats(session, claimed) if claimed else {}
+        self._held.update(row.id for row in claimed)
         return [(row, unreachable.get((row.channel, row.chat_id))) for row in claimed]
 
     # -- delivering one row --
@@ -216,6 +240,7 @@ class Dispatcher:
             raise
         except Exception:  # never lose the loop over one row; it is reclaimed after the lease
             log.exception("outbox row %s could not be processed", row.id)
+            self._held.discard(row.id)
 
     async def _paced_send(
         self, row: outbox.ClaimedMessage, chat_id: str, *, may_follow_migration: bool
@@ -287,9 +312,11 @@ class Dispatcher:
         if error.kind in ("stop", "migrated"):
             self.stats["failed"] += 1
             if not error.reason.lower().startswith(MESSAGE_FAULTS):
-                async with self.db.sessions() as session, session.begin():
-                    await people.mark_chat_unreachable(session, row.channel, chat_id,
-                                                       error.reason)
+                await self._until_committed(
+                    "marking a chat unreachable",
+                    lambda session: people.mark_chat_unreachable(session, row.channel, chat_id,
+                                                                 error.reason),
+                )
                 log.info("chat %s:%s unreachable (%s); its messages stop", row.channel, chat_id,
                          error.reason)
             await self._record(outbox.Outcome(
@@ -319,9 +346,11 @@ class Dispatcher:
         ))
 
     async def _migrate(self, channel: str, old_id: str, new_id: str) -> None:
-        async with self.db.sessions() as session, session.begin():
+        async def move(session: AsyncSession) -> None:
             await people.migrate_chat(session, channel, old_id, new_id)
             await outbox.reroute_chat(session, channel, old_id, new_id)
+
+        await self._until_committed("moving a migrated chat", move)
         log.info("chat %s:%s moved to %s; resending there", channel, old_id, new_id)
 
     def _paused_for(self, channel: str, chat_id: str) -> float:
@@ -369,27 +398,55 @@ class Dispatcher:
         await future
 
     async def _flush_loop(self) -> None:
+        backoff = Backoff()
         while self._pending:
-            await self._flush_now()
+            if not await self._flush_now():
+                await asyncio.sleep(backoff.next())
+            else:
+                backoff.reset()
 
-    async def _flush_now(self) -> None:
+    async def _flush_now(self) -> bool:
+        """Commit the queued outcomes; on a database error keep them queued (False)."""
         batch, self._pending = self._pending, []
         if not batch:
-            return
+            return True
         try:
             async with self.db.sessions() as session, session.begin():
                 await outbox.record_outcomes(session, self.worker_id, [o for o, _ in batch])
-        except Exception as error:
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(error)
-            return
-        for _, future in batch:
+        except Exception as error:  # noqa: BLE001 - the sends happened: record them later
+            self._record_faults.failed(error)
+            self._pending = batch + self._pending
+            return False
+        self._record_faults.recovered()
+        for outcome, future in batch:
+            self._held.discard(outcome.id)
             if not future.done():
                 future.set_result(None)
+        return True
+
+    async def _until_committed(
+        self, what: str, step: Callable[[AsyncSession], Awaitable[object]]
+    ) -> None:
+        """Run one bookkeeping transaction, retrying with backoff until it commits."""
+        faults, backoff = FaultLog(log, what), Backoff()
+        while True:
+            try:
+                async with self.db.sessions() as session, session.begin():
+                    await step(session)
+            except Exception as error:  # noqa: BLE001 - the database may be restarting
+                faults.failed(error)
+                await asyncio.sleep(backoff.next())
+                continue
+            faults.recovered()
+            return
 
 
 Claimed = tuple[outbox.ClaimedMessage, "str | None"]
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
 async def _unreachable_chats(

@@ -8,6 +8,7 @@ what `healthbot db upgrade` (and `healthbot run`, on start) calls.
 from __future__ import annotations
 
 import asyncio
+import errno
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,10 +51,30 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling starts no transaction before a SAVEPOINT or a SELECT,
+    # so a read-then-write transaction can find the database changed under it and fail at once
+    # with "database is locked". The engine's "begin" event takes over instead (below).
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # Take the write lock when the transaction starts: concurrent transactions then queue on the
+    # busy timeout instead of failing half-way (SQLite has one writer at a time anyway).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _ensure_sqlite_dir(url: str) -> None:
+    """Create the SQLite file's folder, and fail here, plainly, if the file cannot be written
+    (a folder in its place, a read-only place): the driver's own failure comes from its thread."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(parsed.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "a folder, not a database file", str(path))
+        with path.open("ab"):
+            pass
 
 
 # A pooled PostgreSQL connection unused for this long is pinged before use (the server may have
@@ -85,12 +106,15 @@ def _ping_if_idle(engine: AsyncEngine, idle_seconds: float) -> None:
 def open_database(url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> Database:
     """Create the engine (no I/O yet); SQLite files get their folder created."""
     _ensure_sqlite_dir(url)
-    kwargs: dict[str, Any] = {}
+    # Statement parameters are residents' texts, phones and web cookies: never in an error message.
+    kwargs: dict[str, Any] = {"hide_parameters": True}
     if url.startswith("postgresql"):
         kwargs.update(pool_size=10, max_overflow=10)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_driver_autocommit)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
     else:
         _ping_if_idle(engine, ping_after_idle)
     return Database(engine, async_sessionmaker(engine, expire_on_commit=False))

@@ -136,6 +136,8 @@ class MessageLog(Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     topic: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # reliability (issue 13): who wrote an inbound row, so erasure finds their group messages too
+    user_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class ProcessedUpdate(Base):
@@ -283,3 +285,14 @@ class SchedulerMark(Base):
     __tablename__ = "scheduler_marks"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[datetime]
+
+
+# --- reliability: ticket code allocation (issue 13) -----------------------------------------
+
+
+class TicketCounter(Base):
+    """The last ticket number given out per code series (e.g. "PA-2026"); see storage.tickets."""
+
+    __tablename__ = "ticket_counters"
+    series: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, or_, select, update
+from sqlalchemy import String, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -140,17 +140,26 @@ async def claim_due(
 
 
 async def reclaim_stale(
-    session: AsyncSession, *, now: datetime, lease: timedelta, own_worker_id: str | None = None
+    session: AsyncSession,
+    *,
+    now: datetime,
+    lease: timedelta,
+    own_worker_id: str | None = None,
+    keep: Iterable[int] = (),
 ) -> int:
     """Put rows stuck in 'sending' longer than ``lease`` (their worker died) back to 'pending';
     with ``own_worker_id``, also this worker's own rows at once (its previous process died).
 
     The dead worker may have sent some of them just before it died: those are sent again (the
     at-least-once window, see docs/broadcast.md). One attempt is counted for the lost try.
+    Rows in ``keep`` are never taken back: the live caller still holds them (their outcome is
+    waiting to be recorded after a database blip).
     """
     stale = Outbox.claimed_at < now - lease
     if own_worker_id is not None:
         stale = or_(stale, Outbox.claimed_by == own_worker_id[:64])
+    if kept := list(keep):
+        stale = stale & Outbox.id.not_in(kept)
     result = await session.execute(
         update(Outbox)
         .where(Outbox.status == STATUS_SENDING, stale)
@@ -219,6 +228,17 @@ async def record_outcomes(session: AsyncSession, worker_id: str, outcomes: list[
     if not params:
         return 0
     result = await session.execute(stmt, params)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def purge_finished(session: AsyncSession, older_than: datetime) -> int:
+    """Retention: delete rows that are done (sent, failed, cancelled) and older than the cut-off."""
+    result = await session.execute(
+        delete(Outbox).where(
+            Outbox.status.in_((STATUS_SENT, STATUS_FAILED, STATUS_CANCELLED)),
+            Outbox.created_at < older_than,
+        )
+    )
     return int(getattr(result, "rowcount", 0) or 0)
 
 

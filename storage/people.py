@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import erasure
 from storage.models import (
     Chat,
     Child,
@@ -20,7 +21,6 @@ from storage.models import (
     MessageLog,
     Person,
     ProcessedUpdate,
-    Reminder,
     Subscription,
     Ticket,
     utcnow,
@@ -325,9 +325,13 @@ def log_entry(
     text: str | None,
     payload: dict[str, Any] | None = None,
     topic: str | None = None,
+    user_id: str | None = None,
 ) -> dict[str, Any]:
-    """One message-log row for `log_messages`."""
-    return {"direction": direction, "text": text, "payload": payload, "topic": topic}
+    """One message-log row for `log_messages`; `user_id` is the author of an inbound message."""
+    return {
+        "direction": direction, "text": text, "payload": payload, "topic": topic,
+        "user_id": user_id,
+    }  # fmt: skip
 
 
 async def log_messages(
@@ -409,43 +413,5 @@ async def personal_data(session: AsyncSession, person_id: int) -> dict[str, Any]
 
 
 async def erase_person(session: AsyncSession, person_id: int) -> None:
-    """Delete one person's personal data and history (Decree 13/2023: the right to erasure).
-
-    Tickets stay for the station's statistics (category, dates, rating), stripped of text, comment,
-    phone, photo, location, chat and author.
-    """
-    idents = (
-        (await session.execute(select(Identity).filter_by(person_id=person_id))).scalars().all()
-    )
-    chats = (await session.execute(select(Chat).filter_by(person_id=person_id))).scalars().all()
-    for chat in chats:
-        await session.execute(
-            delete(MessageLog).where(
-                MessageLog.channel == chat.channel, MessageLog.chat_id == chat.external_id
-            )
-        )
-    for ident in idents:
-        await session.execute(
-            delete(ConversationState).where(
-                ConversationState.channel == ident.channel,
-                ConversationState.user_id == ident.external_id,
-            )
-        )
-    await session.execute(
-        update(Ticket)
-        .where(Ticket.person_id == person_id)
-        .values(
-            text="[đã xoá theo yêu cầu]",
-            rating_comment=None,
-            chat_id="",  # the resident's chat on the platform: no answer can reach them now
-            phone=None,
-            photo=None,
-            latitude=None,
-            longitude=None,
-            person_id=None,
-        )
-    )
-    for model in (Reminder, Child, Subscription, Identity):
-        await session.execute(delete(model).where(model.person_id == person_id))
-    await session.execute(update(Chat).where(Chat.person_id == person_id).values(person_id=None))
-    await session.execute(delete(Person).where(Person.id == person_id))
+    """Delete one person's personal data and history everywhere (see `storage.erasure`)."""
+    await erasure.erase_person(session, person_id)

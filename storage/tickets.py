@@ -1,7 +1,15 @@
 """Feedback tickets (phản ánh, kiến nghị): intent-named queries and changes, with an audit trail.
 
 Every change a person makes goes with `add_event` (who, what, when). Codes are `PA-<year>-<6 digits>`,
-numbered per year; a race between two workers is settled by the unique constraint and a retry.
+numbered per year.
+
+The allocator's promise: concurrent filings (many residents, several workers) each get their own
+code, none fails and none is lost. The number comes from one counter row per series
+(`ticket_counters`), incremented by a single `INSERT … ON CONFLICT DO UPDATE … RETURNING` in the
+filing's own transaction: PostgreSQL holds that row's lock until the filing commits, so the next
+filing waits for it instead of colliding; SQLite has one writer at a time anyway. A filing that
+rolls back gives its number back with it, so codes have no gaps. Should the counter ever lag the
+codes (a restored backup), the unique constraint catches it and the counter is moved past them.
 """
 
 from __future__ import annotations
@@ -10,15 +18,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Outbox, Person, Ticket, TicketEvent
+from storage.models import Outbox, Person, Ticket, TicketCounter, TicketEvent
 
 CODE_PREFIX = "PA"
 CODE_DIGITS = 6
-CODE_RETRIES = 5
+CODE_RESYNCS = 3  # counter behind the codes (a restored backup): move it past them, try again
 OPEN_STATUSES = ("new", "accepted", "answered")
 CLOSED_STATUSES = ("closed", "duplicate")
 MAX_EVENT_DETAIL = 500
@@ -47,11 +57,40 @@ def code_for(year: int, number: int) -> str:
     return f"{CODE_PREFIX}-{year}-{number:0{CODE_DIGITS}d}"
 
 
-async def _next_number(session: AsyncSession, year: int) -> int:
-    prefix = f"{CODE_PREFIX}-{year}-"
+def _take_number_statement(dialect: str) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = TicketCounter.__table__
+    stmt = insert(table).values(series=bindparam("series"), last_number=bindparam("first"))
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.series],
+        set_={"last_number": table.c.last_number + 1},
+    ).returning(table.c.last_number)
+
+
+_TAKE_NUMBER = {d: _take_number_statement(d) for d in ("postgresql", "sqlite")}
+
+
+async def _highest_code_number(session: AsyncSession, series: str) -> int:
+    prefix = f"{series}-"
     stmt = select(func.max(Ticket.code)).where(Ticket.code.like(f"{prefix}%"))
     highest = (await session.execute(stmt)).scalar_one_or_none()
-    return int(highest[len(prefix) :]) + 1 if highest else 1
+    return int(highest[len(prefix) :]) if highest else 0
+
+
+async def _take_number(session: AsyncSession, series: str) -> int:
+    """The next number of `series`; the counter row stays locked until the caller commits."""
+    stmt = _TAKE_NUMBER[session.get_bind().dialect.name]
+    connection = await session.connection()
+    first = await _highest_code_number(session, series) + 1
+    return int((await connection.execute(stmt, {"series": series, "first": first})).scalar_one())
+
+
+async def _move_counter_past_codes(session: AsyncSession, series: str) -> None:
+    highest = await _highest_code_number(session, series)
+    counter = await session.get(TicketCounter, series)
+    if counter is not None and counter.last_number < highest:
+        counter.last_number = highest
+        await session.flush()
 
 
 async def open_ticket(
@@ -64,10 +103,9 @@ async def open_ticket(
     resolve_due: datetime,
 ) -> Ticket:
     """Insert a ticket with the next code of `year` (local year) and record who filed it."""
-    for _attempt in range(CODE_RETRIES):
-        number = await _next_number(session, year)
+    series = f"{CODE_PREFIX}-{year}"
+    for _attempt in range(CODE_RESYNCS + 1):
         ticket = Ticket(
-            code=code_for(year, number),
             status="new",
             accept_due=accept_due,
             resolve_due=resolve_due,
@@ -76,13 +114,15 @@ async def open_ticket(
         )
         try:
             async with session.begin_nested():
+                ticket.code = code_for(year, await _take_number(session, series))
                 session.add(ticket)
                 await session.flush()
-        except IntegrityError:  # another worker took this number first
+        except IntegrityError:  # the counter lagged behind existing codes
+            await _move_counter_past_codes(session, series)
             continue
         await add_event(session, ticket, actor="resident", action="filed", now=now)
         return ticket
-    raise RuntimeError("could not allocate a ticket code")
+    raise RuntimeError(f"ticket counter {series} is behind its codes and could not be moved")
 
 
 async def add_event(

@@ -63,4 +63,5 @@ async def erase(ctx: Context) -> None:
     person = ctx.contact.person
     ctx.clear_state()
     await people.erase_person(ctx.session, person.id)
+    ctx.forget_exchange = True
     ctx.reply(ctx._("Your data has been deleted. If you write again, we start afresh."))

@@ -1,0 +1,156 @@
+"""Personal data never reaches the log: the bot runs as a real process, a resident files feedback
+with a phone number, registers a child's birth date, and the database is made to fail twice (once
+inside the feedback handler, once for the whole exchange); then the whole log is searched for every
+personal value typed and for the web chat cookies (a credential). Zero hits.
+
+Before: the handler error printed the statement's parameters (the complaint, the web cookie), and
+the failed exchange printed them again from the web server's "Error handling request".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.faults.process import BotProcess, free_port, write_config
+
+pytestmark = pytest.mark.faults
+
+PHONE_A, PHONE_B = "0912345678", "0987654321"
+COMPLAINT_A = "Bác sĩ trực đêm 12 không có mặt, con tôi sốt cao"
+COMPLAINT_B = "Nhà vệ sinh trạm hỏng khoá cửa từ tuần trước"
+CHILD = "Cu Tèo Nhà Hà"
+BIRTH = date(2026, 8, 21)
+
+
+class WebResident:
+    """A browser talking to the web chat JSON API, with its own cookie."""
+
+    def __init__(self, bot: BotProcess) -> None:
+        self.bot = bot
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.last: dict[str, Any] = {}
+        self.status = 0
+
+    async def send(self, text: str = "", button: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"text": text} if button is None else {"button": button}
+        async with self.http.post(f"{self.bot.url}/api/message", json=body) as response:
+            self.status = response.status
+            self.last = await response.json()
+        return self.last
+
+    async def tap(self, label: str) -> dict[str, Any]:
+        for message in self.last.get("messages", []):
+            for row in message["buttons"]:
+                for button in row:
+                    if label in (button["label"], button["data"]):
+                        return await self.send(button=button["data"])
+        raise AssertionError(f"no button {label!r} in {self.last}")
+
+    def has_button(self, data: str) -> bool:
+        return any(b["data"] == data for m in self.last.get("messages", [])
+                   for row in m["buttons"] for b in row)  # fmt: skip
+
+    @property
+    def text(self) -> str:
+        return "\n".join(m["text"] for m in self.last.get("messages", [])) or str(self.last)
+
+    def cookie(self) -> str:
+        return next(c.value for c in self.http.cookie_jar if c.key == "hb_web")
+
+    async def file(self, complaint: str, phone: str) -> None:
+        await self.send("/gopy")
+        await self.tap("Vệ sinh môi trường / ổ bọ gậy")
+        await self.send(complaint)
+        await self.tap("Tiếp tục")
+        await self.tap("Để lại số điện thoại")
+        await self.send(phone)
+        await self.tap("Gửi")
+
+
+async def inject(url: str, table: str) -> None:
+    """Make every INSERT into `table` fail inside the database (no project code touched)."""
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        if url.startswith("postgresql"):
+            # A CHECK violation's DETAIL quotes the whole failing row: the harshest case.
+            await conn.execute(text(
+                f"ALTER TABLE {table} ADD CONSTRAINT injected_fault CHECK (id < 0) NOT VALID"
+            ))  # fmt: skip
+        else:
+            await conn.execute(text(
+                f"CREATE TRIGGER injected_fault_{table} BEFORE INSERT ON {table} "
+                "BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+            ))  # fmt: skip
+    await engine.dispose()
+
+
+async def heal(url: str, table: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        if url.startswith("postgresql"):
+            await conn.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT injected_fault"))
+        else:
+            await conn.execute(text(f"DROP TRIGGER injected_fault_{table}"))
+    await engine.dispose()
+
+
+async def test_the_log_of_a_full_scenario_with_forced_errors_holds_no_personal_value(
+    db_url: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    config = write_config(tmp_path / "config.toml", db_url, port)
+    bot = BotProcess(config, port, tmp_path / "healthbot.log")
+    alice: WebResident | None = None
+    bob: WebResident | None = None
+    try:
+        await bot.wait_ready()
+        alice, bob = WebResident(bot), WebResident(bot)
+        await alice.send("/start")
+        await alice.file(COMPLAINT_A, PHONE_A)
+        assert "PA-2026-" in alice.text or "PA-20" in alice.text, alice.text
+        await alice.send("/nhaclich")
+        await alice.tap("rem:child")
+        if alice.has_button("rem:consent:child"):
+            await alice.tap("rem:consent:child")
+        await alice.send(CHILD)
+        await alice.send(BIRTH.strftime("%d/%m/%Y"))
+        # 1. The feedback handler fails (its INSERT is refused): the resident gets the apology.
+        await inject(db_url, "tickets")
+        await bob.send("/start")
+        await bob.file(COMPLAINT_B, PHONE_B)
+        assert "sự cố" in bob.text and bob.status == 200
+        await heal(db_url, "tickets")
+        # 2. The whole exchange fails (the message log refuses it), five times in a row.
+        await inject(db_url, "message_log")
+        for _ in range(5):
+            await bob.send(f"Số của tôi là {PHONE_B}, gọi lại giúp")
+            assert bob.status == 503 and "115" in bob.last["error"]
+        await heal(db_url, "message_log")
+        await bob.send("/menu")
+        assert bob.status == 200
+        cookies = [alice.cookie(), bob.cookie()]
+    finally:
+        for resident in (alice, bob):
+            if resident is not None:
+                await resident.http.close()
+        exit_code = bot.stop()
+    log = bot.log()
+    assert exit_code == 0, log
+    # The faults did happen and were reported: the handler error, and the outage once.
+    assert "handler failed for a web update" in log
+    assert log.count("handling messages (database) failed") == 1, log
+    assert "handling messages (database) works again" in log
+    secrets = [
+        PHONE_A, PHONE_B, PHONE_A[1:], PHONE_B[1:], "0912 345 678", "0987 654 321",
+        COMPLAINT_A, COMPLAINT_B, "con tôi sốt cao", "hỏng khoá cửa", CHILD, "Tèo",
+        BIRTH.strftime("%d/%m/%Y"), BIRTH.isoformat(), *cookies,
+    ]  # fmt: skip
+    leaked = [s for s in secrets if s in log]
+    assert leaked == [], (leaked, log[-4000:])
