@@ -168,7 +168,7 @@ class TelegramChannel:
                     await asyncio.sleep(seconds)
                 except Exception as exc:  # noqa: BLE001 - classified below
                     error = classify_send_error(exc)
-                    if error.kind == "stop" and error.reason in UNREACHABLE_REASONS:
+                    if error.blames_chat and error.reason in UNREACHABLE_REASONS:
                         await self._mark_unreachable(str(chat_id), error.reason)
                         return
                     if error.kind == "migrated" and error.new_chat_id:

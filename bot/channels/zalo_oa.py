@@ -28,7 +28,6 @@ from bot.channels.zalo_oa_events import (
 from bot.channels.zalo_oa_send import (
     CHANNEL,
     RATE_LIMITED,
-    WINDOW_REASON,
     OAApiError,
     OAClient,
     ZaloOASender,
@@ -118,7 +117,7 @@ class ZaloOAChannel:
 
     async def _failed(self, inbound: Inbound, exc: Exception) -> bool:
         error = classify(exc)
-        if error.kind == "stop" and error.reason in (WINDOW_REASON, "removed", "zalo_inactive"):
+        if error.blames_chat:
             log.info("zalo_oa chat marked unreachable: %s", error.reason)
             await mark_unreachable(self.bot.services.db, inbound.chat_id, error.reason)
         else:
@@ -161,6 +160,7 @@ async def start_zalo_oa(bot: HealthBot, app: web.Application) -> Stopper:
     channel = ZaloOAChannel(bot, client)
     app.router.add_post(WEBHOOK_PATH, channel.webhook)
     await register_groups(bot, cfg.group_ids)
+    await tokens.warn_if_trial()
     senders = services.extras.setdefault("senders", {})
     senders[CHANNEL] = ZaloOASender(client, services.settings.station.default_language)
     log.info("zalo_oa channel started (webhook at %s)", WEBHOOK_PATH)
