@@ -285,7 +285,7 @@ async def test_oa_buttons_images_and_groups(http, oa: FakeZaloOA) -> None:
     assert (await oa_post(http, oa, "/v3.0/oa/group/message",
                           {"recipient": {"group_id": "g1"}, "message": image}, access)
             )["error"] == 0
-    assert len(oa.sent_to(RESIDENT)[0].buttons) == 3
+    assert len(oa.sent_to(RESIDENT)[0].buttons) == 5
     assert oa.sent_to(RESIDENT)[1].image == "https://example.org/a.png"
     assert [s.text for s in oa.sent_to("g1")] == ["Lịch tiêm tháng này", None]
 
