@@ -7,11 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.inbox import mark_statement
 from storage.models import (
     Chat,
     Child,
@@ -296,14 +295,8 @@ async def migrate_chat(session: AsyncSession, channel: str, old_id: str, new_id:
     )
 
 
-def _mark_statement(dialect: str) -> Any:
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(ProcessedUpdate.__table__).on_conflict_do_nothing(
-        index_elements=["channel", "update_key"]
-    )
-
-
-_MARK = {dialect: _mark_statement(dialect) for dialect in ("postgresql", "sqlite")}
+# The inbox owns what the mark means ('received' -> 'handled'; a new key is 'done').
+_MARK = {dialect: mark_statement(dialect) for dialect in ("postgresql", "sqlite")}
 
 
 async def mark_processed(
@@ -311,11 +304,13 @@ async def mark_processed(
 ) -> bool:
     """Record an inbound update id; False when it was already handled (a redelivery).
 
-    One `INSERT … ON CONFLICT DO NOTHING` (both SQLite and PostgreSQL), so the mark costs a single
-    round trip and can share the transaction of the handling it guards.
+    One `INSERT … ON CONFLICT DO UPDATE … WHERE status = 'received'` (both SQLite and PostgreSQL),
+    so the mark costs a single round trip, shares the transaction of the handling it guards, and
+    moves an inbox row (`storage.inbox`) from 'received' to 'handled'.
     """
     stmt = _MARK[session.get_bind().dialect.name]
-    values = {"channel": channel, "update_key": update_key[:128], "created_at": now or utcnow()}
+    values = {"channel": channel, "update_key": update_key[:128], "created_at": now or utcnow(),
+              "status": "done"}
     result = await (await session.connection()).execute(stmt, values)
     return bool(getattr(result, "rowcount", 0))
 
