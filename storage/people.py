@@ -444,3 +444,19 @@ async def erase_person(session: AsyncSession, person_id: int) -> None:
         await session.execute(delete(model).where(model.person_id == person_id))
     await session.execute(update(Chat).where(Chat.person_id == person_id).values(person_id=None))
     await session.execute(delete(Person).where(Person.id == person_id))
+
+
+async def latest_menu(session: AsyncSession, channel: str, chat_id: str) -> list[str] | None:
+    """The options of the last numbered menu the bot showed in a chat (any member's state): in an
+    OA group a typed number answers it whoever typed it (issue 19.3)."""
+    stmt = (
+        select(ConversationState.data)
+        .where(ConversationState.channel == channel, ConversationState.chat_id == chat_id)
+        .order_by(ConversationState.updated_at.desc(), ConversationState.id.desc())
+        .limit(20)
+    )
+    for data in (await session.execute(stmt)).scalars():
+        menu = (data or {}).get("menu")
+        if isinstance(menu, list) and menu:
+            return [str(option) for option in menu]
+    return None
