@@ -72,6 +72,8 @@ class InboxPump:
         self._room = asyncio.Event()
         self._room.set()
         self._sweeper: asyncio.Task[None] | None = None
+        self._finished: list[tuple[int, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
         self._stopping = False
         self.stats = {"received": 0, "duplicates": 0, "handled": 0, "resent": 0, "failed": 0}
         bot.services.extras.setdefault("inboxes", {})[channel] = self  # tests drain it
@@ -239,9 +241,34 @@ class InboxPump:
             return None
 
     async def _finish(self, item: inbox.InboxItem, *, failed: bool = False) -> None:
-        async with self.turns.db_slot(), self.bot.services.db.sessions() as session, \
-                session.begin():
-            await inbox.finish(session, [item.id], failed=failed)
+        """Mark done (group commit: one transaction for all that finished meanwhile), so the
+        window in which a kill makes sent replies go out again stays short."""
+        if failed:
+            async with self.bot.services.db.sessions() as session, session.begin():
+                await inbox.finish(session, [item.id], failed=True)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._finished.append((item.id, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_finished())
+        await future
+
+    async def _flush_finished(self) -> None:
+        while self._finished:
+            batch, self._finished = self._finished, []
+            try:
+                # An UPDATE first takes SQLite's write lock at once (busy_timeout waits for it),
+                # so this needs no turn in the handling's single-writer slot.
+                async with self.bot.services.db.sessions() as session, session.begin():
+                    await inbox.finish(session, [item_id for item_id, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - each waiter retries its own item
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
 
 
 Receiver = Callable[[list[inbox.Arrival]], Awaitable[int]]
