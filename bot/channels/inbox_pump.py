@@ -16,10 +16,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, Protocol
+
+from sqlalchemy.exc import DBAPIError
 
 from bot.channels.zalo_common import ChatTurns
 from bot.engine import HealthBot
@@ -33,6 +36,7 @@ SWEEP_EVERY = 30.0  # seconds between looks for such rows
 MAX_QUEUED = 2000  # a poller waits before fetching more while this many updates are queued
 RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)  # handling failed: the database may be back
 MAX_ATTEMPTS = 20  # then the update is given up ('failed') and logged
+MAX_ATTEMPTS_NOT_TRANSIENT = 3  # an error that is not the database's or the network's: a bug
 CONCURRENT_CHATS = 64
 
 
@@ -201,9 +205,11 @@ class InboxPump:
                 raise
             except Exception as exc:  # noqa: BLE001 - only the type: messages may carry data
                 attempt += 1
-                if attempt >= MAX_ATTEMPTS:
-                    log.error("%s update given up after %d attempts (%s)", self.channel, attempt,
-                              type(exc).__name__)
+                transient = isinstance(exc, (DBAPIError, OSError, TimeoutError))
+                if attempt >= (MAX_ATTEMPTS if transient else MAX_ATTEMPTS_NOT_TRANSIENT):
+                    frames = "".join(traceback.format_tb(exc.__traceback__)[-4:])
+                    log.error("%s update given up after %d attempts (%s)\n%s", self.channel,
+                              attempt, type(exc).__name__, frames)
                     await self._finish(item, failed=True)
                     self.stats["failed"] += 1
                     return

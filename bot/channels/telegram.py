@@ -174,6 +174,8 @@ class TelegramChannel:
                 del self._lock_users[chat_id], self._locks[chat_id]
 
     async def _with_admin_flag(self, inbound: Inbound) -> Inbound:
+        if not (_is_int(inbound.chat_id) and _is_int(inbound.user_id)):
+            return inbound  # not a Telegram id: nobody to ask about
         key = (int(inbound.chat_id), int(inbound.user_id))
         cached = self._admins.get(key)
         if cached is not None and cached[0] > time.monotonic():
@@ -191,10 +193,11 @@ class TelegramChannel:
 
     async def deliver(self, inbound: Inbound, replies: list[Outbound]) -> None:
         """Send the replies in order; a chat that cannot be written to is marked and skipped."""
-        chat_id: int = int(inbound.chat_id)
+        chat_id: int | str = _int_or_str(inbound.chat_id)
         group_reply = (
             int(inbound.message_id)
-            if inbound.chat_kind == "group" and inbound.message_id and inbound.event is None
+            if inbound.chat_kind == "group" and _is_int(inbound.message_id)
+            and inbound.event is None
             else None
         )
         for reply in replies:
@@ -221,7 +224,7 @@ class TelegramChannel:
                         return
                     if error.kind == "migrated" and error.new_chat_id:
                         await self._migrate(str(chat_id), error.new_chat_id)
-                        chat_id = int(error.new_chat_id)
+                        chat_id = _int_or_str(error.new_chat_id)
                         continue
                     log.warning("reply not sent: %s", error)
                     break  # this reply is lost; the next one may still go out
@@ -275,6 +278,15 @@ class TelegramChannel:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if context.error is not None:
             log_failure("telegram update failed", context.error)
+
+
+def _is_int(value: str | None) -> bool:
+    return bool(value) and str(value).lstrip("-").isdigit() and len(str(value)) < 20
+
+
+def _int_or_str(value: str) -> int | str:
+    """Telegram ids are integers; anything else (a forged update) is passed as given."""
+    return int(value) if _is_int(value) else value
 
 
 def log_failure(what: str, exc: BaseException) -> None:
