@@ -89,7 +89,10 @@ class TelegramChannel:
         inbound = to_inbound(update, me.username or "", me.id)
         if inbound is None:
             return None
-        return Arrival(str(update.update_id), inbound.chat_id, update.to_dict())
+        # A group's migration is queued with the supergroup's updates, so what is written in the
+        # supergroup next finds the chat already moved (its area kept).
+        order = inbound.event_arg if inbound.event == "migrated" and inbound.event_arg else None
+        return Arrival(str(update.update_id), order or inbound.chat_id, update.to_dict())
 
     def inbound_of(self, payload: dict[str, Any]) -> Inbound | None:
         me = self.application.bot
