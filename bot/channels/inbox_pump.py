@@ -77,6 +77,8 @@ class InboxPump:
         self._room.set()
         self._sweeper: asyncio.Task[None] | None = None
         self._finished: list[tuple[int, asyncio.Future[None]]] = []
+        self._arriving: list[tuple[list[inbox.Arrival], asyncio.Future[int]]] = []
+        self._receiver: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._stopping = False
         self.stats = {"received": 0, "duplicates": 0, "handled": 0, "resent": 0, "failed": 0}
@@ -88,19 +90,43 @@ class InboxPump:
         """Commit the updates to the inbox, then queue the new ones; returns how many were new.
 
         Raises when the database could not record them: the caller must then NOT acknowledge.
+        Concurrent calls (webhook requests in flight together) share one transaction.
         """
         if not arrivals:
             return 0
-        now = self.bot.services.clock()
-        async with self.turns.db_slot(), self.bot.services.db.sessions() as session, \
-                session.begin():
-            new = await inbox.receive(session, self.channel, arrivals, worker_id=self.worker,
-                                      now=now)
-        self.stats["received"] += len(new)
-        self.stats["duplicates"] += len(arrivals) - len(new)
-        for item in new:
-            self._queue(item)
-        return len(new)
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._arriving.append((arrivals, future))
+        if self._receiver is None or self._receiver.done():
+            self._receiver = asyncio.create_task(self._flush_arrivals())
+        return await future
+
+    async def _flush_arrivals(self) -> None:
+        while self._arriving:
+            batch, self._arriving = self._arriving, []
+            unique: dict[str, inbox.Arrival] = {}
+            for arrivals, _ in batch:
+                for arrival in arrivals:
+                    unique.setdefault(arrival.update_key[:128], arrival)
+            try:
+                async with self.turns.db_slot(), self.bot.services.db.sessions() as session, \
+                        session.begin():
+                    new = await inbox.receive(session, self.channel, list(unique.values()),
+                                              worker_id=self.worker,
+                                              now=self.bot.services.clock())
+            except Exception as exc:  # noqa: BLE001 - every caller answers "not stored"
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            fresh = {item.update_key for item in new}
+            self.stats["received"] += len(new)
+            for item in new:
+                self._queue(item)
+            for arrivals, future in batch:
+                count = sum(1 for a in arrivals if a.update_key[:128] in fresh)
+                self.stats["duplicates"] += len(arrivals) - count
+                if not future.done():
+                    future.set_result(count)
 
     async def wait_for_room(self) -> None:
         """A poller calls this before fetching more (bounded memory under a backlog)."""

@@ -21,8 +21,7 @@ import json
 import logging
 import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -73,12 +72,7 @@ class TelegramChannel:
         self.bot = bot
         self.application = application
         self.secret = secret
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._lock_users: dict[str, int] = {}
         self._admins: dict[tuple[int, int], tuple[float, bool]] = {}
-        # SQLite has one writer: concurrent transactions only fail with "database is locked".
-        sqlite = bot.services.db.dialect == "sqlite"
-        self._db_slots = asyncio.Semaphore(1 if sqlite else CONCURRENT_UPDATES)
         self.pump: InboxPump  # set by start_telegram
 
     # -- inbound: updates go to the inbox, the pump handles them --
@@ -164,18 +158,6 @@ class TelegramChannel:
         except TelegramError as exc:
             log.info("answerCallbackQuery failed: %s", exc)
 
-    @asynccontextmanager
-    async def _chat_turn(self, chat_id: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(chat_id, asyncio.Lock())
-        self._lock_users[chat_id] = self._lock_users.get(chat_id, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._lock_users[chat_id] -= 1
-            if not self._lock_users[chat_id]:  # nobody waits: forget the lock
-                del self._lock_users[chat_id], self._locks[chat_id]
-
     async def _with_admin_flag(self, inbound: Inbound) -> Inbound:
         if not (_is_int(inbound.chat_id) and _is_int(inbound.user_id)):
             return inbound  # not a Telegram id: nobody to ask about
@@ -234,11 +216,14 @@ class TelegramChannel:
 
     async def _mark_unreachable(self, chat_id: str, reason: str) -> None:
         log.info("telegram chat marked unreachable: %s", reason)
-        async with self._db_slots, self.bot.services.db.sessions() as session, session.begin():
+        # The pump's slot: SQLite has one writer (deliver runs outside the handling's slot).
+        async with self.pump.turns.db_slot(), self.bot.services.db.sessions() as session, \
+                session.begin():
             await people.mark_chat_unreachable(session, CHANNEL, chat_id, reason)
 
     async def _migrate(self, old_id: str, new_id: str) -> None:
-        async with self._db_slots, self.bot.services.db.sessions() as session, session.begin():
+        async with self.pump.turns.db_slot(), self.bot.services.db.sessions() as session, \
+                session.begin():
             await people.migrate_chat(session, CHANNEL, old_id, new_id)
 
     # -- webhook --
