@@ -60,6 +60,11 @@ class Arrival:
     payload: dict[str, Any]
 
 
+def _text(value: str) -> str:
+    """PostgreSQL text refuses NUL characters; only a forged update carries them."""
+    return value.replace("\x00", "")
+
+
 def _insert(session: AsyncSession) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
@@ -70,6 +75,8 @@ async def receive(
     """Record updates (one statement); returns the ones that were new, in the given order."""
     if not arrivals:
         return []
+    arrivals = [Arrival(_text(a.update_key)[:128], _text(a.chat_id)[:64], a.payload)
+                for a in arrivals]
     rows = [
         {"channel": channel, "update_key": a.update_key[:128], "chat_id": a.chat_id[:64],
          "payload": a.payload, "status": RECEIVED, "attempts": 0, "claimed_by": worker_id,

@@ -19,6 +19,7 @@ import socket
 import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -267,7 +268,8 @@ class InboxPump:
 
     def _inbound(self, item: inbox.InboxItem) -> Inbound | None:
         try:
-            return self.adapter.inbound_of(item.payload)
+            inbound = self.adapter.inbound_of(item.payload)
+            return without_nul(inbound) if inbound is not None else None
         except Exception as exc:  # noqa: BLE001 - a shape we cannot read: nothing to handle
             log.warning("%s update skipped: unreadable (%s)", self.channel, type(exc).__name__)
             return None
@@ -304,3 +306,16 @@ class InboxPump:
 
 
 Receiver = Callable[[list[inbox.Arrival]], Awaitable[int]]
+
+_ID_FIELDS = ("chat_id", "user_id", "display_name", "message_id", "reply_to_message_id", "button",
+              "event_arg", "photo")
+
+
+def without_nul(inbound: Inbound) -> Inbound:
+    """No NUL characters in ids and names: PostgreSQL text refuses them (a forged update)."""
+    changes = {
+        name: value.replace("\x00", "")
+        for name in _ID_FIELDS
+        if isinstance(value := getattr(inbound, name), str) and "\x00" in value
+    }
+    return replace(inbound, **changes) if changes else inbound
