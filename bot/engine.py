@@ -21,7 +21,7 @@ from bot.rendering import MENU_KEY, fit, pick_numbered
 from bot.router import Router
 from bot.safety import answer_red_flag
 from content.normalize import normalize
-from storage import people
+from storage import inbox, people
 from storage.health import DatabaseUnavailable, FaultLog, describe, is_database_fault
 
 log = logging.getLogger(__name__)
@@ -154,6 +154,9 @@ class HealthBot:
                 if not ctx.forget_exchange:
                     await people.log_messages(session, inbound.channel, inbound.chat_id, log_rows)
                 await people.save_state(session, contact.state, now)
+                if update_key is not None and replies:  # an inbox row sends them after a crash
+                    await inbox.keep_replies(session, inbound.channel, update_key,
+                                             [reply.to_payload() for reply in replies])
         return replies
 
     async def _event(self, ctx: Context) -> None:

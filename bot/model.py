@@ -110,4 +110,4 @@ class Capabilities:
 WEB = Capabilities(buttons=True, max_text=4000, groups=False, max_buttons=40, name="web")
 TELEGRAM = Capabilities(buttons=True, max_text=4096, groups=True, max_buttons=20, name="telegram")
 ZALO_BOT = Capabilities(buttons=False, max_text=2000, groups=False, name="zalo_bot")
-ZALO_OA = Capabilities(buttons=True, max_text=2000, groups=True, max_buttons=3, name="zalo_oa")
+ZALO_OA = Capabilities(buttons=True, max_text=2000, groups=True, max_buttons=5, name="zalo_oa")

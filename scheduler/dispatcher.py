@@ -8,7 +8,8 @@
 - `SendError("retry")`: waits `retry_after` for that chat (the whole channel when the 429 cannot
   be per chat), else exponential backoff; after `max_attempts` tries the row is 'failed'.
 - `SendError("stop")`: marks the chat unreachable and fails the row; later rows for that chat
-  are skipped. `SendError("migrated")`: moves the chat to its new id and resends once.
+  are skipped. `SendError("message")`: fails the row only; the chat stays reachable.
+  `SendError("migrated")`: moves the chat to its new id and resends once.
 - Rows stuck in 'sending' longer than `lease` (a killed worker) are put back and sent again: the
   at-least-once window is the sends in flight at the kill (see docs/broadcast.md).
 
@@ -309,9 +310,10 @@ class Dispatcher:
             async with self._chat_lock(row.channel, error.new_chat_id):
                 await self._paced_send(row, error.new_chat_id, may_follow_migration=False)
             return
-        if error.kind in ("stop", "migrated"):
+        if error.kind in ("stop", "migrated", "message"):
             self.stats["failed"] += 1
-            if not error.reason.lower().startswith(MESSAGE_FAULTS):
+            # "message": the platform refused this message only (scheduler.sender's table).
+            if error.blames_chat and not error.reason.lower().startswith(MESSAGE_FAULTS):
                 await self._until_committed(
                     "marking a chat unreachable",
                     lambda session: people.mark_chat_unreachable(session, row.channel, chat_id,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import inbox
 from storage.models import (
     Chat,
     Child,
@@ -25,6 +26,7 @@ from storage.models import (
     MessageLog,
     Outbox,
     Person,
+    ProcessedUpdate,
     Reminder,
     Subscription,
     Ticket,
@@ -62,8 +64,11 @@ RULES: dict[str, Rule] = {
     "message_log": Rule("the texts exchanged, the author's platform id in groups",
                         "database.message_log_retention_days (90)",
                         "rows of the resident's private chats and of their group messages deleted"),
-    "processed_updates": Rule("none (platform update ids only)",
-                              "database.message_log_retention_days (90)", "nothing to erase"),
+    "processed_updates": Rule("the inbox: an update's payload and the replies to it, until sent",
+                              "payload and replies cleared once sent; ids: "
+                              "database.message_log_retention_days (90)",
+                              "payload and replies of the resident's finished updates cleared "
+                              "(an update still in flight is cleared when its replies went out)"),
     "outbox": Rule("messages to the resident; staff cards with name, phone, complaint; answers",
                    "sent/failed/cancelled rows: database.outbox_retention_days (30)",
                    "payload emptied, chat id and dedupe key cleared, unsent rows cancelled"),
@@ -133,6 +138,14 @@ async def erase_person(session: AsyncSession, person_id: int) -> None:
         )
     )
     await _erase_outbox(session, chats, ticket_ids)
+    await session.execute(
+        update(ProcessedUpdate)
+        .where(
+            _pairs(ProcessedUpdate.channel, ProcessedUpdate.chat_id, chats),
+            ProcessedUpdate.status.not_in(inbox.UNFINISHED),
+        )
+        .values(payload=None, replies=None)
+    )
     if ticket_ids:
         await session.execute(
             update(TicketEvent).where(TicketEvent.ticket_id.in_(ticket_ids)).values(detail=None)

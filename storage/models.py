@@ -141,7 +141,12 @@ class MessageLog(Base):
 
 
 class ProcessedUpdate(Base):
-    """Inbound update ids already handled, so a platform's redelivery is not answered twice."""
+    """Inbound update ids already handled, so a platform's redelivery is not answered twice.
+
+    Also the INBOX (`storage/inbox.py`): an update is recorded here ('received', with its payload)
+    before the platform is told it arrived, then 'handled' in the handling's own transaction (with
+    the replies to send), then 'done' once they went out (payload and replies cleared).
+    """
 
     __tablename__ = "processed_updates"
     __table_args__ = (UniqueConstraint("channel", "update_key"),)
@@ -149,6 +154,15 @@ class ProcessedUpdate(Base):
     channel: Mapped[str] = mapped_column(String(16))
     update_key: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # -- the inbox (migration 0002_inbox) --
+    status: Mapped[str] = mapped_column(String(12), default="done", server_default="done",
+                                        index=True)  # received | handled | done | failed
+    chat_id: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # personal data until 'done'
+    replies: Mapped[list[Any] | None] = mapped_column(JSON)  # personal data until 'done'
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
 
 
 class Outbox(Base):

@@ -7,12 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import erasure
+from storage.inbox import mark_statement
 from storage.models import (
     Chat,
     Child,
@@ -296,14 +295,8 @@ async def migrate_chat(session: AsyncSession, channel: str, old_id: str, new_id:
     )
 
 
-def _mark_statement(dialect: str) -> Any:
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(ProcessedUpdate.__table__).on_conflict_do_nothing(
-        index_elements=["channel", "update_key"]
-    )
-
-
-_MARK = {dialect: _mark_statement(dialect) for dialect in ("postgresql", "sqlite")}
+# The inbox owns what the mark means ('received' -> 'handled'; a new key is 'done').
+_MARK = {dialect: mark_statement(dialect) for dialect in ("postgresql", "sqlite")}
 
 
 async def mark_processed(
@@ -311,11 +304,13 @@ async def mark_processed(
 ) -> bool:
     """Record an inbound update id; False when it was already handled (a redelivery).
 
-    One `INSERT … ON CONFLICT DO NOTHING` (both SQLite and PostgreSQL), so the mark costs a single
-    round trip and can share the transaction of the handling it guards.
+    One `INSERT … ON CONFLICT DO UPDATE … WHERE status = 'received'` (both SQLite and PostgreSQL),
+    so the mark costs a single round trip, shares the transaction of the handling it guards, and
+    moves an inbox row (`storage.inbox`) from 'received' to 'handled'.
     """
     stmt = _MARK[session.get_bind().dialect.name]
-    values = {"channel": channel, "update_key": update_key[:128], "created_at": now or utcnow()}
+    values = {"channel": channel, "update_key": update_key[:128], "created_at": now or utcnow(),
+              "status": "done"}
     result = await (await session.connection()).execute(stmt, values)
     return bool(getattr(result, "rowcount", 0))
 
@@ -415,3 +410,19 @@ async def personal_data(session: AsyncSession, person_id: int) -> dict[str, Any]
 async def erase_person(session: AsyncSession, person_id: int) -> None:
     """Delete one person's personal data and history everywhere (see `storage.erasure`)."""
     await erasure.erase_person(session, person_id)
+
+
+async def latest_menu(session: AsyncSession, channel: str, chat_id: str) -> list[str] | None:
+    """The options of the last numbered menu the bot showed in a chat (any member's state): in an
+    OA group a typed number answers it whoever typed it (issue 19.3)."""
+    stmt = (
+        select(ConversationState.data)
+        .where(ConversationState.channel == channel, ConversationState.chat_id == chat_id)
+        .order_by(ConversationState.updated_at.desc(), ConversationState.id.desc())
+        .limit(20)
+    )
+    for data in (await session.execute(stmt)).scalars():
+        menu = (data or {}).get("menu")
+        if isinstance(menu, list) and menu:
+            return [str(option) for option in menu]
+    return None

@@ -270,8 +270,8 @@ async def test_oa_buttons_images_and_groups(http, oa: FakeZaloOA) -> None:
 
     image = {"attachment": {"type": "template", "payload": {"template_type": "media",
              "elements": [{"media_type": "image", "url": "https://example.org/a.png"}]}}}
-    assert (await oa_post(http, oa, "/v3.0/oa/message/cs", menu(3), access))["error"] == 0
-    assert (await oa_post(http, oa, "/v3.0/oa/message/cs", menu(4), access))["error"] == -201
+    assert (await oa_post(http, oa, "/v3.0/oa/message/cs", menu(5), access))["error"] == 0
+    assert (await oa_post(http, oa, "/v3.0/oa/message/cs", menu(6), access))["error"] == -201
     assert (await oa_post(http, oa, "/v3.0/oa/message/cs",
                           {"recipient": {"user_id": RESIDENT}, "message": image}, access)
             )["error"] == 0
@@ -285,7 +285,7 @@ async def test_oa_buttons_images_and_groups(http, oa: FakeZaloOA) -> None:
     assert (await oa_post(http, oa, "/v3.0/oa/group/message",
                           {"recipient": {"group_id": "g1"}, "message": image}, access)
             )["error"] == 0
-    assert len(oa.sent_to(RESIDENT)[0].buttons) == 3
+    assert len(oa.sent_to(RESIDENT)[0].buttons) == 5
     assert oa.sent_to(RESIDENT)[1].image == "https://example.org/a.png"
     assert [s.text for s in oa.sent_to("g1")] == ["Lịch tiêm tháng này", None]
 

@@ -158,5 +158,5 @@ async def test_our_own_bad_request_stops_the_message_but_not_the_recipient(
     fake.fail_next(CHAT, 400, "Bad Request: can't parse entities: Unsupported start tag")
     with pytest.raises(SendError) as caught:
         await sender.send(str(CHAT), Outbound("Tin mới"))
-    assert (caught.value.kind, caught.value.reason) == ("stop", "bad_request")
+    assert (caught.value.kind, caught.value.reason) == ("message", "bad_request")
     assert "bad_request" not in UNREACHABLE_REASONS and "blocked" in UNREACHABLE_REASONS

@@ -55,9 +55,9 @@ async def test_start_registers_the_webhook_with_its_secret(
 
 async def test_update_with_the_right_secret_is_answered(hook: Running, fake: FakeTelegram) -> None:
     await fake.push_message(RESIDENT, RESIDENT, "/start")
-    # The webhook answers only after handling, so the reply is already there.
+    # The webhook answers once the update is in the inbox; the reply follows.
     assert fake.webhook_deliveries[-1].status == 200
-    (greeting,) = fake.sent_to(RESIDENT)
+    (greeting,) = await fake.wait_for_sent(RESIDENT)
     assert "115" in greeting.text
 
 
@@ -88,10 +88,15 @@ async def test_malformed_body_gets_400_and_the_bot_keeps_working(
 ) -> None:
     assert await post(hook.webhook_url, body, {HEADER: SECRET}) == 400
     assert await post(hook.webhook_url, START, {HEADER: SECRET}) == 200
+    await drained(hook)
     assert len(fake.sent_to(RESIDENT)) == 1
 
 
-async def test_core_failure_answers_500_for_redelivery_without_logging_the_text(
+async def drained(hook: Running) -> None:
+    await hook.bot.services.extras["inboxes"]["telegram"].drain()
+
+
+async def test_core_failure_answers_503_for_redelivery_without_logging_the_text(
     hook: Running, fake: FakeTelegram, sqlite_only: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     db_file = Path(hook.bot.services.settings.database.url.split("///", 1)[1])
@@ -99,13 +104,15 @@ async def test_core_failure_answers_500_for_redelivery_without_logging_the_text(
     db_file.rename(db_file.with_suffix(".away"))  # the next connection finds an empty database
     private = "Nhà tôi ở số 5 ngõ 7, con bị sốt"
     update = START | {"message": START["message"] | {"text": private, "entities": []}}
-    assert await post(hook.webhook_url, update, {HEADER: SECRET}) == 500
+    # Not even recorded in the inbox: Telegram must keep it and deliver it again.
+    assert await post(hook.webhook_url, update, {HEADER: SECRET}) == 503
     assert not fake.sent_to(RESIDENT)
     assert "OperationalError" in caplog.text and private not in caplog.text
     await hook.bot.services.db.engine.dispose()
     db_file.unlink(missing_ok=True)
     db_file.with_suffix(".away").rename(db_file)
     assert await post(hook.webhook_url, update, {HEADER: SECRET}) == 200  # the redelivery
+    await drained(hook)
     assert len(fake.sent_to(RESIDENT)) == 1
 
 
@@ -114,8 +121,11 @@ async def test_an_update_delivered_twice_is_answered_once(hook: Running, fake: F
     question = START | {"message": START["message"] | {"text": "sot xuat huyet co lay ko",
                                                         "entities": []}}
     assert await post(hook.webhook_url, question, {HEADER: SECRET}) == 200
+    await drained(hook)
     assert await post(hook.webhook_url, question, {HEADER: SECRET}) == 200
+    await drained(hook)
     assert len(fake.sent_to(RESIDENT)) == 1
     follow = question | {"update_id": 100}
     assert await post(hook.webhook_url, follow, {HEADER: SECRET}) == 200
+    await drained(hook)
     assert len(fake.sent_to(RESIDENT)) == 2  # a new update with the same text is answered

@@ -92,3 +92,24 @@ async def test_auth_url_needs_the_redirect_uri(
     config.write_text(config.read_text().replace(REDIRECT, ""), encoding="utf-8")
     status, _, err = await healthbot("zalo", "auth-url", "--config", str(config))
     assert status == 2 and "redirect_uri" in err
+
+
+async def test_a_trial_oa_connects_with_an_access_token_only_and_is_warned(
+    db_url: str, tmp_path: Path
+) -> None:
+    """A trial OA gets no refresh token (zalo-api.md 2.2): it connects, and the admin is told
+    until when it works and how to reconnect."""
+    async with FakeZaloOA(trial=True) as fake:
+        config = str(write_config(tmp_path / "healthbot.toml", db_url, fake))
+        code = fake.issue_auth_code()
+        status, out, err = await healthbot("zalo", "exchange-code", code, "--config", config)
+        assert status == 0, err
+        assert "dùng thử" in out and "healthbot zalo auth-url" in out
+        db = open_database(db_url)
+        try:
+            async with db.sessions() as session:
+                pair = await tokens.load_token(session, tokens.ZALO_OA)
+        finally:
+            await db.close()
+        assert pair is not None and pair.access_token in fake.access_tokens
+        assert pair.refresh_token == ""

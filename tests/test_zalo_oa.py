@@ -108,6 +108,11 @@ async def oa(settings: Settings, fake: FakeZaloOA, clock: object) -> AsyncIterat
         yield running
 
 
+async def drained(oa: Running) -> None:
+    """Events are acknowledged once in the inbox; wait until the pump has dealt with them."""
+    await oa.bot.services.extras["inboxes"]["zalo_oa"].drain()
+
+
 async def say(fake: FakeZaloOA, text: str, user: str = RESIDENT, expect: int = 1) -> list[OASent]:
     before = len(fake.sent_to(user))
     delivery = await fake.send_text(user, text)
@@ -127,7 +132,7 @@ async def test_forged_or_stale_events_are_refused_and_not_answered(
     forged = await fake.send_event(fake.user_send_text(RESIDENT, "/start"), forge_signature=True)
     unsigned = await fake.send_event(fake.user_send_text(RESIDENT, "/start"), signature="mac=00")
     stale = await fake.send_event(
-        fake.user_send_text(RESIDENT, "/start", timestamp_ms=fake.stale_timestamp_ms(3600))
+        fake.user_send_text(RESIDENT, "/start", timestamp_ms=fake.stale_timestamp_ms(7 * 3600))
     )
     assert forged.status in (401, 403) and unsigned.status in (401, 403)
     assert stale.status in (401, 403)
@@ -327,8 +332,10 @@ async def test_unfollow_and_follow_mark_the_chat(oa: Running, fake: FakeZaloOA) 
             return (await session.execute(stmt)).scalar_one().unreachable_reason
 
     assert (await fake.send_event(fake.follow(RESIDENT, unfollow=True))).status == 200
+    await drained(oa)
     assert await reason() == "blocked"
     assert (await fake.send_event(fake.follow(RESIDENT))).status == 200
+    await drained(oa)
     assert await reason() is None
     assert len(fake.sent_to(RESIDENT)) == 1  # events are not answered
 
@@ -355,3 +362,86 @@ async def test_configured_groups_are_known_as_group_chats(
         async with running.db.sessions() as session:
             chat = (await session.execute(select(Chat).filter_by(external_id=GROUP))).scalar_one()
     assert (chat.channel, chat.kind, chat.active) == ("zalo_oa", "group", True)
+
+
+async def test_a_number_in_an_oa_group_answers_the_bots_last_menu_there(
+    oa: Running, fake: FakeZaloOA
+) -> None:
+    """Issue 19.3: groups get numbered lists instead of buttons; typing "6" must choose item 6."""
+    fake.add_group(GROUP)
+    await fake.send_event(fake.user_send_group_text(GROUP, RESIDENT, "/menu"))
+    (menu,) = await fake.wait_for_sent(GROUP, 1)
+    lines = (menu.text or "").splitlines()
+    sixth = next(line for line in lines if line.startswith("6. "))
+    # Another member of the group answers the menu the bot showed to everyone.
+    await fake.send_event(fake.user_send_group_text(GROUP, "member-2", "6"))
+    (answer,) = (await fake.wait_for_sent(GROUP, 2))[1:]
+    assert "did not understand" not in (answer.text or "") and "không hiểu" not in (answer.text or "")
+    assert answer.text and answer.text != menu.text, sixth
+    # A number no menu offered, and chatter, stay unanswered.
+    await fake.send_event(fake.user_send_group_text(GROUP, RESIDENT, "99"))
+    await fake.send_event(fake.user_send_group_text(GROUP, RESIDENT, "ok 6 người"))
+    await drained(oa)
+    assert len(fake.sent_to(GROUP)) == 2
+
+
+async def test_an_event_delivered_10_minutes_late_is_answered_once(
+    oa: Running, fake: FakeZaloOA
+) -> None:
+    """Issue 19.2: the bot was down; Zalo's retries bring the signed event late, twice."""
+    late = fake.user_send_text(RESIDENT, "/menu", timestamp_ms=fake.stale_timestamp_ms(10 * 60))
+    first = await fake.send_event(late)
+    assert first.status == 200
+    await fake.wait_for_sent(RESIDENT, 1)
+    retry = await fake.send_event(late)  # Zalo did not see the first 200 in time
+    assert retry.status == 200
+    await drained(oa)
+    assert len(fake.sent_to(RESIDENT)) == 1
+    future = fake.user_send_text(RESIDENT, "/menu", timestamp_ms=fake.stale_timestamp_ms(-3600))
+    assert (await fake.send_event(future)).status == 403
+
+
+async def test_the_webhook_answers_before_the_handling_is_done(
+    oa: Running, fake: FakeZaloOA
+) -> None:
+    """Zalo wants its 200 within ~2 s: the event is answered once it is in the inbox."""
+    pump = oa.bot.services.extras["inboxes"]["zalo_oa"]
+    gate = asyncio.Event()
+    original = oa.bot.handle
+
+    async def slow_handle(*args: object, **kwargs: object) -> object:
+        await gate.wait()
+        return await original(*args, **kwargs)  # type: ignore[arg-type]
+
+    oa.bot.handle = slow_handle  # type: ignore[method-assign]
+    try:
+        delivery = await asyncio.wait_for(fake.send_text(RESIDENT, "/menu"), 2.0)
+        assert delivery.status == 200 and not fake.sent_to(RESIDENT)
+        assert pump.queued == 1
+    finally:
+        gate.set()
+    await fake.wait_for_sent(RESIDENT, 1)
+
+
+async def test_a_trial_oa_token_warns_at_start_and_asks_to_reconnect_at_expiry(
+    settings: Settings, fake: FakeZaloOA, clock: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    access, _refresh = fake.issue_tokens()
+    services_settings = oa_settings(settings, fake)
+    from bot.app import build_services as build
+
+    services = build(services_settings, clock=clock)  # type: ignore[arg-type]
+    async with services.db.sessions() as session, session.begin():
+        await tokens.save_token(session, tokens.ZALO_OA, access, "",
+                                clock.now + timedelta(hours=25))  # type: ignore[attr-defined]
+    await services.db.close()
+    async with running_bot(settings, fake, clock) as running:
+        assert "no refresh token" in caplog.text and "auth-url" in caplog.text
+        await say(fake, "/menu")  # it works meanwhile
+        clock.advance(hours=26)  # type: ignore[attr-defined]
+        fake.advance(0)
+        sender: ZaloOASender = running.bot.services.extras["senders"]["zalo_oa"]
+        with pytest.raises(SendError) as caught:
+            await sender.send(RESIDENT, Outbound("Nhắc lịch tiêm"))
+    assert caught.value.kind == "retry"
+    assert "exchange-code" in caplog.text

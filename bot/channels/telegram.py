@@ -7,18 +7,21 @@ API-compatible server), registers one handler that turns each update into an `In
 `TelegramSender` in `services.extras["senders"]["telegram"]` for the outbox dispatcher, and
 returns the coroutine function that stops it all. No conversation logic lives here.
 
-Updates of one chat are handled in order (a per-chat lock); different chats run concurrently.
+Every update goes through the inbox first (`inbox_pump`, `storage.inbox`): polling stores a fetched
+batch before the next getUpdates confirms it (the offset), the webhook stores the update before
+answering 200. Handling runs from the inbox, one chat at a time and in order, different chats
+concurrently; a crash or a kill loses nothing and answers nothing twice (docs/telegram.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -26,9 +29,10 @@ from typing import Any
 from aiohttp import web
 from telegram import CallbackQuery, Update
 from telegram.constants import ChatMemberStatus
-from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes
 
+from bot.channels.inbox_pump import InboxPump, worker_id
 from bot.channels.telegram_commands import set_command_menu
 from bot.channels.telegram_inbound import CHANNEL, to_inbound
 from bot.channels.telegram_send import (
@@ -42,6 +46,7 @@ from bot.config import ConfigError
 from bot.engine import HealthBot
 from bot.model import TELEGRAM, Inbound, Outbound
 from storage import people
+from storage.inbox import Arrival
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +59,9 @@ MAX_REPLY_WAIT_SECONDS = 10.0  # a direct reply waits this long at most for a 42
 REPLY_ATTEMPTS = 3
 CONNECT_RETRY_FIRST_SECONDS = 2.0  # then doubling, up to the maximum
 CONNECT_RETRY_MAX_SECONDS = 60.0
+POLL_TIMEOUT_SECONDS = 30  # getUpdates long poll
+POLL_HTTP_SLACK_SECONDS = 10.0
+POLL_BACKOFF_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)  # after failed polls, then stays at the last
 Stopper = Callable[[], Awaitable[None]]
 
 
@@ -64,47 +72,84 @@ class TelegramChannel:
         self.bot = bot
         self.application = application
         self.secret = secret
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._lock_users: dict[str, int] = {}
         self._admins: dict[tuple[int, int], tuple[float, bool]] = {}
-        # SQLite has one writer: concurrent transactions only fail with "database is locked".
-        sqlite = bot.services.db.dialect == "sqlite"
-        self._db_slots = asyncio.Semaphore(1 if sqlite else CONCURRENT_UPDATES)
+        self.pump: InboxPump  # set by start_telegram
 
-    # -- inbound --
+    # -- inbound: updates go to the inbox, the pump handles them --
 
-    async def on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        """The PTB handler (polling mode)."""
-        await self.handle_update(update)
-
-    async def handle_update(self, update: Update) -> None:
-        """One update in, replies out. Raises when the conversation core could not handle it
-        (e.g. the database was unavailable): nothing was sent then, so a redelivery is safe."""
+    def arrival(self, update: Update) -> Arrival | None:
+        """What the inbox records for an update (None: nothing the bot does anything with)."""
         me = self.application.bot
         inbound = to_inbound(update, me.username or "", me.id)
-        # Answer a tap at once (the button stops spinning) but without awaiting before the chat
-        # lock is taken: an await here would let a later update of the same chat overtake it.
-        answering = (
-            asyncio.create_task(self._answer(update.callback_query))
-            if update.callback_query is not None
-            else None
-        )
-        try:
-            if inbound is None:
+        if inbound is None:
+            return None
+        # A group's migration is queued with the supergroup's updates, so what is written in the
+        # supergroup next finds the chat already moved (its area kept).
+        order = inbound.event_arg if inbound.event == "migrated" and inbound.event_arg else None
+        return Arrival(str(update.update_id), order or inbound.chat_id, update.to_dict())
+
+    def inbound_of(self, payload: dict[str, Any]) -> Inbound | None:
+        me = self.application.bot
+        update = Update.de_json(payload, me)
+        return to_inbound(update, me.username or "", me.id) if update is not None else None
+
+    async def prepare(self, inbound: Inbound, payload: dict[str, Any]) -> Inbound:
+        """Stop a tapped button spinning; look up a group command's sender's admin rights."""
+        if inbound.button is not None and isinstance(payload.get("callback_query"), dict):
+            update = Update.de_json(payload, self.application.bot)
+            if update is not None and update.callback_query is not None:
+                asyncio.create_task(self._answer(update.callback_query))
+        if inbound.chat_kind == "group" and inbound.text.startswith("/"):
+            inbound = await self._with_admin_flag(inbound)
+        return inbound
+
+    async def poll_forever(self) -> None:
+        """getUpdates in a loop; a batch is committed to the inbox BEFORE the next call's offset
+        confirms it to Telegram, so a kill at any moment loses no update (issue 13.2)."""
+        bot = self.application.bot
+        offset: int | None = None
+        failures = 0
+        while True:
+            await self.pump.wait_for_room()
+            try:
+                updates = await bot.get_updates(
+                    offset=offset, timeout=POLL_TIMEOUT_SECONDS, allowed_updates=ALLOWED_UPDATES,
+                    read_timeout=POLL_TIMEOUT_SECONDS + POLL_HTTP_SLACK_SECONDS,
+                )
+                failures = 0
+            except InvalidToken:
+                log.error("telegram: the token was refused; fix [telegram] token and restart")
                 return
-            async with self._chat_turn(inbound.chat_id):
-                if inbound.chat_kind == "group" and inbound.text.startswith("/"):
-                    inbound = await self._with_admin_flag(inbound)
-                async with self._db_slots:
-                    # A crash after handling but before Telegram saw the next offset (or the
-                    # webhook's 200) brings the update again: it is answered once only.
-                    replies = await self.bot.handle(
-                        inbound, TELEGRAM, update_key=str(update.update_id)
-                    )
-                await self.deliver(inbound, replies)
-        finally:
-            if answering is not None:
-                await answering
+            except (NetworkError, Conflict, TelegramError) as exc:
+                failures += 1
+                log.warning("telegram getUpdates failed (%s)", type(exc).__name__)
+                await asyncio.sleep(POLL_BACKOFF_SECONDS[min(failures, 5) - 1])
+                continue
+            if not updates:
+                continue
+            arrivals = [a for u in updates if (a := self._safe_arrival(u)) is not None]
+            await self._store(arrivals)
+            offset = updates[-1].update_id + 1  # confirmed at the next call: they are durable
+
+    def _safe_arrival(self, update: Update) -> Arrival | None:
+        try:
+            return self.arrival(update)
+        except Exception as exc:  # noqa: BLE001 - an odd update must not stop polling
+            log.warning("telegram update %s skipped: unreadable (%s)", update.update_id,
+                        type(exc).__name__)
+            return None
+
+    async def _store(self, arrivals: list[Arrival]) -> None:
+        """Commit to the inbox, retrying while the database is away (the offset waits too)."""
+        failures = 0
+        while True:
+            try:
+                await self.pump.receive(arrivals)
+                return
+            except Exception as exc:  # noqa: BLE001 - only the type: messages may carry data
+                failures += 1
+                log.warning("telegram updates not stored yet (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(POLL_BACKOFF_SECONDS[min(failures, 5) - 1])
 
     @staticmethod
     async def _answer(query: CallbackQuery) -> None:
@@ -113,19 +158,9 @@ class TelegramChannel:
         except TelegramError as exc:
             log.info("answerCallbackQuery failed: %s", exc)
 
-    @asynccontextmanager
-    async def _chat_turn(self, chat_id: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(chat_id, asyncio.Lock())
-        self._lock_users[chat_id] = self._lock_users.get(chat_id, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._lock_users[chat_id] -= 1
-            if not self._lock_users[chat_id]:  # nobody waits: forget the lock
-                del self._lock_users[chat_id], self._locks[chat_id]
-
     async def _with_admin_flag(self, inbound: Inbound) -> Inbound:
+        if not (_is_int(inbound.chat_id) and _is_int(inbound.user_id)):
+            return inbound  # not a Telegram id: nobody to ask about
         key = (int(inbound.chat_id), int(inbound.user_id))
         cached = self._admins.get(key)
         if cached is not None and cached[0] > time.monotonic():
@@ -143,10 +178,11 @@ class TelegramChannel:
 
     async def deliver(self, inbound: Inbound, replies: list[Outbound]) -> None:
         """Send the replies in order; a chat that cannot be written to is marked and skipped."""
-        chat_id: int = int(inbound.chat_id)
+        chat_id: int | str = _int_or_str(inbound.chat_id)
         group_reply = (
             int(inbound.message_id)
-            if inbound.chat_kind == "group" and inbound.message_id and inbound.event is None
+            if inbound.chat_kind == "group" and _is_int(inbound.message_id)
+            and inbound.event is None
             else None
         )
         for reply in replies:
@@ -168,44 +204,58 @@ class TelegramChannel:
                     await asyncio.sleep(seconds)
                 except Exception as exc:  # noqa: BLE001 - classified below
                     error = classify_send_error(exc)
-                    if error.kind == "stop" and error.reason in UNREACHABLE_REASONS:
+                    if error.blames_chat and error.reason in UNREACHABLE_REASONS:
                         await self._mark_unreachable(str(chat_id), error.reason)
                         return
                     if error.kind == "migrated" and error.new_chat_id:
                         await self._migrate(str(chat_id), error.new_chat_id)
-                        chat_id = int(error.new_chat_id)
+                        chat_id = _int_or_str(error.new_chat_id)
                         continue
                     log.warning("reply not sent: %s", error)
                     break  # this reply is lost; the next one may still go out
 
     async def _mark_unreachable(self, chat_id: str, reason: str) -> None:
         log.info("telegram chat marked unreachable: %s", reason)
-        async with self._db_slots, self.bot.services.db.sessions() as session, session.begin():
+        # The pump's slot: SQLite has one writer (deliver runs outside the handling's slot).
+        async with self.pump.turns.db_slot(), self.bot.services.db.sessions() as session, \
+                session.begin():
             await people.mark_chat_unreachable(session, CHANNEL, chat_id, reason)
 
     async def _migrate(self, old_id: str, new_id: str) -> None:
-        async with self._db_slots, self.bot.services.db.sessions() as session, session.begin():
+        async with self.pump.turns.db_slot(), self.bot.services.db.sessions() as session, \
+                session.begin():
             await people.migrate_chat(session, CHANNEL, old_id, new_id)
 
     # -- webhook --
 
     async def webhook(self, request: web.Request) -> web.Response:
-        """POST /telegram/webhook: checked secret, then the update is handled before answering."""
+        """POST /telegram/webhook: checked secret, the update stored in the inbox, then 200."""
         given = request.headers.get(SECRET_HEADER, "")
         if not self.secret or not hmac.compare_digest(given.encode(), self.secret.encode()):
             return web.Response(status=403, text="forbidden")
         try:
-            data: Any = await request.json()
-            update = Update.de_json(data, self.application.bot) if isinstance(data, dict) else None
-        except Exception:  # noqa: BLE001 - malformed JSON or a shape PTB cannot read
-            update = None
-        if update is None:
-            return web.Response(status=400, text="bad update")
+            data: Any = json.loads(await request.read())
+        except (ValueError, RecursionError, UnicodeDecodeError):
+            return web.Response(status=400, text="not json")
+        except web.HTTPException as exc:  # too large
+            return web.Response(status=exc.status, text="refused")
+        if not isinstance(data, dict):
+            return web.Response(status=400, text="not an update")
         try:
-            await self.handle_update(update)
-        except Exception as exc:  # noqa: BLE001 - Telegram redelivers on a non-2xx answer
-            log_failure("telegram update failed; Telegram will deliver it again", exc)
-            return web.Response(status=500, text="try again")
+            update = Update.de_json(data, self.application.bot)
+            arrival = self.arrival(update) if update is not None else None
+        except Exception as exc:  # noqa: BLE001 - a shape PTB or we cannot read
+            # Acknowledged (a non-2xx answer makes Telegram redeliver it forever), logged once.
+            log.warning("telegram update ignored: unreadable (%s)", type(exc).__name__)
+            return web.Response(text="ignored")
+        if arrival is None:
+            return web.Response(text="ignored")
+        try:
+            await self.pump.receive([arrival])
+        except Exception as exc:  # noqa: BLE001 - not stored: Telegram must deliver it again
+            log.error("telegram update not stored (%s); Telegram will deliver it again",
+                      type(exc).__name__)
+            return web.Response(status=503, text="try again")
         return web.Response(text="ok")
 
     # -- lifecycle helpers --
@@ -216,6 +266,15 @@ class TelegramChannel:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if context.error is not None:
             log_failure("telegram update failed", context.error)
+
+
+def _is_int(value: str | None) -> bool:
+    return bool(value) and str(value).lstrip("-").isdigit() and len(str(value)) < 20
+
+
+def _int_or_str(value: str) -> int | str:
+    """Telegram ids are integers; anything else (a forged update) is passed as given."""
+    return int(value) if _is_int(value) else value
 
 
 def log_failure(what: str, exc: BaseException) -> None:
@@ -248,10 +307,13 @@ async def start_telegram(bot: HealthBot, app: web.Application) -> Stopper:
         raise ConfigError(
             '[telegram] mode = "webhook" needs webhook_secret (or TELEGRAM_WEBHOOK_SECRET)'
         )
-    application = build_application(cfg.token, cfg.api_base_url, polling=polling)
+    application = build_application(cfg.token, cfg.api_base_url, polling=False)
     channel = TelegramChannel(bot, application, secret=cfg.webhook_secret)
-    application.add_handler(TypeHandler(Update, channel.on_update))
     application.add_error_handler(channel.on_error)
+    pump = InboxPump(bot, CHANNEL, TELEGRAM, channel,
+                     worker=worker_id(bot.services.settings.web.port))
+    channel.pump = pump
+    poller: list[asyncio.Task[None]] = []
     if not polling:
         app.router.add_post(WEBHOOK_PATH, channel.webhook)
     senders = bot.services.extras.setdefault("senders", {})
@@ -262,10 +324,13 @@ async def start_telegram(bot: HealthBot, app: web.Application) -> Stopper:
         if not application.running:
             await application.start()
         await channel.set_commands()
-        if polling:
-            assert application.updater is not None
-            if not application.updater.running:
-                await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        if not pump_started:
+            pump_started.append(True)
+            await pump.resume()  # what a crash or a kill left unfinished
+            pump.start()
+        if polling and not poller:
+            await application.bot.delete_webhook()  # polling and a webhook exclude each other
+            poller.append(asyncio.create_task(channel.poll_forever()))
         elif cfg.webhook_url:
             await application.bot.set_webhook(
                 cfg.webhook_url, secret_token=cfg.webhook_secret, allowed_updates=ALLOWED_UPDATES
@@ -277,6 +342,7 @@ async def start_telegram(bot: HealthBot, app: web.Application) -> Stopper:
             application.bot.username,
         )
 
+    pump_started: list[bool] = []
     retrying: asyncio.Task[None] | None = None
     try:
         await connect()
@@ -297,8 +363,10 @@ async def start_telegram(bot: HealthBot, app: web.Application) -> Stopper:
             retrying.cancel()
             await asyncio.gather(retrying, return_exceptions=True)
         senders.pop(CHANNEL, None)
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
+        for task in poller:
+            task.cancel()
+        await asyncio.gather(*poller, return_exceptions=True)
+        await pump.stop()
         if application.running:
             await application.stop()
         await application.shutdown()

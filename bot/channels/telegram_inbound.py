@@ -52,7 +52,7 @@ def _membership(update: Update) -> Inbound | None:
         "chat_id": str(chat.id),
         "user_id": str(user.id),
         "chat_kind": chat_kind(chat),
-        "display_name": user.full_name,
+        "display_name": user.full_name or "",
         "locale_hint": user.language_code,
     }
     if chat.type == Chat.PRIVATE:
@@ -74,7 +74,7 @@ def _callback(update: Update) -> Inbound | None:
     query = update.callback_query
     assert query is not None
     message = query.message
-    if message is None or not query.data:
+    if message is None or not isinstance(query.data, str) or not query.data:
         return None
     user = query.from_user
     return Inbound(
@@ -83,7 +83,7 @@ def _callback(update: Update) -> Inbound | None:
         user_id=str(user.id),
         chat_kind=chat_kind(message.chat),
         button=query.data,
-        display_name=user.full_name,
+        display_name=user.full_name or "",
         message_id=str(message.message_id),
         addressed=True,
         locale_hint=user.language_code,
@@ -123,7 +123,7 @@ def _message(message: Message, bot_username: str, bot_id: int) -> Inbound | None
         user_id=str(user.id),
         chat_kind=kind,
         text=text,
-        display_name=user.full_name,
+        display_name=user.full_name or "",
         message_id=str(message.message_id),
         reply_to_message_id=str(replied.message_id) if replied else None,
         photo=photo,

@@ -31,7 +31,7 @@ from telegram.error import (
 
 from bot.model import Outbound
 from bot.rendering import split_text
-from scheduler.sender import SendError, SendResult
+from scheduler.sender import SEND_ERRORS, SendError, SendResult, classify_code
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -40,19 +40,11 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 MAX_CAPTION = MessageLimit.CAPTION_LENGTH  # 1024
-# Descriptions (lower case) that mean "this recipient cannot be written to": never retry.
-STOP_REASONS = {
-    "bot was blocked by the user": "blocked",
-    "user is deactivated": "deactivated",
-    "bot was kicked": "removed",
-    "bot is not a member": "removed",
-    "chat not found": "not_found",
-    "have no rights to send": "no_rights",
-    "not enough rights": "no_rights",
-}
-# Stop reasons that say the recipient cannot be written to (mark the chat); other stops, such as
-# "bad_request" (our own malformed message), fail one message but say nothing about the chat.
-UNREACHABLE_REASONS = frozenset(STOP_REASONS.values()) | {"forbidden"}
+# Stop reasons that say the recipient cannot be written to (mark the chat). What each platform answer
+# means lives in the one shared table, `scheduler.sender.SEND_ERRORS["telegram"]`.
+UNREACHABLE_REASONS = frozenset(
+    rule.reason for rule in SEND_ERRORS["telegram"].values() if rule.kind == "stop"
+)
 DEFAULT_RETRY_SECONDS = 5.0
 
 
@@ -64,7 +56,7 @@ def file_base_url(api_base_url: str) -> str:
 
 
 def classify_send_error(exc: Exception) -> SendError:
-    """The one table mapping python-telegram-bot errors to retry / stop / migrated."""
+    """python-telegram-bot errors -> `SendError`, by the shared table (`scheduler.sender`)."""
     if isinstance(exc, SendError):
         return exc
     if isinstance(exc, RetryAfter):
@@ -74,15 +66,11 @@ def classify_send_error(exc: Exception) -> SendError:
     if isinstance(exc, ChatMigrated):
         return SendError("migrated", "group became a supergroup", new_chat_id=str(exc.new_chat_id))
     if isinstance(exc, (Forbidden, BadRequest)):
-        message = str(exc.message).lower()
-        for needle, reason in STOP_REASONS.items():
-            if needle in message:
-                return SendError("stop", reason)
-        if isinstance(exc, Forbidden):
-            return SendError("stop", "forbidden")
-        # Any other 400 is our own fault (bad markup, bad file): sending it again cannot help.
-        log.warning("telegram refused a message: %s", exc.message)
-        return SendError("stop", "bad_request")
+        code = 403 if isinstance(exc, Forbidden) else 400
+        error = classify_code("telegram", code, str(exc.message))
+        if error.kind == "message":
+            log.warning("telegram refused a message: %s", exc.message)
+        return error
     if isinstance(exc, InvalidToken):
         return SendError("retry", "invalid token", retry_after=60.0)
     if isinstance(exc, (TimedOut, NetworkError)):
@@ -144,7 +132,7 @@ async def send_outbound(
         )
         reply = None
     if last is None:
-        raise SendError("stop", "empty message")
+        raise SendError("message", "empty message")
     return last
 
 

@@ -9,6 +9,11 @@ Platform facts (zalo-api.md section 1): getUpdates returns ONE update per call a
 (408 = nothing new); polling and webhook exclude each other; the webhook body is documented wrapped
 (`{"ok": true, "result": {...}}`) but observed flat, so both are accepted; the secret header is
 compared in constant time; redeliveries are recognised by `message_id`.
+
+Every update goes to the inbox first (`inbox_pump`): a polled update is committed the moment it
+arrives (getUpdates has no offset to hold back: once Zalo returned it, it is ours to keep, so the
+only unavoidable gap is between Zalo's answer and that commit); a webhook update is committed
+before the 200. Handling runs from the inbox, so a crash loses nothing after that commit.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.channels.inbox_pump import InboxPump, worker_id
 from bot.channels.zalo_bot_send import (
     CHANNEL,
     ZaloBotClient,
@@ -35,6 +41,7 @@ from bot.config import ConfigError
 from bot.engine import HealthBot
 from bot.model import ZALO_BOT, Inbound, Outbound
 from storage import people
+from storage.inbox import Arrival
 
 log = logging.getLogger(__name__)
 
@@ -105,34 +112,36 @@ class ZaloBotChannel:
         self.send_turns = ChatTurns(bot.services.db)  # replies keep that order when sent
         self.inflight = Inflight()
         self._stopping = asyncio.Event()
+        self.pump: InboxPump  # set by start_zalo_bot
 
-    # -- inbound --
+    # -- inbound: updates go to the inbox, the pump handles them --
 
-    async def handle_update(self, update: dict[str, Any]) -> list[Outbound]:
-        """Handle one update; returns the replies (none for a redelivered message_id).
+    def inbound_of(self, payload: dict[str, Any]) -> Inbound | None:
+        return to_inbound(unwrap(payload))
 
-        Raises when the conversation core failed; nothing was recorded then, so a redelivery is
-        answered.
-        """
-        inbound = to_inbound(update)
+    async def prepare(self, inbound: Inbound, payload: dict[str, Any]) -> Inbound:
+        return inbound
+
+    async def deliver(self, inbound: Inbound, replies: list[Outbound]) -> None:
+        await self.deliver_to(inbound.chat_id, replies)
+
+    async def _store(self, update: dict[str, Any], inbound: Inbound) -> None:
+        """Commit a polled update to the inbox, retrying while the database is away."""
         assert inbound.message_id is not None
-        async with self.turns.turn(inbound.chat_id), self.turns.db_slot():
-            return await self.bot.handle(inbound, ZALO_BOT, update_key=inbound.message_id)
-
-    async def process(self, update: dict[str, Any]) -> None:
-        """Handle and answer one polled update; never raises (one bad update must not stop polling)."""
-        try:
-            replies = await self.handle_update(update)
-            if replies:
-                await self.deliver(to_inbound(update).chat_id, replies)
-        except MalformedUpdate as exc:
-            log.warning("zalo_bot update skipped: %s", exc)
-        except Exception:  # noqa: BLE001 - logged; the next update is handled anyway
-            log.exception("zalo_bot update failed")
+        arrival = Arrival(inbound.message_id, inbound.chat_id, update)
+        failures = 0
+        while True:
+            try:
+                await self.pump.receive([arrival])
+                return
+            except Exception as exc:  # noqa: BLE001 - only the type: messages may carry data
+                failures += 1
+                log.warning("zalo_bot update not stored yet (%s); retrying", type(exc).__name__)
+                await self._backoff(failures)
 
     # -- outbound --
 
-    async def deliver(self, chat_id: str, replies: list[Outbound]) -> None:
+    async def deliver_to(self, chat_id: str, replies: list[Outbound]) -> None:
         """Send the replies in order; a chat that cannot be written to is marked and skipped."""
         async with self.send_turns.turn(chat_id):
             await self._send_all(chat_id, replies)
@@ -143,7 +152,7 @@ class ZaloBotChannel:
                 await send_outbound(self.client, chat_id, reply)
             except Exception as exc:  # noqa: BLE001 - classified below
                 error = classify_send_error(exc)
-                if error.kind == "stop":
+                if error.blames_chat:
                     log.info("zalo_bot chat marked unreachable: %s", error.reason)
                     async with self.bot.services.db.sessions() as session, session.begin():
                         await people.mark_chat_unreachable(session, CHANNEL, chat_id, error.reason)
@@ -179,19 +188,18 @@ class ZaloBotChannel:
                 log.warning("zalo_bot getUpdates failed: %s", type(exc).__name__)
                 await self._backoff(failures)
                 continue
-            if isinstance(update, list):  # not documented, but cheap to accept
-                for item in update:
-                    self._spawn(item)
-            elif update:
-                self._spawn(update)
+            for item in update if isinstance(update, list) else [update]:  # a list: cheap to accept
+                if item:
+                    await self._take(item)
 
-    def _spawn(self, update: Any) -> None:
+    async def _take(self, update: Any) -> None:
         try:
-            unwrapped = unwrap(update) if "message" not in update else update
-        except (MalformedUpdate, TypeError) as exc:
-            log.warning("zalo_bot update skipped: %s", exc)
+            unwrapped = unwrap(update)
+            inbound = to_inbound(unwrapped)
+        except (MalformedUpdate, TypeError, AttributeError) as exc:
+            log.warning("zalo_bot update skipped: %s", type(exc).__name__)
             return
-        self.inflight.spawn(self.process(unwrapped), "zalo_bot update")
+        await self._store(unwrapped, inbound)
 
     async def _backoff(self, failures: int) -> None:
         delay = POLL_BACKOFF_SECONDS[min(failures, len(POLL_BACKOFF_SECONDS)) - 1]
@@ -203,7 +211,7 @@ class ZaloBotChannel:
     # -- webhook --
 
     async def webhook(self, request: web.Request) -> web.Response:
-        """POST /zalo/bot/webhook: secret checked, update handled, replies sent in the background."""
+        """POST /zalo/bot/webhook: secret checked, update stored in the inbox, then 200."""
         given = request.headers.get(SECRET_HEADER, "")
         if not self.secret or not hmac.compare_digest(given.encode(), self.secret.encode()):
             log.warning("zalo_bot webhook refused: wrong or missing secret token")
@@ -213,16 +221,18 @@ class ZaloBotChannel:
         try:
             update = unwrap(json.loads(await request.read()))
             inbound = to_inbound(update)
-        except (ValueError, TypeError, web.HTTPException) as exc:
+        except web.HTTPException as exc:  # the body was larger than the app allows
+            return web.Response(status=exc.status, text="refused")
+        except (ValueError, TypeError, AttributeError, RecursionError) as exc:
             log.warning("zalo_bot webhook body refused: %s", type(exc).__name__)
             return web.Response(status=400, text="bad update")
+        assert inbound.message_id is not None
         try:
-            replies = await self.handle_update(update)
-        except Exception:  # noqa: BLE001 - a non-2xx answer lets Zalo deliver it again
-            log.exception("zalo_bot update failed; asking Zalo to deliver it again")
-            return web.Response(status=500, text="try again")
-        if replies:
-            self.inflight.spawn(self.deliver(inbound.chat_id, replies), "zalo_bot replies")
+            await self.pump.receive([Arrival(inbound.message_id, inbound.chat_id, update)])
+        except Exception as exc:  # noqa: BLE001 - not stored: a non-2xx lets Zalo deliver it again
+            log.error("zalo_bot update not stored (%s); asking Zalo to deliver it again",
+                      type(exc).__name__)
+            return web.Response(status=503, text="try again")
         return web.Response(text="ok")
 
     async def stop(self) -> None:
@@ -239,6 +249,10 @@ async def start_zalo_bot(bot: HealthBot, app: web.Application) -> Stopper:
         )
     client = ZaloBotClient(cfg.token, cfg.api_base_url)
     channel = ZaloBotChannel(bot, client, secret=cfg.webhook_secret)
+    channel.pump = InboxPump(bot, CHANNEL, ZALO_BOT, channel, turns=channel.turns,
+                             worker=worker_id(bot.services.settings.web.port))
+    await channel.pump.resume()  # what a crash or a kill left unfinished
+    channel.pump.start()
     poller: asyncio.Task[None] | None = None
     if polling:
         try:  # polling and webhook exclude each other (zalo-api.md 1.3)
@@ -262,6 +276,7 @@ async def start_zalo_bot(bot: HealthBot, app: web.Application) -> Stopper:
         if poller is not None:
             poller.cancel()
             await asyncio.gather(poller, return_exceptions=True)
+        await channel.pump.stop()
         await channel.inflight.drain()
         await client.close()
 

@@ -19,7 +19,7 @@ import aiohttp
 
 from bot.model import Outbound
 from bot.rendering import split_text
-from scheduler.sender import SendError, SendResult
+from scheduler.sender import SendError, SendResult, classify_code
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -31,8 +31,6 @@ MAX_TEXT = 2000  # text and caption (zalo-api.md 1.2 [C])
 CALL_TIMEOUT_SECONDS = 30.0  # sendPhoto waits while Zalo fetches the image (1.5)
 DEFAULT_RETRY_SECONDS = 5.0
 INVALID_TOKEN_RETRY_SECONDS = 60.0
-# Zalo documents no error strings or statuses [I]: these descriptions mean "never retry this chat".
-STOP_DESCRIPTIONS = ("chat not found", "blocked", "forbidden", "not found")
 
 
 class ZaloBotError(Exception):
@@ -83,17 +81,8 @@ def classify_send_error(exc: Exception) -> SendError:
     if isinstance(exc, SendError):
         return exc
     if isinstance(exc, ZaloBotError):
-        description = exc.description.lower()
-        if exc.code == 401:
-            return SendError("retry", "invalid token", retry_after=INVALID_TOKEN_RETRY_SECONDS)
-        if exc.code == 429:
-            return SendError("retry", "rate limited", retry_after=DEFAULT_RETRY_SECONDS)
-        if exc.code == 403 or any(d in description for d in STOP_DESCRIPTIONS):
-            return SendError("stop", "not_found" if "not found" in description else "blocked")
-        if 400 <= exc.code < 500:
-            # Our own request was refused (too long, bad URL): sending it again cannot help.
-            return SendError("stop", f"bad request: {exc.description}"[:120])
-        return SendError("retry", f"error {exc.code}", retry_after=DEFAULT_RETRY_SECONDS)
+        # Zalo documents no error strings or statuses [I]: the shared table reads them HTTP-like.
+        return classify_code(CHANNEL, exc.code, exc.description)
     return SendError("retry", type(exc).__name__, retry_after=DEFAULT_RETRY_SECONDS)
 
 
@@ -116,7 +105,7 @@ async def send_outbound(client: ZaloBotClient, chat_id: str, message: Outbound) 
     for part in parts:
         last = _message_id(await client.call("sendMessage", {"chat_id": chat_id, "text": part}))
     if last is None and not message.image:
-        raise SendError("stop", "empty message")
+        raise SendError("message", "empty message")
     return last
 
 

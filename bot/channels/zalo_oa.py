@@ -1,10 +1,12 @@
 """Zalo Official Account channel: a signed webhook on the shared app, replies by the OA API.
 
 `start_zalo_oa(bot, app)` adds `POST /zalo/oa/webhook`. Each event is verified (signature over the
-raw body, our app id, a fresh timestamp: `zalo_oa_events`), deduped on `msg_id`, turned into an
-`Inbound` and handled by `HealthBot.handle(inbound, ZALO_OA)` before Zalo gets its 200; the replies
-are then sent in the background (Zalo wants an answer within about 2 s). Echoes of the OA's own
-sends, receipts and events for another OA are acknowledged and ignored. A `ZaloOASender` is
+raw body before it is parsed, our app id, a timestamp within Zalo's retry horizon:
+`zalo_oa_events`), turned into an `Inbound`, committed to the inbox (deduped on `msg_id`) and
+acknowledged at once: Zalo wants its 200 within about 2 s. The inbox pump handles it right after
+(`HealthBot.handle(inbound, ZALO_OA)`) and sends the replies. Echoes of the OA's own sends, receipts
+and events for another OA are acknowledged and ignored. In an OA group, a bare number answering the
+bot's last numbered menu there is taken as that button (groups have no buttons). A `ZaloOASender` is
 registered in `services.extras["senders"]["zalo_oa"]` for the outbox dispatcher.
 """
 
@@ -13,10 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 
+from bot.channels.inbox_pump import InboxPump, worker_id
 from bot.channels.zalo_common import ChatTurns, Inflight
 from bot.channels.zalo_oa_events import (
     SIGNATURE_HEADER,
@@ -28,7 +33,6 @@ from bot.channels.zalo_oa_events import (
 from bot.channels.zalo_oa_send import (
     CHANNEL,
     RATE_LIMITED,
-    WINDOW_REASON,
     OAApiError,
     OAClient,
     ZaloOASender,
@@ -41,7 +45,9 @@ from bot.config import ConfigError
 from bot.engine import HealthBot
 from bot.i18n import normalize_locale
 from bot.model import ZALO_OA, Inbound, Outbound
+from bot.rendering import pick_numbered
 from storage import people
+from storage.inbox import Arrival
 from storage.models import Person
 
 log = logging.getLogger(__name__)
@@ -63,12 +69,18 @@ class ZaloOAChannel:
         self.turns = ChatTurns(bot.services.db)
         self.send_turns = ChatTurns(bot.services.db)
         self.inflight = Inflight()
+        self.pump: InboxPump  # set by start_zalo_oa
 
     async def webhook(self, request: web.Request) -> web.Response:
-        """POST /zalo/oa/webhook."""
+        """POST /zalo/oa/webhook: verified, stored in the inbox, answered 200 at once."""
         if request.content_length is not None and request.content_length > MAX_WEBHOOK_BODY:
             return web.Response(status=413, text="too large")
-        raw = await request.read()
+        try:
+            raw = await request.read()
+        except web.HTTPException as exc:  # larger than the app allows
+            return web.Response(status=exc.status, text="refused")
+        if len(raw) > MAX_WEBHOOK_BODY:
+            return web.Response(status=413, text="too large")
         try:
             event = verified_event(
                 raw,
@@ -80,18 +92,40 @@ class ZaloOAChannel:
         except RefusedEvent as refused:
             log.warning("zalo_oa webhook refused (%s): %s", refused.status, refused.reason)
             return web.Response(status=refused.status, text="refused")
-        inbound = to_inbound(event, self.cfg.oa_id)
-        if inbound is None:
+        try:
+            inbound = to_inbound(event, self.cfg.oa_id)
+        except Exception as exc:  # noqa: BLE001 - signed but unreadable: acknowledged, logged once
+            log.warning("zalo_oa event ignored: unreadable (%s)", type(exc).__name__)
             return web.Response(text="ignored")
-        try:  # a redelivered event (same key) is recorded as handled and gets no replies
-            async with self.turns.turn(inbound.chat_id), self.turns.db_slot():
-                replies = await self.bot.handle(inbound, ZALO_OA, update_key=event_key(event))
-        except Exception:  # noqa: BLE001 - a non-2xx answer lets Zalo deliver it again
-            log.exception("zalo_oa event failed; asking Zalo to deliver it again")
-            return web.Response(status=500, text="try again")
-        if replies:
-            self.inflight.spawn(self.deliver(inbound, replies), "zalo_oa replies")
+        key = event_key(event)
+        if inbound is None or key is None:
+            return web.Response(text="ignored")
+        try:
+            await self.pump.receive([Arrival(key, inbound.chat_id, event)])
+        except Exception as exc:  # noqa: BLE001 - not stored: a non-2xx lets Zalo deliver it again
+            log.error("zalo_oa event not stored (%s); asking Zalo to deliver it again",
+                      type(exc).__name__)
+            return web.Response(status=503, text="try again")
         return web.Response(text="ok")
+
+    # -- what the inbox pump calls --
+
+    def inbound_of(self, payload: dict[str, Any]) -> Inbound | None:
+        return to_inbound(payload, self.cfg.oa_id)
+
+    async def prepare(self, inbound: Inbound, payload: dict[str, Any]) -> Inbound:
+        """A number typed in an OA group answers the bot's last numbered menu there."""
+        if inbound.chat_kind != "group" or inbound.addressed or inbound.button:
+            return inbound
+        candidate = (inbound.text or "").strip().rstrip(".")
+        if not candidate.isdigit() or len(candidate) > 2:
+            return inbound
+        async with self.bot.services.db.sessions() as session:
+            menu = await people.latest_menu(session, CHANNEL, inbound.chat_id)
+        choice = pick_numbered(candidate, menu)
+        if choice is None:
+            return inbound
+        return replace(inbound, button=choice, text="", addressed=True)
 
     async def deliver(self, inbound: Inbound, replies: list[Outbound]) -> None:
         async with self.send_turns.turn(inbound.chat_id):
@@ -118,7 +152,7 @@ class ZaloOAChannel:
 
     async def _failed(self, inbound: Inbound, exc: Exception) -> bool:
         error = classify(exc)
-        if error.kind == "stop" and error.reason in (WINDOW_REASON, "removed", "zalo_inactive"):
+        if error.blames_chat:
             log.info("zalo_oa chat marked unreachable: %s", error.reason)
             await mark_unreachable(self.bot.services.db, inbound.chat_id, error.reason)
         else:
@@ -159,14 +193,20 @@ async def start_zalo_oa(bot: HealthBot, app: web.Application) -> Stopper:
     tokens = OATokens(services.db, cfg, services.clock, lambda: http)
     client = OAClient(services.db, cfg.api_base_url, tokens, http)
     channel = ZaloOAChannel(bot, client)
+    channel.pump = InboxPump(bot, CHANNEL, ZALO_OA, channel, turns=channel.turns,
+                             worker=worker_id(services.settings.web.port))
+    await channel.pump.resume()  # what a crash or a kill left unfinished
+    channel.pump.start()
     app.router.add_post(WEBHOOK_PATH, channel.webhook)
     await register_groups(bot, cfg.group_ids)
+    await tokens.warn_if_trial()
     senders = services.extras.setdefault("senders", {})
     senders[CHANNEL] = ZaloOASender(client, services.settings.station.default_language)
     log.info("zalo_oa channel started (webhook at %s)", WEBHOOK_PATH)
 
     async def stop() -> None:
         senders.pop(CHANNEL, None)
+        await channel.pump.stop()
         await channel.inflight.drain()
         await http.close()
 

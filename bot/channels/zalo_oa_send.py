@@ -6,9 +6,9 @@ behind `BUTTON_PAYLOAD_PREFIX` (a tap comes back as the resident's own `user_sen
 than that, or any buttons in an OA group (groups take text and images only), become a numbered list;
 typed numbers work because the core remembers the menu.
 
-Errors (2.7): -216/-220/-124 refresh the token and retry once; -32 backs off; -230/-213/-232 mean the
-resident has not written in 7 days (or does not follow): never retried, the chat is marked
-`zalo_window` and the caller gets `SendError("stop")`.
+Errors (2.7) are read from the shared table `scheduler.sender.SEND_ERRORS["zalo_oa"]`; besides,
+-216/-220/-124 refresh the token and retry once, and -230/-213/-232 (the resident has not written in
+7 days, or does not follow) mark the chat `zalo_window`. -201/-233 blame the message, not the resident.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from bot.channels.zalo_oa_tokens import OATokens, OAuthError
 from bot.i18n import gettext_for
 from bot.model import Button, Outbound
 from bot.rendering import split_text
-from scheduler.sender import SendError, SendResult
+from scheduler.sender import ZALO_WINDOW, SendError, SendResult, classify_code
 from storage import people
 from storage.db import Database
 
@@ -33,19 +33,15 @@ CHANNEL = "zalo_oa"
 CS_PATH = "/v3.0/oa/message/cs"
 GROUP_PATH = "/v3.0/oa/group/message"
 MAX_TEXT = 2000  # reported [S]
-MAX_OA_BUTTONS = 3  # the one source that tested buttons on /message/cs sends at most 3 [S]
+MAX_OA_BUTTONS = 5  # public gateway samples send 5 oa.query buttons on /message/cs [S]; docs/zalo.md
 BUTTON_PAYLOAD_PREFIX = "#hb:"
 API_TIMEOUT_SECONDS = 30.0
 TOKEN_ERRORS = frozenset({-216, -220, -124})  # access token invalid / expired: refresh, retry once
 RATE_LIMITED = -32
-WINDOW_ERRORS = frozenset({-230, -213, -232})  # outside the 7-day window / not a follower
-WINDOW_REASON = "zalo_window"
-STOP_ERRORS = {-227: "zalo_inactive", -217: "zalo_refused", -244: "zalo_refused",
-               -237: "removed", -403: "removed"}
-BAD_REQUEST = frozenset({-201, -233})  # our own message was refused: sending it again cannot help
-RATE_LIMIT_RETRY_SECONDS = 10.0
-QUOTA_RETRY_SECONDS = 3600.0  # -211 out of quota: the station must top up
+WINDOW_REASON = ZALO_WINDOW  # outside the 7-day window / not a follower (-230, -213, -232)
 DEFAULT_RETRY_SECONDS = 5.0
+# Codes that need the station's admin (quota, app settings, billing): logged as errors.
+ADMIN_ERRORS = frozenset({-211, -219, -221, -223, -224, -320, -321})
 NOT_CONNECTED_RETRY_SECONDS = 300.0
 
 
@@ -90,26 +86,16 @@ class OAClient:
 
 
 def classify(exc: Exception) -> SendError:
-    """OA failures -> retry / stop (zalo-api.md 2.7)."""
+    """OA failures -> `SendError`, by the shared table `scheduler.sender.SEND_ERRORS["zalo_oa"]`."""
     if isinstance(exc, SendError):
         return exc
     if isinstance(exc, OAuthError):
         return SendError("retry", "oauth", retry_after=NOT_CONNECTED_RETRY_SECONDS)
     if isinstance(exc, OAApiError):
-        if exc.code in WINDOW_ERRORS:
-            return SendError("stop", WINDOW_REASON)
-        if exc.code in STOP_ERRORS:
-            return SendError("stop", STOP_ERRORS[exc.code])
-        if exc.code in BAD_REQUEST:
-            return SendError("stop", f"refused by zalo ({exc.code})")
-        if exc.code == RATE_LIMITED:
-            return SendError("retry", "rate limited", retry_after=RATE_LIMIT_RETRY_SECONDS)
-        if exc.code == -211:
-            log.error("zalo_oa message quota used up (-211): check the OA package")
-            return SendError("retry", "out of quota", retry_after=QUOTA_RETRY_SECONDS)
-        if exc.code in TOKEN_ERRORS:
-            return SendError("retry", "token refused", retry_after=NOT_CONNECTED_RETRY_SECONDS)
-        return SendError("retry", f"zalo error {exc.code}", retry_after=DEFAULT_RETRY_SECONDS)
+        if exc.code in ADMIN_ERRORS:
+            log.error("zalo_oa refused sends with error %s: the OA admin must act (docs/zalo.md)",
+                      exc.code)
+        return classify_code(CHANNEL, exc.code)
     return SendError("retry", type(exc).__name__, retry_after=DEFAULT_RETRY_SECONDS)
 
 
@@ -146,7 +132,7 @@ def message_bodies(message: Outbound, *, group: bool, locale: str) -> list[dict[
                  "payload": BUTTON_PAYLOAD_PREFIX + b.data} for b in buttons]}}
         bodies.append(body)
     if not bodies:
-        raise SendError("stop", "empty message")
+        raise SendError("message", "empty message")
     return bodies
 
 

@@ -69,15 +69,26 @@ def parse_token_answer(body: Any, now: datetime) -> tokens.TokenPair:
     inner = body.get("data")
     data: dict[str, Any] = inner if isinstance(inner, dict) else body
     access, refresh = data.get("access_token"), data.get("refresh_token")
-    if not access or not refresh:
+    if not access:
         code = body.get("error")
         raise OAuthError(f"Zalo refused the OAuth request (error {code})")
+    # A trial (unverified) OA gets an access token only (zalo-api.md 2.2 [S]): it is accepted, and
+    # stored with an empty refresh token; it works until it expires (`is_trial`).
     raw = data.get("expires_in", data.get("expire_in"))
     try:
         lifetime = int(str(raw))
     except ValueError:
         lifetime = DEFAULT_LIFETIME_SECONDS
-    return tokens.TokenPair(str(access), str(refresh), now + timedelta(seconds=lifetime))
+    return tokens.TokenPair(str(access), str(refresh or ""), now + timedelta(seconds=lifetime))
+
+
+def is_trial(pair: tokens.TokenPair) -> bool:
+    """An access token without a refresh token (a trial OA): it cannot be renewed."""
+    return not pair.refresh_token
+
+
+RECONNECT_HINT = ("run `healthbot zalo auth-url` and `healthbot zalo exchange-code <code>` "
+                  "again to reconnect")
 
 
 class OATokens:
@@ -95,6 +106,16 @@ class OATokens:
         self.clock = clock
         self._http = http
         self._lock = asyncio.Lock()
+        self._trial_reported = False
+
+    async def warn_if_trial(self) -> None:
+        """Log once at start-up when the stored token cannot be renewed (a trial OA)."""
+        async with self.db.sessions() as session:
+            pair = await tokens.load_token(session, PROVIDER)
+        if pair is not None and is_trial(pair):
+            log.warning("zalo_oa: this OA has no refresh token (a trial OA); sending works until "
+                        "%s UTC, then %s", pair.expires_at.strftime("%d/%m/%Y %H:%M"),
+                        RECONNECT_HINT)
 
     async def access_token(self) -> str:
         async with self.db.sessions() as session:
@@ -141,6 +162,12 @@ class OATokens:
         )
 
     async def _refresh_request(self, refresh_token: str) -> tokens.TokenPair:
+        if not refresh_token:
+            if not self._trial_reported:
+                self._trial_reported = True
+                log.error("zalo_oa access token expired and this OA has no refresh token "
+                          "(a trial OA): %s", RECONNECT_HINT)
+            raise OAuthError("no refresh token (trial OA): reconnect")
         form = {"app_id": self.cfg.app_id, "grant_type": "refresh_token",
                 "refresh_token": refresh_token}
         try:

@@ -87,19 +87,26 @@ def exchange_code_command(args: argparse.Namespace) -> int:
             keys=", ".join(missing)), file=sys.stderr)
         return EXIT_USAGE
     try:
-        expires_at = asyncio.run(exchange(settings, args.code.strip()))
+        expires_at, renewable = asyncio.run(exchange(settings, args.code.strip()))
     except OAuthError:
         print(_("Zalo did not accept this code. Codes are valid for 10 minutes and only once: "
                 "run `healthbot zalo auth-url` again."), file=sys.stderr)
         return EXIT_REFUSED
     locale = normalize_locale(settings.station.default_language)
+    when = local_datetime(expires_at, locale)
+    if not renewable:  # a trial OA: an access token only (issue 19)
+        print(_("The Official Account is connected, but Zalo gave no refresh token (a trial "
+                "Official Account). The bot can send until {when}; then run `healthbot zalo "
+                "auth-url` and `healthbot zalo exchange-code` again to reconnect.").format(when=when))
+        return 0
     print(_("The Official Account is connected. The access token is valid until {when}; "
-            "the bot renews it by itself.").format(when=local_datetime(expires_at, locale)))
+            "the bot renews it by itself.").format(when=when))
     return 0
 
 
-async def exchange(settings: Settings, code: str) -> datetime:
-    """Exchange `code` (with the stored PKCE verifier, if any); returns the token's expiry."""
+async def exchange(settings: Settings, code: str) -> tuple[datetime, bool]:
+    """Exchange `code` (with the stored PKCE verifier, if any); returns the token's expiry and
+    whether the bot can renew it (False for a trial OA, which gets no refresh token)."""
     await upgrade(settings.database.url)
     db = open_database(settings.database.url)
     try:
@@ -108,6 +115,6 @@ async def exchange(settings: Settings, code: str) -> datetime:
         async with aiohttp.ClientSession() as http:
             manager = OATokens(db, settings.zalo_oa, lambda: datetime.now(UTC), lambda: http)
             pair = await manager.exchange_code(code, verifier)
-        return pair.expires_at
+        return pair.expires_at, bool(pair.refresh_token)
     finally:
         await db.close()
