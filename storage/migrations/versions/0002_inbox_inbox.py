@@ -12,7 +12,7 @@ from alembic import op
 import storage.models
 
 revision = "0002_inbox"
-down_revision = "0001"
+down_revision = "0002_reliability"
 branch_labels = None
 depends_on = None
 
