@@ -22,6 +22,7 @@ from bot.config import StaffMember
 from bot.context import Context
 from bot.i18n import TIMEZONE, gettext_for, local_datetime
 from bot.model import Button, Outbound
+from bot.permissions import Action, allows, member_allows
 from bot.router import Router
 from scheduler import broadcasts
 from storage import outbox
@@ -35,7 +36,6 @@ WHEN_STATE = "broadcast.when"
 MAX_TEXT_CHARS = 1500
 PREVIEW_CHARS = 600
 WHEN_INPUT = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})\s*$")
-APPROVER_ROLES = ("approver", "admin")
 ID_FIELDS = {"telegram": "telegram_id", "zalo_bot": "zalo_bot_id", "zalo_oa": "zalo_oa_id",
              "web": "web_id"}
 OPEN_STATUSES = ("pending_approval", "scheduled", "queued")
@@ -66,19 +66,19 @@ async def _start(ctx: Context, kind: str) -> None:
     ])
 
 
-@router.command("phat", "broadcast", staff_only=True, groups=False)
+@router.command("phat", "broadcast", groups=False, action=Action.BROADCAST_COMPOSE)
 async def compose(ctx: Context) -> None:
     if _staff(ctx):
         await _start(ctx, "staff")
 
 
-@router.command("khancap", "urgent", staff_only=True, groups=False)
+@router.command("khancap", "urgent", groups=False, action=Action.BROADCAST_URGENT)
 async def urgent(ctx: Context) -> None:
     if _staff(ctx):
         await _start(ctx, "urgent")
 
 
-@router.button("bc")
+@router.button("bc", action=Action.BROADCAST_COMPOSE)
 async def step(ctx: Context) -> None:
     """Every step of the composing flow: bc:<action>[:<argument>]."""
     if not _staff(ctx):
@@ -142,7 +142,7 @@ async def _ask_audience(ctx: Context) -> None:
     ctx.reply(_("Who should receive it?"), rows)
 
 
-@router.state(TEXT_STATE)
+@router.state(TEXT_STATE, action=Action.BROADCAST_COMPOSE)
 async def typed_text(ctx: Context) -> None:
     if not _staff(ctx):
         return
@@ -167,7 +167,7 @@ def parse_when(text: str) -> datetime | None:
         return None
 
 
-@router.state(WHEN_STATE)
+@router.state(WHEN_STATE, action=Action.BROADCAST_COMPOSE)
 async def typed_when(ctx: Context) -> None:
     if not _staff(ctx):
         return
@@ -253,7 +253,7 @@ def _approvers(ctx: Context, author: StaffMember) -> list[tuple[StaffMember, str
     found = []
     order = [ctx.inbound.channel, *[c for c in ID_FIELDS if c != ctx.inbound.channel]]
     for member in ctx.settings.staff:
-        if member.role not in APPROVER_ROLES or member.name == author.name:
+        if not allows(member.role, Action.BROADCAST_APPROVE) or member.name == author.name:
             continue
         for channel in order:
             chat_id = getattr(member, ID_FIELDS[channel])
@@ -303,12 +303,12 @@ async def _release(ctx: Context, record: BroadcastRecord) -> None:
         count=record.recipients))
 
 
-@router.button("bcy")
+@router.button("bcy", action=Action.BROADCAST_APPROVE)
 async def approve(ctx: Context) -> None:
     await _decide(ctx, approved=True)
 
 
-@router.button("bcn")
+@router.button("bcn", action=Action.BROADCAST_APPROVE)
 async def reject(ctx: Context) -> None:
     await _decide(ctx, approved=False)
 
@@ -319,7 +319,7 @@ async def _decide(ctx: Context, approved: bool) -> None:
         return
     _ = ctx._
     record = await ctx.session.get(BroadcastRecord, int(ctx.args)) if ctx.args.isdigit() else None
-    if member.role not in APPROVER_ROLES or (record and record.created_by == member.name):
+    if record and record.created_by == member.name:
         log.warning("refused a broadcast approval by a staff member without the right")
         ctx.reply(_("Sorry, only an approver other than the author can decide."))
         return
@@ -349,7 +349,8 @@ async def _tell_author(ctx: Context, record: BroadcastRecord, approved: bool) ->
             return
 
 
-@router.command("huyphat", "cancelbroadcast", staff_only=True, groups=False)
+@router.command("huyphat", "cancelbroadcast", groups=False,
+                action=Action.BROADCAST_CANCEL_OWN)
 async def cancel_menu(ctx: Context) -> None:
     if not _staff(ctx):
         return
@@ -363,6 +364,9 @@ async def cancel_menu(ctx: Context) -> None:
                                                          outbox.STATUS_HELD)))
     # A queued broadcast is listed only while some of its messages have not gone yet.
     stmt = stmt.where(or_(BroadcastRecord.status != "queued", waiting.exists()))
+    member = ctx.staff_member()
+    if not member_allows(member, Action.BROADCAST_CANCEL_ANY):
+        stmt = stmt.where(BroadcastRecord.created_by == (member.name[:64] if member else ""))
     open_ones = (await ctx.session.execute(stmt)).scalars().all()
     if not open_ones:
         ctx.reply(_("There is no broadcast waiting to be sent."))
@@ -375,7 +379,7 @@ async def cancel_menu(ctx: Context) -> None:
     ctx.reply(_("Which broadcast do you want to cancel?"), rows)
 
 
-@router.button("bcx")
+@router.button("bcx", action=Action.BROADCAST_CANCEL_OWN)
 async def cancel(ctx: Context) -> None:
     if not _staff(ctx):
         return
@@ -383,6 +387,12 @@ async def cancel(ctx: Context) -> None:
     record = await ctx.session.get(BroadcastRecord, int(ctx.args)) if ctx.args.isdigit() else None
     if record is None or record.status not in OPEN_STATUSES or record.kind == "campaign":
         ctx.reply(_("This broadcast has already been decided or cancelled."))
+        return
+    member = ctx.staff_member()
+    if not member_allows(member, Action.BROADCAST_CANCEL_ANY) and (
+            member is None or record.created_by != member.name[:64]):
+        log.warning("refused cancelling another author's broadcast")
+        ctx.reply(_("Sorry, you can cancel only your own broadcasts."))
         return
     record.status = "cancelled"
     stopped = await outbox.set_broadcast_status(
