@@ -96,3 +96,35 @@ def permit(ctx: Context, rule: ActionRule, arg: str = "", *, command: bool = Fal
 def role_name(ctx: Context, role: str) -> str:
     _ = ctx._
     return {"admin": _("admin"), "approver": _("approver"), "staff": _("staff")}.get(role, role)
+
+
+def _(text: str) -> str:
+    """Mark a string for extraction; it is translated where it is shown."""
+    return text
+
+
+# Staff commands as /help, the staff menu and Telegram's per-chat command menus show them.
+STAFF_COMMANDS: tuple[tuple[str, Action | None, str], ...] = (
+    ("canbo", Action.STAFF_MENU, _("Staff menu")),
+    ("dangmo", Action.TICKET_LIST, _("Open feedback")),
+    ("cuatoi", Action.TICKET_LIST, _("Feedback assigned to me")),
+    ("quahan", Action.TICKET_LIST, _("Overdue feedback")),
+    ("tiepnhan", Action.TICKET_HANDLE, _("Accept feedback: /tiepnhan <code>")),
+    ("traloi", Action.TICKET_HANDLE, _("Answer: /traloi <code> <answer>")),
+    ("chuyen", Action.TICKET_HANDLE, _("Move to another category: /chuyen <code>")),
+    ("dong", Action.TICKET_HANDLE, _("Close: /dong <code>")),
+    ("trung", Action.TICKET_HANDLE, _("Mark duplicate: /trung <code> <original>")),
+    ("chan", Action.TICKET_BLOCK, _("Block a sender: /chan <code>")),
+    ("bochan", Action.TICKET_BLOCK, _("Unblock a sender: /bochan <code>")),
+    ("phat", Action.BROADCAST_COMPOSE, _("Send an announcement")),
+    ("khancap", Action.BROADCAST_URGENT, _("Send an urgent alert")),
+    ("huyphat", Action.BROADCAST_CANCEL_OWN, _("Cancel a broadcast")),
+    ("baocao", Action.REPORT_VIEW, _("Today's figures")),
+    ("toi", None, _("My id and role")),
+)
+
+
+def commands_for(role: str | None) -> list[tuple[str, str]]:
+    """(command, untranslated description) a role may use, in menu order."""
+    return [(name, text) for name, action, text in STAFF_COMMANDS
+            if action is None or allows(role, action)]
