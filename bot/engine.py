@@ -16,8 +16,8 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.context import Context, Services
 from bot.i18n import gettext_for, normalize_locale
-from bot.permissions import permit
 from bot.model import Capabilities, Inbound, Outbound
+from bot.permissions import permit
 from bot.rendering import MENU_KEY, fit, pick_numbered
 from bot.router import Router
 from content.normalize import normalize
