@@ -197,3 +197,31 @@ async def test_every_approvers_card_is_closed_once_one_decides_and_urgent_is_mar
         async with tg.bot.services.db.sessions() as session:
             record = (await session.execute(select(BroadcastRecord))).scalar_one()
         assert (record.status, record.approved_by) == ("queued", "Anh Minh")
+
+
+async def test_a_rating_and_its_comment_reach_the_staff_group(
+        settings: Settings, fake: FakeTelegram, clock: object) -> None:
+    async with running_bot(staff_settings(settings), fake, clock) as tg:
+        def user_say(chat: int, user: int, text: str, **kw: object) -> object:
+            return say(fake, chat, text, user_id=user, **kw)
+
+        await user_say(RESIDENT, RESIDENT, "/gopy")
+        await tap(fake, RESIDENT, "fb:cat:waiting", 1)
+        await user_say(RESIDENT, RESIDENT, "Chờ tiêm chủng 2 tiếng")
+        await tap(fake, RESIDENT, "fb:more", 1)
+        await tap(fake, RESIDENT, "fb:anon", 1)
+        await tap(fake, RESIDENT, "fb:send", 1)
+        await user_say(STAFF_GROUP, ADMIN, "/traloi PA-2026-000001 Trạm xin lỗi, sẽ thêm bàn.")
+        await user_say(STAFF_GROUP, ADMIN, "/dong PA-2026-000001")
+        await dispatcher(tg, clock).drain(timeout=20)
+        closing = fake.sent_to(RESIDENT)[-1]
+        (thanks,) = await tap(fake, RESIDENT, closing.callback_data[3], closing.message_id)
+        assert "4/5" in thanks.text
+        await user_say(RESIDENT, RESIDENT, "Cán bộ nhiệt tình nhưng chờ hơi lâu")
+        await dispatcher(tg, clock).drain(timeout=20)
+        texts = [m.text or "" for m in fake.sent_to(STAFF_GROUP)]
+        rating = next(t for t in texts if "đánh giá PA-2026-000001" in t)
+        assert rating.startswith("⭐⭐⭐⭐ Người dân đánh giá PA-2026-000001: 4/5 sao.")
+        assert "Y sĩ Hoa" in rating
+        assert any("Nhận xét về PA-2026-000001 (4/5 sao): “Cán bộ nhiệt tình nhưng chờ hơi lâu”"
+                   in t for t in texts)
