@@ -5,9 +5,11 @@ natural dates echoed with the weekday, approval cards closed for every approver,
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -225,3 +227,38 @@ async def test_a_rating_and_its_comment_reach_the_staff_group(
         assert "Y sĩ Hoa" in rating
         assert any("Nhận xét về PA-2026-000001 (4/5 sao): “Cán bộ nhiệt tình nhưng chờ hơi lâu”"
                    in t for t in texts)
+
+
+async def test_the_author_gets_delivery_figures_and_the_cli_lists_them(
+        settings: Settings, fake: FakeTelegram, clock: object, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.broadcast_figures import notify_finished
+    from bot.cli import main
+
+    async with running_bot(staff_settings(settings), fake, clock) as tg:
+        await residents(tg)
+        fake.blocked.add(RESIDENT)  # this resident has blocked the bot since subscribing
+        (start,) = await say(fake, NURSE, "/phat")
+        (prompt,) = await tap(fake, NURSE, "bc:text", start.message_id)
+        (audience,) = await say(fake, NURSE, "Thứ Bảy trạm khám sức khỏe người cao tuổi.")
+        (when,) = await tap(fake, NURSE, "bc:a:area:TDP1", audience.message_id)
+        (preview,) = await tap(fake, NURSE, "bc:w:now", when.message_id)
+        await tap(fake, NURSE, "bc:ok", preview.message_id)
+        assert await notify_finished(tg.bot.services) == 0  # nothing has gone yet
+        await dispatcher(tg, clock).drain(timeout=20)
+        assert len(fake.sent_to(GROUP_TDP1)) == 1
+        assert await notify_finished(tg.bot.services) == 1
+        assert await notify_finished(tg.bot.services) == 0  # told once
+        await dispatcher(tg, clock).drain(timeout=20)
+        assert "đã gửi 1/2, lỗi 0, bị chặn 1" in fake.sent_to(NURSE)[-1].text
+    config = tmp_path / "healthbot.toml"
+    config.write_text(f'[database]\nurl = "{settings.database.url}"\n', encoding="utf-8")
+    assert await asyncio.to_thread(main, ["broadcasts", "--config", str(config), "--days",
+                                          "3650", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["kind"], row["author"], row["sent"], row["total"], row["blocked"],
+            row["errors"]) == ("staff", "Chị Lan", 1, 2, 1, 0)
+    assert await asyncio.to_thread(main, ["broadcasts", "--config", str(config), "--days",
+                                          "3650"]) == 0
+    table = capsys.readouterr().out
+    assert "1/2" in table and "Thứ Bảy trạm khám" in table
