@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from bot.broadcast_figures import notify_finished
 from bot.context import Services
+from bot.digest import send_digest
 from bot.feedback.sweeps import SWEEP_EVERY_SECONDS, sweep_overdue_now
 from scheduler.reminders import sweep_reminders
 from storage import people
@@ -47,6 +48,7 @@ def periodic_tasks() -> list[tuple[float, Task]]:
         (RETENTION_SWEEP_SECONDS, purge_old_messages),
         (SWEEP_EVERY_SECONDS, sweep_overdue_now),
         (FIGURES_SWEEP_SECONDS, notify_finished),  # delivery figures to broadcast authors
+        (FIGURES_SWEEP_SECONDS, send_digest),  # the staff's morning digest
     ]
 
 

@@ -262,3 +262,50 @@ async def test_the_author_gets_delivery_figures_and_the_cli_lists_them(
                                           "3650"]) == 0
     table = capsys.readouterr().out
     assert "1/2" in table and "Thứ Bảy trạm khám" in table
+
+
+async def test_morning_digest_on_a_fixed_date(
+        settings: Settings, fake: FakeTelegram, clock: object) -> None:
+    from datetime import UTC, datetime
+
+    from bot.digest import send_digest
+
+    # Wednesday 25/11/2026, 07:35 in Hanoi.
+    clock.now = datetime(2026, 11, 25, 0, 35, tzinfo=UTC)  # type: ignore[attr-defined]
+    now = clock.now  # type: ignore[attr-defined]
+    async with running_bot(staff_settings(settings), fake, clock) as tg:
+        async with tg.bot.services.db.sessions() as session, session.begin():
+            def ticket(n: int, **kw: object) -> Ticket:
+                base = dict(code=f"PA-2026-{n:06d}", channel="web", chat_id=f"r{n}",
+                            category="other", text="…", status="new",
+                            accept_due=now + timedelta(hours=5),
+                            resolve_due=now + timedelta(days=5), created_at=now)
+                return Ticket(**(base | kw))
+            session.add_all([
+                ticket(1, accept_due=now - timedelta(hours=2)),  # overdue
+                ticket(2, status="accepted", resolve_due=now + timedelta(hours=3)),  # due today
+                ticket(3, status="closed", rating=4, rating_comment="Cán bộ tận tình",
+                       rated_at=now - timedelta(hours=20)),
+                ticket(4, status="closed", rating=2, rated_at=now - timedelta(days=3)),
+            ])
+            session.add(BroadcastRecord(kind="staff", created_by="Chị Lan", text="Tiêm chủng",
+                                        audience={"kind": "all"}, status="scheduled",
+                                        scheduled_at=now + timedelta(hours=2)))
+        services = tg.bot.services
+        assert await send_digest(services) == 1
+        await send_digest(services)  # the next minute's run: still one per chat and day
+        await dispatcher(tg, clock).drain(timeout=20)
+        (digest,) = fake.sent_to(STAFF_GROUP)
+        text = digest.text
+        assert "ngày 25/11/2026" in text
+        assert "• Phản ánh mới: 1 (PA-2026-000001)" in text
+        assert "• Quá hạn: 1 (PA-2026-000001)" in text
+        assert "• Đến hạn hôm nay: 1 (PA-2026-000002)" in text
+        assert "PA-2026-000003: ⭐⭐⭐⭐ 4/5 “Cán bộ tận tình”" in text
+        assert "PA-2026-000004" not in text  # rated three days ago
+        assert "09:35 Tiêm chủng" in text
+        # Not before the configured time, and not on Saturday.
+        clock.now = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+        assert await send_digest(services) == 0  # 07:00, the digest is at 07:30
+        clock.now = datetime(2026, 11, 28, 0, 35, tzinfo=UTC)  # type: ignore[attr-defined]
+        assert await send_digest(services) == 0
