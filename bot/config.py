@@ -167,6 +167,15 @@ class Digest:
 
 
 @dataclass(frozen=True)
+class Posters:
+    """Links `healthbot qr` puts on posters besides Telegram's deep link (issue 16)."""
+
+    zalo_bot_link: str = ""
+    zalo_oa_link: str = ""  # default: https://zalo.me/<zalo_oa.oa_id>
+    web_url: str = ""
+
+
+@dataclass(frozen=True)
 class Bhyt:
     base_salary: int = 2_340_000
 
@@ -191,6 +200,7 @@ class Settings:
     feedback: Feedback = field(default_factory=Feedback)
     bhyt: Bhyt = field(default_factory=Bhyt)
     digest: Digest = field(default_factory=Digest)  # staff tools (issue 16)
+    posters: Posters = field(default_factory=Posters)
     source: str = "<embedded defaults>"
 
     def area(self, code: str) -> Area | None:
