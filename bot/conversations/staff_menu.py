@@ -176,11 +176,10 @@ async def open_card(ctx: Context) -> None:
     status = {"new": _("new"), "accepted": _("accepted"), "answered": _("answered"),
               "closed": _("closed"), "duplicate": _("duplicate")}.get(ticket.status, ticket.status)
     text = card.text + "\n\n" + _("Status: {status}").format(status=status)
-    buttons = card.buttons
-    if not ctx.caps.buttons or not member_allows(ctx.staff_member(), Action.TICKET_HANDLE):
+    # Buttons even where the channel has none: the engine turns them into a numbered menu.
+    buttons = notices.staff_buttons(ticket, _)
+    if not member_allows(ctx.staff_member(), Action.TICKET_HANDLE):
         buttons = ()
-    elif not buttons:
-        buttons = notices.staff_buttons(ticket, _)
     if ticket.status in tickets.CLOSED_STATUSES:
         buttons = ()
     ctx.replies.append(Outbound(text=text, buttons=buttons))
