@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
 
+from bot.alert_templates import load_templates, template
 from bot.config import StaffMember
 from bot.context import Context
 from bot.conversations.broadcast_cards import (
@@ -39,6 +40,7 @@ router = Router()
 
 TEXT_STATE = "broadcast.text"
 WHEN_STATE = "broadcast.when"
+PLACE_STATE = "broadcast.place"
 MAX_TEXT_CHARS = 1500
 PREVIEW_CHARS = 600
 ID_FIELDS = {"telegram": "telegram_id", "zalo_bot": "zalo_bot_id", "zalo_oa": "zalo_oa_id",
@@ -67,11 +69,11 @@ async def _start(ctx: Context, kind: str) -> None:
     intro = _("Urgent alert: it bypasses quiet hours.") if kind == "urgent" else _(
         "New announcement.")
     question = _("What do you want to send?")
-    ctx.reply(f"{intro} {question}", [
-        [Button(_("A message from the library"), "bc:lib")],
-        [Button(_("Write my own text"), "bc:text")],
-        [Button(_("Cancel"), "bc:quit")],
-    ])
+    rows = [[Button(_("A message from the library"), "bc:lib")],
+            [Button(_("Write my own text"), "bc:text")]]
+    if kind == "urgent":
+        rows.insert(0, [Button(_("Use an outbreak alert template"), "bc:tpl")])
+    ctx.reply(f"{intro} {question}", [*rows, [Button(_("Cancel"), "bc:quit")]])
 
 
 @router.command("phat", "broadcast", groups=False, action=Action.BROADCAST_COMPOSE)
@@ -108,6 +110,13 @@ async def step(ctx: Context) -> None:
     elif action == "e" and library.has_entry(arg):
         ctx.update_data(message_id=arg, text=None)
         await _ask_audience(ctx)
+    elif action == "tpl":
+        ctx.reply(_("Which alert?"), [*[[Button(t.title, f"bc:tp:{t.id}")]
+                                        for t in load_templates()], _cancel_row(ctx)])
+    elif action == "tp" and template(arg) is not None:
+        ctx.set_state(PLACE_STATE, **{**_draft(ctx), "template": arg})
+        ctx.reply(_("Where? Type the place, for example “Tổ dân phố 1, ngõ 5”."),
+                  [_cancel_row(ctx)])
     elif action == "text":
         ctx.set_state(TEXT_STATE, **_draft(ctx))
         ctx.reply(_("Please type the message (at most {limit} characters).").format(
@@ -169,6 +178,22 @@ async def typed_text(ctx: Context) -> None:
         ctx.reply(ctx._("Please type the message (at most {limit} characters).").format(
             limit=MAX_TEXT_CHARS), [_cancel_row(ctx)])
         return
+    ctx.set_state("broadcast", **{**_draft(ctx), "text": text, "message_id": None})
+    await _ask_audience(ctx)
+
+
+@router.state(PLACE_STATE, action=Action.BROADCAST_COMPOSE)
+async def typed_place(ctx: Context) -> None:
+    """The one blank of an alert template: the place; the alert then goes like typed text."""
+    if not _staff(ctx):
+        return
+    chosen = template(str(ctx.data.get("template", "")))
+    place = ctx.inbound.text.strip()
+    if chosen is None or not place:
+        ctx.reply(ctx._("Where? Type the place, for example “Tổ dân phố 1, ngõ 5”."),
+                  [_cancel_row(ctx)])
+        return
+    text = chosen.fill(place, ctx.settings.station.phone)
     ctx.set_state("broadcast", **{**_draft(ctx), "text": text, "message_id": None})
     await _ask_audience(ctx)
 
