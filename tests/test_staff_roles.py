@@ -164,3 +164,25 @@ async def test_help_and_menu_show_what_the_role_may_do(bot) -> None:  # noqa: AN
     await staff.tap("Menu cán bộ")
     labels = [b.label for b in staff.buttons()]
     assert {"Phát tin", "🚨 Tin khẩn", "Phản ánh đang mở", "Quá hạn", "Hướng dẫn"} <= set(labels)
+
+
+async def test_a_typed_step_is_checked_too_when_the_role_changed_mid_flow(
+        settings: Settings, clock: FakeClock) -> None:
+    """States are part of the matrix: text typed into a broadcast step needs the permission."""
+    first = build_services(staffed(settings), clock=clock)
+    nurse = Transcript(build_bot(first), TELEGRAM, "telegram", IDS["staff"])
+    await nurse.say("/phat")
+    await nurse.tap("bc:text")
+    await first.db.close()
+    demoted = staffed(settings)
+    demoted = replace(demoted, staff=[replace(m, role="approver") if m.role == "staff" else m
+                                      for m in demoted.staff])
+    second = build_services(demoted, clock=clock)
+    try:
+        nurse.bot = build_bot(second)
+        await nurse.say("Tin tự soạn sau khi bị đổi vai trò")
+        assert WRONG_ROLE in nurse.text
+        async with second.db.sessions() as session:
+            assert (await session.execute(select(BroadcastRecord))).scalars().all() == []
+    finally:
+        await second.db.close()

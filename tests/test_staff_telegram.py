@@ -123,6 +123,8 @@ async def test_ticket_lists_page_through_and_open_a_card(
         assert "Phản ánh tôi đang xử lý: 2" in mine.text
         (late,) = await say(fake, NURSE, "/quahan")
         assert "Phản ánh quá hạn: 3" in late.text and "⏰" in late.text
+        (figures,) = await say(fake, NURSE, "/baocao")
+        assert "Phản ánh đang mở: 7" in figures.text and "Quá hạn: 3" in figures.text
         # An approver may look at a card but gets no handling buttons.
         (card,) = await tap(fake, APPROVER_1, "tko:5", late.message_id)
         assert "PA-2026-000005" in card.text and card.callback_data == []
