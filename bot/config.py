@@ -161,6 +161,22 @@ class Feedback:
 
 
 @dataclass(frozen=True)
+class Digest:
+    """The staff's morning digest (bot.digest): local time on working days; "" turns it off."""
+
+    time: str = "07:30"
+
+
+@dataclass(frozen=True)
+class Posters:
+    """Links `healthbot qr` puts on posters besides Telegram's deep link (issue 16)."""
+
+    zalo_bot_link: str = ""
+    zalo_oa_link: str = ""  # default: https://zalo.me/<zalo_oa.oa_id>
+    web_url: str = ""
+
+
+@dataclass(frozen=True)
 class Bhyt:
     # 0: use the dated table content/data/base_salary.yaml (the normal case); > 0: an explicit
     # override in đồng/month, e.g. while a new decree is not yet in the table.
@@ -186,6 +202,8 @@ class Settings:
     broadcast: Broadcast = field(default_factory=Broadcast)
     feedback: Feedback = field(default_factory=Feedback)
     bhyt: Bhyt = field(default_factory=Bhyt)
+    digest: Digest = field(default_factory=Digest)  # staff tools (issue 16)
+    posters: Posters = field(default_factory=Posters)
     source: str = "<embedded defaults>"
 
     def area(self, code: str) -> Area | None:
@@ -289,6 +307,8 @@ def _check_semantics(settings: Settings, source: str) -> None:
                 f"{source}: 'areas[{i}].code' must be 1-32 ASCII letters, digits, '-' or '_'"
                 " (it goes into QR deep links)"
             )
+    if settings.digest.time and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", settings.digest.time):
+        raise ConfigError(f"{source}: 'digest.time' must look like \"07:30\" (or \"\" for off)")
     if not TIME_RANGE.match(settings.broadcast.quiet_hours):
         raise ConfigError(f"{source}: 'broadcast.quiet_hours' must look like \"21:00-07:00\"")
     for i, span in enumerate(settings.feedback.working_hours):

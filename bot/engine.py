@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.context import Context, Services
 from bot.i18n import gettext_for, normalize_locale
 from bot.model import Capabilities, Inbound, Outbound
+from bot.permissions import permit
 from bot.rendering import MENU_KEY, fit, pick_numbered
 from bot.router import Router
 from bot.safety import answer_red_flag
@@ -186,6 +187,8 @@ class HealthBot:
                 ctx.reply(_("That button is no longer valid. Here is the menu again."))
                 await self._menu(ctx)
                 return
+            if not permit(ctx, router.button_actions.get(prefix), arg):
+                return
             ctx.args = arg
             await handler(ctx)
             return
@@ -197,9 +200,10 @@ class HealthBot:
         if name is not None:
             await self._command(ctx, name, (match.group(2) or "").strip() if match else "")
             return
-        handler = router.state_handler(ctx.state) if ctx.state else None
-        if handler is not None:
-            await handler(ctx)
+        entry = router.state_entry(ctx.state) if ctx.state else None
+        if entry is not None:
+            if permit(ctx, entry[1]):
+                await entry[0](ctx)
             return
         if (inbound.photo or inbound.location) and router.media_handler is not None:
             await router.media_handler(ctx)
@@ -214,7 +218,10 @@ class HealthBot:
             ctx.reply(_("I don't know the command /{name}.").format(name=name))
             await self._help(ctx)
             return
-        if command.staff_only and ctx.staff_member() is None:
+        if command.action is not None:
+            if not permit(ctx, command.action, args, command=True):
+                return
+        elif command.staff_only and ctx.staff_member() is None:
             log.warning(
                 "refused staff command /%s from a non-staff %s user", name, ctx.inbound.channel
             )

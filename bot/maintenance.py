@@ -12,7 +12,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from bot.broadcast_figures import notify_finished
 from bot.context import Services
+from bot.digest import send_digest
 from bot.feedback.sweeps import SWEEP_EVERY_SECONDS, sweep_overdue_now
 from scheduler.reminders import sweep_reminders
 from storage import outbox, people
@@ -22,6 +24,7 @@ log = logging.getLogger(__name__)
 
 REMINDER_SWEEP_SECONDS = 60.0
 RETENTION_SWEEP_SECONDS = 3600.0
+FIGURES_SWEEP_SECONDS = 60.0
 
 Task = Callable[[Services], Awaitable[object]]
 
@@ -50,6 +53,8 @@ def periodic_tasks() -> list[tuple[float, Task]]:
         (REMINDER_SWEEP_SECONDS, sweep_due_reminders),
         (RETENTION_SWEEP_SECONDS, purge_old_messages),
         (SWEEP_EVERY_SECONDS, sweep_overdue_now),
+        (FIGURES_SWEEP_SECONDS, notify_finished),  # delivery figures to broadcast authors
+        (FIGURES_SWEEP_SECONDS, send_digest),  # the staff's morning digest
     ]
 
 

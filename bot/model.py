@@ -68,6 +68,8 @@ class Outbound:
     topic: str | None = None
     reply_to_message_id: str | None = None
     meta: dict[str, str] = field(default_factory=dict)
+    # Replace this earlier message instead (channels that can edit; others send it as new).
+    edit_message_id: str | None = None
 
     def all_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]
@@ -81,6 +83,7 @@ class Outbound:
             "source": self.source,
             "topic": self.topic,
             "reply_to_message_id": self.reply_to_message_id,
+            **({"edit_message_id": self.edit_message_id} if self.edit_message_id else {}),
         }
 
     @classmethod
@@ -95,6 +98,7 @@ class Outbound:
             source=payload.get("source"),
             topic=payload.get("topic"),
             reply_to_message_id=payload.get("reply_to_message_id"),
+            edit_message_id=payload.get("edit_message_id"),
         )
 
 

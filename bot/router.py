@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bot.permissions import ActionRule
+
 if TYPE_CHECKING:
     from bot.context import Context
 
@@ -21,6 +23,7 @@ class Command:
     handler: Handler
     staff_only: bool = False
     groups: bool = True  # may be used in group chats
+    action: ActionRule = None  # what it does, checked against `bot.permissions` by the engine
 
 
 @dataclass
@@ -30,33 +33,40 @@ class Router:
     states: dict[str, Handler] = field(default_factory=dict)
     keywords: dict[str, str] = field(default_factory=dict)  # folded text -> command name
     events: dict[str, Handler] = field(default_factory=dict)
+    button_actions: dict[str, ActionRule] = field(default_factory=dict)
+    state_actions: dict[str, ActionRule] = field(default_factory=dict)
     text_handler: Handler | None = None
     media_handler: Handler | None = None
 
     def command(
-        self, *names: str, staff_only: bool = False, groups: bool = True
+        self, *names: str, staff_only: bool = False, groups: bool = True, action: ActionRule = None
     ) -> Callable[[Handler], Handler]:
         """Register a handler for `/name` (Vietnamese word first, English aliases after)."""
 
         def register(fn: Handler) -> Handler:
             for name in names:
-                self.commands[name.lower()] = Command(fn, staff_only, groups)
+                self.commands[name.lower()] = Command(fn, staff_only or bool(action), groups,
+                                                      action)
             return fn
 
         return register
 
-    def button(self, prefix: str) -> Callable[[Handler], Handler]:
+    def button(self, prefix: str, action: ActionRule = None) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self.buttons[prefix] = fn
+            if action is not None:
+                self.button_actions[prefix] = action
             return fn
 
         return register
 
-    def state(self, name: str) -> Callable[[Handler], Handler]:
+    def state(self, name: str, action: ActionRule = None) -> Callable[[Handler], Handler]:
         """Handle free text while a user is in this state (or a sub-state `name.step`)."""
 
         def register(fn: Handler) -> Handler:
             self.states[name] = fn
+            if action is not None:
+                self.state_actions[name] = action
             return fn
 
         return register
@@ -84,7 +94,8 @@ class Router:
         return fn
 
     def include(self, other: Router) -> None:
-        for table in ("commands", "buttons", "states", "keywords", "events"):
+        for table in ("commands", "buttons", "states", "keywords", "events", "button_actions",
+                      "state_actions"):
             mine, theirs = getattr(self, table), getattr(other, table)
             clash = set(mine) & set(theirs)
             if clash:
@@ -94,8 +105,13 @@ class Router:
         self.media_handler = other.media_handler or self.media_handler
 
     def state_handler(self, state: str) -> Handler | None:
+        found = self.state_entry(state)
+        return found[0] if found else None
+
+    def state_entry(self, state: str) -> tuple[Handler, ActionRule] | None:
+        """The handler of a state (or its nearest parent) and the action it performs."""
         while state:
             if state in self.states:
-                return self.states[state]
+                return self.states[state], self.state_actions.get(state)
             state = state.rpartition(".")[0]
         return None

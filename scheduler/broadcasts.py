@@ -139,7 +139,7 @@ def _subscribed(topic: str) -> Any:
 
 
 def library_message(
-    library: Library, settings: Settings, entry_id: str, today: Any
+    library: Library, settings: Settings, entry_id: str, today: Any, *, urgent: bool = False
 ) -> Callable[[str], Outbound]:
     """A per-language renderer of a library entry with its source line and the station's name."""
     cache: dict[str, Outbound] = {}
@@ -153,11 +153,18 @@ def library_message(
             )
             _ = gettext_for(locale)
             heading = _("Health news from {station}").format(station=settings.station.name)
+            if urgent:  # /khancap with a library message: the same marker as typed alerts
+                heading = urgent_heading(_, settings)
             text = f"{heading}\n\n{entry.title(locale)}\n{answer.text}\n\n{answer.source_line}"
             cache[locale] = Outbound(text=text, source=answer.source_line, topic=entry.topic_id)
         return cache[locale]
 
     return render
+
+
+def urgent_heading(_: Callable[[str], str], settings: Settings) -> str:
+    """The marker every urgent alert starts with, so residents see at once it is not news."""
+    return _("🚨 URGENT – notice from {station}").format(station=settings.station.name)
 
 
 def text_message(settings: Settings, text: str, urgent: bool) -> Callable[[str], Outbound]:
@@ -166,7 +173,7 @@ def text_message(settings: Settings, text: str, urgent: bool) -> Callable[[str],
     def render(locale: str) -> Outbound:
         _ = gettext_for(locale)
         if urgent:
-            heading = _("URGENT notice from {station}").format(station=settings.station.name)
+            heading = urgent_heading(_, settings)
         else:
             heading = _("Announcement from {station}").format(station=settings.station.name)
         return Outbound(text=f"{heading}\n\n{text}")
@@ -247,7 +254,8 @@ def broadcast_message(
     record: BroadcastRecord, settings: Settings, library: Library, today: Any
 ) -> Callable[[str], Outbound]:
     if record.message_id and library.has_entry(record.message_id):
-        return library_message(library, settings, record.message_id, today)
+        return library_message(library, settings, record.message_id, today,
+                               urgent=record.kind == "urgent")
     return text_message(settings, record.text or "", urgent=record.kind == "urgent")
 
 

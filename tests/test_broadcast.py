@@ -67,7 +67,7 @@ async def test_scheduled_broadcast_waits_respects_huy_and_can_be_cancelled(bot, 
     await t.say("23/11/2026 09:30")  # the fake clock says 10:00 on 23/11: already past
     assert "đã qua" in t.text
     await t.say("31/02/2026 09:00")
-    assert "dd/mm/yyyy HH:MM" in t.text
+    assert "ví dụ" in t.text and "mai 8h" in t.text
     await t.say("24/11/2026 08:00")
     assert "2 cuộc trò chuyện (1 nhóm, 1 người)" in t.text and "24/11/2026" in t.text
     await t.tap("bc:ok")
@@ -118,23 +118,30 @@ async def test_at_night_news_waits_for_morning_but_an_urgent_alert_goes_now(bot,
     t = staff(bot)
     await own_text_to_everyone(t, "Tin thường.")
     await t.tap("bc:w:now")
+    # "Now" at 22:30 is not now: the preview says so and offers 07:00 (no "send anyway").
+    assert "giờ yên tĩnh" in t.text and "ngay bây giờ" not in t.text
+    assert [b.label for b in t.buttons()] == ["Gửi lúc 07:00", "Huỷ"]
+    await t.tap("Gửi lúc 07:00")
+    assert "07:00, Thứ Ba 24/11/2026" in t.text
     await t.tap("bc:ok")
+    assert "Đã hẹn gửi" in t.text or "07:00, Thứ Ba 24/11/2026" in t.text
     await t.say("/khancap")
     await t.tap("bc:text")
     await t.say("Mất nước sạch khu TDP1, đun sôi nước trước khi uống.")
     await t.tap("bc:a:area:TDP1")
-    assert "Xem trước" in t.text  # urgent: no time step, straight to the preview
+    assert "giờ yên tĩnh" in t.text  # urgent: no time step, but the choice at night
+    await t.tap("🚨 Vẫn gửi ngay")
+    assert "Xem trước" in t.text and "🚨 Tin khẩn." in t.text
     await t.tap("bc:ok")
     rows = await outbox_rows(bot)
-    ordinary = [r for r in rows if not r.urgent]
-    urgent = [r for r in rows if r.urgent]
-    assert {f"{r.not_before.astimezone(VN_TZ):%d/%m %H:%M}" for r in ordinary} == {"24/11 07:00"}
-    assert {r.not_before for r in urgent} == {clock.now}
-    assert all(r.priority < o.priority for r in urgent for o in ordinary)
-    assert urgent[0].payload["text"].startswith("THÔNG BÁO KHẨN")
+    assert rows and all(r.urgent for r in rows)  # the ordinary one waits for 07:00
+    assert {r.not_before for r in rows} == {clock.now}
+    assert rows[0].payload["text"].startswith("🚨 KHẨN")
     async with bot.services.db.sessions() as session:
-        kinds = sorted((await session.execute(select(BroadcastRecord.kind))).scalars())
-    assert kinds == ["staff", "urgent"]
+        records = (await session.execute(select(BroadcastRecord).order_by(BroadcastRecord.id)
+                                         )).scalars().all()
+    assert [(r.kind, r.status) for r in records] == [("staff", "scheduled"), ("urgent", "queued")]
+    assert f"{records[0].scheduled_at.astimezone(VN_TZ):%d/%m %H:%M}" == "24/11 07:00"
 
 
 async def test_english_speaking_staff_get_the_flow_in_english(bot, clock) -> None:

@@ -139,6 +139,7 @@ async def test_whole_loop_accept_reply_close_rate(bot) -> None:  # noqa: ANN001
     assert "Cán bộ Trạm Y tế" in answer.text and "Y sĩ Lan" not in answer.text
     assert answer.image == "https://example.org/fixed.jpg"
     await staff.send(button=f"tk:close:{ticket.id}")
+    await staff.tap("Đồng ý đóng")
     closing = Outbound.from_payload((await outbox_rows(bot, "resident-1"))[-1].payload)
     assert "đánh giá" in closing.text.lower() or "hài lòng" in closing.text.lower()
     stars = [b.data for b in closing.all_buttons()]

@@ -102,7 +102,9 @@ async def test_ticket_with_photo_answered_from_the_staff_group_closed_and_rated(
     assert answer.photo and "lốp xe đã được thu gom" in answer.caption
     assert "Cán bộ Trạm Y tế" in answer.caption and "Hoa" not in answer.caption
 
-    await tap(fake, STAFF_GROUP, STAFF, button(card, "Đóng"), card.message_id)
+    (confirm,) = await tap(fake, STAFF_GROUP, STAFF, button(card, "Đóng"), card.message_id)
+    assert "Đóng phản ánh PA-2026-000001?" in confirm.text  # nothing closes on one tap
+    await tap(fake, STAFF_GROUP, STAFF, button(confirm, "Đồng ý đóng"), confirm.message_id)
     await dispatcher(tg).drain()
     closing = fake.sent_to(RESIDENT)[-1]
     assert "PA-2026-000001" in closing.text

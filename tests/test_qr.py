@@ -71,3 +71,34 @@ async def test_bot_name_is_asked_from_the_bot_api_when_not_configured(tmp_path: 
 
 def test_deep_link_shape() -> None:
     assert deep_link("@phuongmau_bot", "TDP1") == "https://t.me/phuongmau_bot?start=TDP1"
+
+
+async def test_posters_for_every_channel_and_size_never_show_the_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)  # everything any library logs, at every level
+    async with FakeTelegram(bot_username="tram_y_te_bot") as fake:
+        config = tmp_path / "healthbot.toml"
+        config.write_text(
+            f'[telegram]\ntoken = "{fake.token}"\napi_base_url = "{fake.bot_api_url}"\n'
+            '[zalo_oa]\noa_id = "4318745193621543"\n'
+            '[posters]\nzalo_bot_link = "https://zalo.me/s/botmau"\n'
+            'web_url = "https://phuongmau.gov.vn/tro-ly"\n', encoding="utf-8")
+        out_dir = tmp_path / "posters"
+        code = await asyncio.to_thread(
+            main, ["qr", "--area", "TDP2", "--out-dir", str(out_dir), "--config", str(config)])
+        assert code == 0 and fake.calls_to("getMe")
+    made = sorted(p.name for p in out_dir.iterdir())
+    assert made == sorted(f"qr-TDP2-{c}-{s}.png" for c in ("telegram", "zalo_bot", "zalo_oa", "web")
+                          for s in ("A4", "A5"))
+    with Image.open(out_dir / "qr-TDP2-zalo_oa-A5.png") as a5:
+        assert a5.size == (874, 1240)
+    printed = capsys.readouterr()
+    assert "https://t.me/tram_y_te_bot?start=TDP2" in printed.out
+    assert "https://zalo.me/4318745193621543" in printed.out
+    assert "https://phuongmau.gov.vn/tro-ly?start=TDP2" in printed.out
+    secret = fake.token.split(":")[-1]
+    for text in (printed.out, printed.err, caplog.text):
+        assert fake.token not in text and secret not in text

@@ -42,6 +42,7 @@ from bot.channels.telegram_send import (
     file_base_url,
     send_outbound,
 )
+from bot.channels.telegram_staff_commands import set_staff_command_menus
 from bot.config import ConfigError
 from bot.engine import HealthBot
 from bot.model import TELEGRAM, Inbound, Outbound
@@ -262,6 +263,8 @@ class TelegramChannel:
 
     async def set_commands(self) -> None:
         await set_command_menu(self.application.bot, self.bot.router.commands)
+        await set_staff_command_menus(self.application.bot, self.bot.services.settings,
+                                      self.bot.router.commands)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if context.error is not None:

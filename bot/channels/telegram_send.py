@@ -104,6 +104,16 @@ async def send_outbound(
 ) -> Message:
     """Send one `Outbound`; returns the last Telegram message. Raises PTB errors unchanged."""
     markup = keyboard(message)
+    if message.edit_message_id and message.edit_message_id.isdigit() and not message.image:
+        try:  # e.g. an approval card whose buttons are spent: edit it in place
+            edited = await bot.edit_message_text(
+                html.escape(message.text[:MAX_TEXT]), chat_id=chat_id,
+                message_id=int(message.edit_message_id), parse_mode=ParseMode.HTML,
+                reply_markup=markup)
+            if isinstance(edited, Message):
+                return edited
+        except BadRequest as exc:  # gone or too old to edit: say it in a new message instead
+            log.info("telegram edit failed, sending a new message: %s", exc.message)
     reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
     text = message.text or ""
     parts = split_text(text, MAX_TEXT) if text.strip() else []

@@ -1,8 +1,13 @@
-"""`healthbot qr --area <code> [--out file.png]`: a printable poster with a Telegram deep-link QR code.
+"""`healthbot qr --area <code>`: printable posters with a QR code per channel, A4 and A5.
 
-The QR code opens `https://t.me/<bot_username>?start=<area code>`; `/start <code>` then sets the
-resident's area on first contact. The poster carries the station's name, the area's name and one
-line of instructions in Vietnamese. It needs a TrueType font with Vietnamese diacritics: DejaVu Sans
+`--channel all` (the default without `--out`) writes one poster per configured channel and size
+into `--out-dir`: Telegram (`https://t.me/<bot_username>?start=<area code>`; `/start <code>` then
+sets the resident's area), Zalo Bot and Zalo OA (their configured links; the OA's follow link
+`https://zalo.me/<oa_id>` by default) and the web chat (`[posters] web_url`). `--out FILE` writes a
+single poster (Telegram, A4, unless `--channel`/`--size` say otherwise). Each poster carries the
+station's name, the area's name, one line of instructions, the station's phone and hours.
+Nothing it prints or logs contains a token: the Bot API's URLs (which carry it) are kept out of
+the HTTP client's log while the bot's name is asked. It needs a TrueType font with Vietnamese diacritics: DejaVu Sans
 (Debian `fonts-dejavu-core`) or Liberation Sans; without either, Pillow's built-in font is used and a
 warning says the accents may not print.
 """
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from pathlib import Path
 
@@ -21,6 +27,8 @@ from bot.config import Settings, load_settings
 from bot.i18n import gettext_for
 
 POSTER_SIZE = (1240, 1754)  # A4 portrait at 150 dpi
+SIZES = {"A4": POSTER_SIZE, "A5": (874, 1240)}  # at 150 dpi
+CHANNELS = ("telegram", "zalo_bot", "zalo_oa", "web")
 QR_SIZE = 900
 MARGIN = 80
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/truetype/liberation"))
@@ -31,9 +39,15 @@ EXIT_USAGE = 2
 
 
 def register(sub: argparse._SubParsersAction, with_config) -> None:  # noqa: ANN001
-    parser = with_config(sub.add_parser("qr", help="print a poster with a Telegram QR code"))
+    parser = with_config(sub.add_parser("qr", help="posters with QR codes for every channel"))
     parser.add_argument("--area", required=True, help="area code, e.g. TDP1")
-    parser.add_argument("--out", metavar="FILE", help="PNG file (default: qr-<area>.png)")
+    parser.add_argument("--out", metavar="FILE", help="one PNG file (Telegram, A4 by default)")
+    parser.add_argument("--out-dir", metavar="DIR", default=".",
+                        help="folder for qr-<area>-<channel>-<size>.png (default: here)")
+    parser.add_argument("--channel", choices=("all", *CHANNELS), default=None,
+                        help="which channel (default: all configured; telegram with --out)")
+    parser.add_argument("--size", choices=("A4", "A5", "both"), default=None,
+                        help="paper size (default: both; A4 with --out)")
     parser.set_defaults(func=handle)
 
 
@@ -66,46 +80,83 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width
     return lines + ([current] if current else [])
 
 
-def render_poster(settings: Settings, area_code: str, bot_username: str) -> Image.Image:
+def render_poster(settings: Settings, area_code: str, bot_username: str, *,
+                  channel: str = "telegram", link: str | None = None,
+                  size: str = "A4") -> Image.Image:
     """The poster image; raises KeyError for an unknown area code."""
     area = settings.area(area_code)
     if area is None:
         raise KeyError(area_code)
     _ = gettext_for("vi")
-    link = deep_link(bot_username, area.code)
+    link = link or deep_link(bot_username, area.code)
+    paper = SIZES[size]
+    scale = paper[0] / POSTER_SIZE[0]
+    qr_size = int(QR_SIZE * scale)
     regular, bold = find_font(REGULAR_FONTS), find_font(BOLD_FONTS) or find_font(REGULAR_FONTS)
-    poster = Image.new("RGB", POSTER_SIZE, "white")
+    poster = Image.new("RGB", paper, "white")
     draw = ImageDraw.Draw(poster)
-    width = POSTER_SIZE[0] - 2 * MARGIN
-    y = MARGIN
+    width = paper[0] - 2 * MARGIN
+    y = int(MARGIN * scale)
+
+    def pt(points: int) -> int:
+        return max(12, int(points * scale))
 
     def centred(text: str, font: ImageFont.ImageFont, gap: int) -> None:
         nonlocal y
         for line in _wrap(draw, text, font, width):
-            x = (POSTER_SIZE[0] - draw.textlength(line, font=font)) / 2
+            x = (paper[0] - draw.textlength(line, font=font)) / 2
             draw.text((x, y), line, fill="black", font=font)
             y += int(font.size * 1.3) if hasattr(font, "size") else 20
         y += gap
 
-    centred(settings.station.name, _font(bold, TITLE_PT), 10)
-    centred(area.name, _font(bold, AREA_PT), 30)
+    centred(settings.station.name, _font(bold, pt(TITLE_PT)), 10)
+    centred(area.name, _font(bold, pt(AREA_PT)), int(30 * scale))
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
     qr.add_data(link)
     qr.make(fit=True)
     code = qr.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
-    code = code.resize((QR_SIZE, QR_SIZE), Image.Resampling.NEAREST)
-    poster.paste(code, ((POSTER_SIZE[0] - QR_SIZE) // 2, y))
-    y += QR_SIZE + 30
-    centred(
-        _(
-            "Scan this code with your phone camera to chat with the health station on "
-            "Telegram: health advice, news and feedback."
-        ),
-        _font(regular, TEXT_PT),
-        20,
-    )
-    centred(link, _font(regular, LINK_PT), 0)
+    code = code.resize((qr_size, qr_size), Image.Resampling.NEAREST)
+    poster.paste(code, ((paper[0] - qr_size) // 2, y))
+    y += qr_size + int(30 * scale)
+    centred(instructions(channel), _font(regular, pt(TEXT_PT)), 20)
+    centred(link, _font(regular, pt(LINK_PT)), 20)
+    station = settings.station
+    centred(_("Station phone: {phone}. Emergency: 115.").format(phone=station.phone),
+            _font(bold, pt(LINK_PT)), 6)
+    centred(station.hours_vi, _font(regular, pt(LINK_PT)), 0)
     return poster
+
+
+def instructions(channel: str) -> str:
+    _ = gettext_for("vi")
+    return {
+        "telegram": _("Scan this code with your phone camera to chat with the health station on "
+                      "Telegram: health advice, news and feedback."),
+        "zalo_bot": _("Scan this code with Zalo to chat with the health station's bot: health "
+                      "advice, news and feedback."),
+        "zalo_oa": _("Scan this code with Zalo and follow the health station's Official "
+                     "Account: health advice, news and feedback."),
+        "web": _("Scan this code with your phone camera to chat with the health station in the "
+                 "browser, no app needed."),
+    }[channel]
+
+
+def channel_links(settings: Settings, area_code: str, bot_username: str) -> dict[str, str]:
+    """The link each configured channel's poster opens (channels without one are left out)."""
+    posters = settings.posters
+    links: dict[str, str] = {}
+    if bot_username:
+        links["telegram"] = deep_link(bot_username, area_code)
+    if posters.zalo_bot_link:
+        links["zalo_bot"] = posters.zalo_bot_link
+    oa_link = posters.zalo_oa_link or (
+        f"https://zalo.me/{settings.zalo_oa.oa_id}" if settings.zalo_oa.oa_id else "")
+    if oa_link:
+        links["zalo_oa"] = oa_link
+    if posters.web_url:
+        sep = "&" if "?" in posters.web_url else "?"
+        links["web"] = f"{posters.web_url}{sep}start={area_code}"
+    return links
 
 
 def resolve_username(settings: Settings) -> str:
@@ -125,6 +176,10 @@ def resolve_username(settings: Settings) -> str:
         ) as bot:
             return bot.username or ""
 
+    quiet = [logging.getLogger(name) for name in ("httpx", "httpcore", "telegram")]
+    levels = [lg.level for lg in quiet]
+    for lg in quiet:  # their request lines carry the Bot API URL, and so the token
+        lg.setLevel(logging.WARNING)
     try:
         return asyncio.run(ask())
     except Exception as exc:  # noqa: BLE001 - any failure means "cannot resolve"
@@ -133,6 +188,9 @@ def resolve_username(settings: Settings) -> str:
             file=sys.stderr,
         )
         return ""
+    finally:
+        for lg, level in zip(quiet, levels, strict=True):
+            lg.setLevel(level)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -144,13 +202,21 @@ def handle(args: argparse.Namespace) -> int:
             f"healthbot qr: unknown area code {args.area!r}; valid codes: {codes}", file=sys.stderr
         )
         return EXIT_USAGE
-    username = resolve_username(settings)
-    if not username:
-        print(
-            "healthbot qr: set [telegram] bot_username in the configuration "
-            "(or a token that can reach Telegram)",
-            file=sys.stderr,
-        )
+    single = bool(args.out)
+    wanted = args.channel or ("telegram" if single else "all")
+    channels = CHANNELS if wanted == "all" else (wanted,)
+    username = resolve_username(settings) if "telegram" in channels else ""
+    links = channel_links(settings, area.code, username)
+    if wanted != "all" and wanted not in links:
+        hint = {"telegram": "[telegram] bot_username (or a token that can reach Telegram)",
+                "zalo_bot": "[posters] zalo_bot_link", "zalo_oa": "[zalo_oa] oa_id",
+                "web": "[posters] web_url"}[wanted]
+        print(f"healthbot qr: set {hint} in the configuration", file=sys.stderr)
+        return EXIT_USAGE
+    if not links:
+        print("healthbot qr: no channel has a link to put on a poster; set [telegram] "
+              "bot_username, [posters] zalo_bot_link / web_url or [zalo_oa] oa_id",
+              file=sys.stderr)
         return EXIT_USAGE
     if find_font(REGULAR_FONTS) is None:
         print(
@@ -158,7 +224,21 @@ def handle(args: argparse.Namespace) -> int:
             "print (install fonts-dejavu-core)",
             file=sys.stderr,
         )
-    out = Path(args.out or f"qr-{area.code}.png")
-    render_poster(settings, area.code, username).save(out, "PNG", dpi=(150, 150))
-    print(f"Poster for {area.name}: {out} ({deep_link(username, area.code)})")
+    sizes = ("A4", "A5") if (args.size or ("A4" if single else "both")) == "both" else (
+        args.size or "A4",)
+    for channel in channels:
+        if channel not in links:
+            continue
+        for size in sizes:
+            if single:
+                out = Path(args.out)
+            else:
+                Path(args.out_dir).mkdir(parents=True, exist_ok=True)
+                out = Path(args.out_dir) / f"qr-{area.code}-{channel}-{size}.png"
+            poster = render_poster(settings, area.code, username, channel=channel,
+                                   link=links[channel], size=size)
+            poster.save(out, "PNG", dpi=(150, 150))
+            print(f"Poster for {area.name} ({channel}, {size}): {out} ({links[channel]})")
+            if single:
+                return 0
     return 0

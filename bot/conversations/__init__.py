@@ -8,6 +8,7 @@ from bot.conversations import (
     groups,
     privacy,
     reminders,
+    staff_menu,
     start,
     subscribe,
     tickets_staff,
@@ -21,6 +22,6 @@ def main_router() -> Router:
     router = Router()
     # feedback comes after topics: its free-text handler routes ticket replies, then asks topics.
     for feature in (start, topics, subscribe, privacy, reminders, groups, feedback, tickets_staff,
-                    broadcast):
+                    broadcast, staff_menu):
         router.include(feature.router)
     return router

@@ -11,18 +11,26 @@ Every button and state checks the staff list again: a resident who replays a but
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import re
 from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
 
+from bot.alert_templates import load_templates, template
 from bot.config import StaffMember
 from bot.context import Context
-from bot.i18n import TIMEZONE, gettext_for, local_datetime
+from bot.conversations.broadcast_cards import (
+    approval_card,
+    close_approval_cards,
+    deliver,
+    wake,
+    when_text,
+)
+from bot.i18n import TIMEZONE, gettext_for
 from bot.model import Button, Outbound
+from bot.permissions import Action, allows, member_allows
 from bot.router import Router
+from bot.vietnamese_time import parse_moment
 from scheduler import broadcasts
 from storage import outbox
 from storage.models import BroadcastRecord, Outbox
@@ -32,14 +40,16 @@ router = Router()
 
 TEXT_STATE = "broadcast.text"
 WHEN_STATE = "broadcast.when"
+PLACE_STATE = "broadcast.place"
 MAX_TEXT_CHARS = 1500
 PREVIEW_CHARS = 600
-WHEN_INPUT = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})\s*$")
-APPROVER_ROLES = ("approver", "admin")
 ID_FIELDS = {"telegram": "telegram_id", "zalo_bot": "zalo_bot_id", "zalo_oa": "zalo_oa_id",
              "web": "web_id"}
 OPEN_STATUSES = ("pending_approval", "scheduled", "queued")
-WAKE_DELAY = 0.5  # seconds: let the handler's transaction commit before the dispatcher looks
+
+
+def _cancel_row(ctx: Context) -> list[Button]:
+    return [Button(ctx._("Cancel"), "bc:quit")]
 
 
 def _staff(ctx: Context) -> StaffMember | None:
@@ -59,26 +69,26 @@ async def _start(ctx: Context, kind: str) -> None:
     intro = _("Urgent alert: it bypasses quiet hours.") if kind == "urgent" else _(
         "New announcement.")
     question = _("What do you want to send?")
-    ctx.reply(f"{intro} {question}", [
-        [Button(_("A message from the library"), "bc:lib")],
-        [Button(_("Write my own text"), "bc:text")],
-        [Button(_("Cancel"), "bc:quit")],
-    ])
+    rows = [[Button(_("A message from the library"), "bc:lib")],
+            [Button(_("Write my own text"), "bc:text")]]
+    if kind == "urgent":
+        rows.insert(0, [Button(_("Use an outbreak alert template"), "bc:tpl")])
+    ctx.reply(f"{intro} {question}", [*rows, [Button(_("Cancel"), "bc:quit")]])
 
 
-@router.command("phat", "broadcast", staff_only=True, groups=False)
+@router.command("phat", "broadcast", groups=False, action=Action.BROADCAST_COMPOSE)
 async def compose(ctx: Context) -> None:
     if _staff(ctx):
         await _start(ctx, "staff")
 
 
-@router.command("khancap", "urgent", staff_only=True, groups=False)
+@router.command("khancap", "urgent", groups=False, action=Action.BROADCAST_URGENT)
 async def urgent(ctx: Context) -> None:
     if _staff(ctx):
         await _start(ctx, "urgent")
 
 
-@router.button("bc")
+@router.button("bc", action=Action.BROADCAST_COMPOSE)
 async def step(ctx: Context) -> None:
     """Every step of the composing flow: bc:<action>[:<argument>]."""
     if not _staff(ctx):
@@ -91,23 +101,31 @@ async def step(ctx: Context) -> None:
         return
     library = ctx.services.library
     if action == "lib":
-        ctx.reply(_("Choose a topic:"), [[Button(t.title(ctx.locale), f"bc:t:{t.id}")]
-                                         for t in library.topics.values()])
+        ctx.reply(_("Choose a topic:"), [*[[Button(t.title(ctx.locale), f"bc:t:{t.id}")]
+                                           for t in library.topics.values()], _cancel_row(ctx)])
     elif action == "t" and arg in library.topics:
         entries = [e for e in library.entries() if e.topic_id == arg and e.approved]
-        ctx.reply(_("Choose the message:"), [[Button(e.title(ctx.locale), f"bc:e:{e.id}")]
-                                            for e in entries])
+        ctx.reply(_("Choose the message:"), [*[[Button(e.title(ctx.locale), f"bc:e:{e.id}")]
+                                              for e in entries], _cancel_row(ctx)])
     elif action == "e" and library.has_entry(arg):
         ctx.update_data(message_id=arg, text=None)
         await _ask_audience(ctx)
+    elif action == "tpl":
+        ctx.reply(_("Which alert?"), [*[[Button(t.title, f"bc:tp:{t.id}")]
+                                        for t in load_templates()], _cancel_row(ctx)])
+    elif action == "tp" and template(arg) is not None:
+        ctx.set_state(PLACE_STATE, **{**_draft(ctx), "template": arg})
+        ctx.reply(_("Where? Type the place, for example “Tổ dân phố 1, ngõ 5”."),
+                  [_cancel_row(ctx)])
     elif action == "text":
         ctx.set_state(TEXT_STATE, **_draft(ctx))
         ctx.reply(_("Please type the message (at most {limit} characters).").format(
-            limit=MAX_TEXT_CHARS))
+            limit=MAX_TEXT_CHARS), [_cancel_row(ctx)])
     elif action == "a" and arg == "topics":
         topics = [(t.id, t.title(ctx.locale)) for t in library.topics.values()]
         ctx.reply(_("Subscribers of which topic?"),
-                  [[Button(title, f"bc:a:topic:{tid}")] for tid, title in topics])
+                  [*[[Button(title, f"bc:a:topic:{tid}")] for tid, title in topics],
+                   _cancel_row(ctx)])
     elif action == "a":
         kind, _sep, value = arg.partition(":")
         ctx.update_data(audience={"kind": kind, "value": value})
@@ -116,14 +134,22 @@ async def step(ctx: Context) -> None:
             await _preview(ctx)
         else:
             ctx.reply(_("When should it go?"), [
-                [Button(_("Now"), "bc:w:now")], [Button(_("At a date and time"), "bc:w:later")]])
+                [Button(_("Now"), "bc:w:now")], [Button(_("At a date and time"), "bc:w:later")],
+                _cancel_row(ctx)])
     elif action == "w" and arg == "now":
-        ctx.update_data(at=None)
+        ctx.update_data(at=None, force=False)
+        await _preview(ctx)
+    elif action == "w" and arg == "quiet":  # "send at 07:00", offered when now is quiet time
+        release = broadcasts.quiet_hours(ctx.settings).release_time(ctx.now)
+        ctx.update_data(at=release.astimezone(UTC).isoformat(), force=False)
+        await _preview(ctx)
+    elif action == "w" and arg == "force" and ctx.data.get("kind") == "urgent":
+        ctx.update_data(at=None, force=True)
         await _preview(ctx)
     elif action == "w":
         ctx.set_state(WHEN_STATE, **_draft(ctx))
-        ctx.reply(_("Type the date and time, for example {example}.").format(
-            example=f"{ctx.now.astimezone(TIMEZONE):%d/%m/%Y} 08:00"))
+        ctx.reply(_("Type the date and time, for example: {examples}.").format(
+            examples="“mai 8h”, “thứ Hai 7h30”, “1/12 8:00”, “20h hôm nay”"), [_cancel_row(ctx)])
     elif action == "ok":
         await _confirm(ctx)
     else:
@@ -139,48 +165,56 @@ async def _ask_audience(ctx: Context) -> None:
     rows = [[Button(_("Everyone (all groups and subscribers)"), "bc:a:all")]]
     rows += [[Button(area.name, f"bc:a:area:{area.code}")] for area in ctx.settings.areas]
     rows.append([Button(_("Subscribers of a topic"), "bc:a:topics")])
+    rows.append(_cancel_row(ctx))
     ctx.reply(_("Who should receive it?"), rows)
 
 
-@router.state(TEXT_STATE)
+@router.state(TEXT_STATE, action=Action.BROADCAST_COMPOSE)
 async def typed_text(ctx: Context) -> None:
     if not _staff(ctx):
         return
     text = ctx.inbound.text.strip()
     if not text or len(text) > MAX_TEXT_CHARS:
         ctx.reply(ctx._("Please type the message (at most {limit} characters).").format(
-            limit=MAX_TEXT_CHARS))
+            limit=MAX_TEXT_CHARS), [_cancel_row(ctx)])
         return
     ctx.set_state("broadcast", **{**_draft(ctx), "text": text, "message_id": None})
     await _ask_audience(ctx)
 
 
-def parse_when(text: str) -> datetime | None:
-    """'dd/mm/yyyy HH:MM' in Vietnam time, as aware UTC; None when it is not a real moment."""
-    match = WHEN_INPUT.match(text)
-    if not match:
-        return None
-    day, month, year, hour, minute = (int(g) for g in match.groups())
-    try:
-        return datetime(year, month, day, hour, minute, tzinfo=TIMEZONE).astimezone(UTC)
-    except ValueError:
-        return None
+@router.state(PLACE_STATE, action=Action.BROADCAST_COMPOSE)
+async def typed_place(ctx: Context) -> None:
+    """The one blank of an alert template: the place; the alert then goes like typed text."""
+    if not _staff(ctx):
+        return
+    chosen = template(str(ctx.data.get("template", "")))
+    place = ctx.inbound.text.strip()
+    if chosen is None or not place:
+        ctx.reply(ctx._("Where? Type the place, for example “Tổ dân phố 1, ngõ 5”."),
+                  [_cancel_row(ctx)])
+        return
+    text = chosen.fill(place, ctx.settings.station.phone)
+    ctx.set_state("broadcast", **{**_draft(ctx), "text": text, "message_id": None})
+    await _ask_audience(ctx)
 
 
-@router.state(WHEN_STATE)
+@router.state(WHEN_STATE, action=Action.BROADCAST_COMPOSE)
 async def typed_when(ctx: Context) -> None:
     if not _staff(ctx):
         return
     _ = ctx._
-    at = parse_when(ctx.inbound.text)
-    if at is None:
-        ctx.reply(_("I could not read that. Please type it as dd/mm/yyyy HH:MM, for example "
-                    "{example}.").format(example=f"{ctx.now.astimezone(TIMEZONE):%d/%m/%Y} 08:00"))
+    moment = parse_moment(ctx.inbound.text, ctx.now)
+    if moment is None:
+        ctx.reply(_("I could not read that. Please type a date and time, for example: "
+                    "{examples}.").format(examples="“mai 8h”, “thứ Hai 7h30”, “1/12 8:00”"),
+                  [_cancel_row(ctx)])
         return
-    if at <= ctx.now:
-        ctx.reply(_("That time has already passed. Please type a time in the future."))
+    if moment.at <= ctx.now:
+        ctx.reply(_("{when} has already passed. Please type a time in the future.").format(
+            when=when_text(moment.at, ctx.locale)), [_cancel_row(ctx)])
         return
-    ctx.set_state("broadcast", **{**_draft(ctx), "at": at.isoformat()})
+    ctx.set_state("broadcast", **{**_draft(ctx), "at": moment.at.isoformat(), "force": False,
+                                  "time_given": moment.time_given})
     await _preview(ctx)
 
 
@@ -195,6 +229,7 @@ def _record(ctx: Context, member: StaffMember) -> BroadcastRecord:
 
 
 async def _preview(ctx: Context) -> None:
+    """The message as residents will read it, the exact count and the honest time to confirm."""
     member = _staff(ctx)
     if member is None or not (ctx.data.get("message_id") or ctx.data.get("text")):
         return
@@ -208,9 +243,35 @@ async def _preview(ctx: Context) -> None:
     text = render(ctx.locale).text
     if len(text) > PREVIEW_CHARS:
         text = text[:PREVIEW_CHARS] + "…"
-    when = _("now") if not ctx.data.get("at") else local_datetime(record.scheduled_at, ctx.locale)
+    urgent = record.kind == "urgent"
+    quiet = broadcasts.quiet_hours(ctx.settings)
+    held = quiet.holds(record.scheduled_at) and not (urgent and ctx.data.get("force"))
+    if not ctx.data.get("at") and held:
+        # "Now" at night: say so and let them choose, instead of a silent hold until morning.
+        release = quiet.release_time(ctx.now)
+        note = _("It is quiet time now ({hours}): residents are not disturbed at night.").format(
+            hours=ctx.settings.broadcast.quiet_hours.replace("-", "–"))
+        rows = [[Button(_("Send at {time}").format(time=f"{release:%H:%M}"), "bc:w:quiet")]]
+        if urgent:
+            rows.append([Button("🚨 " + _("Send now anyway"), "bc:w:force")])
+        rows.append(_cancel_row(ctx))
+        ctx.reply(f"{_('Preview:')}\n\n{text}\n\n{note}", rows)
+        return
+    if not ctx.data.get("at"):
+        when = _("now")
+    else:
+        when = when_text(record.scheduled_at, ctx.locale)
     summary = _("It will go to {total} chats ({groups} groups, {people} people), {when}.").format(
         total=len(recipients), groups=groups, people=len(recipients) - groups, when=when)
+    if ctx.data.get("at") and not ctx.data.get("time_given"):
+        summary += " " + _("No time was typed, so {time} is used.").format(
+            time=f"{record.scheduled_at.astimezone(TIMEZONE):%H:%M}")
+    if held and not urgent:
+        release = quiet.release_time(record.scheduled_at)
+        summary += " " + _("That is in the quiet hours, so it will go at {when}.").format(
+            when=when_text(release, ctx.locale))
+    if urgent:
+        summary = "🚨 " + _("Urgent alert.") + " " + summary
     if ctx.settings.broadcast.require_approval:
         summary += " " + _("An approver must approve it first.")
     heading = _("Preview:")
@@ -240,8 +301,12 @@ async def _confirm(ctx: Context) -> None:
             ctx.reply(_("No approver is configured, so it cannot be sent. Please ask the admin."))
             return
         record.status = "pending_approval"
-        for approver, channel, chat_id in approvers:
-            await _ask_approval(ctx, record, approver, channel, chat_id)
+        audience = broadcasts.staff_audience(record.audience or {})
+        count = len(await broadcasts.resolve_audience(ctx.session, audience, ctx.settings))
+        card = approval_card(ctx, record, count)
+        for _approver, channel, chat_id in approvers:
+            await deliver(ctx, channel, chat_id, card,
+                          f"broadcast:{record.id}:approve:{channel}:{chat_id}")
         ctx.reply(_("Sent for approval to {names}. Nothing goes out before that.").format(
             names=", ".join(a.name for a, _c, _i in approvers)))
         return
@@ -253,7 +318,7 @@ def _approvers(ctx: Context, author: StaffMember) -> list[tuple[StaffMember, str
     found = []
     order = [ctx.inbound.channel, *[c for c in ID_FIELDS if c != ctx.inbound.channel]]
     for member in ctx.settings.staff:
-        if member.role not in APPROVER_ROLES or member.name == author.name:
+        if not allows(member.role, Action.BROADCAST_APPROVE) or member.name == author.name:
             continue
         for channel in order:
             chat_id = getattr(member, ID_FIELDS[channel])
@@ -263,52 +328,27 @@ def _approvers(ctx: Context, author: StaffMember) -> list[tuple[StaffMember, str
     return found
 
 
-async def _ask_approval(ctx: Context, record: BroadcastRecord, approver: StaffMember,
-                        channel: str, chat_id: str) -> None:
-    _ = gettext_for(ctx.settings.station.default_language)
-    render = broadcasts.broadcast_message(record, ctx.settings, ctx.services.library,
-                                          ctx.now.date())
-    when = local_datetime(max(record.scheduled_at, ctx.now), "vi")
-    text = _("{author} asks you to approve a broadcast ({when}):").format(
-        author=record.created_by, when=when)
-    message = Outbound(text=f"{text}\n\n{render('vi').text[:PREVIEW_CHARS]}", buttons=((
-        Button(_("Approve"), f"bcy:{record.id}"), Button(_("Reject"), f"bcn:{record.id}")),))
-    await _deliver(ctx, channel, chat_id, message, f"broadcast:{record.id}:approve:{chat_id}")
-
-
-async def _deliver(ctx: Context, channel: str, chat_id: str, message: Outbound, key: str) -> None:
-    assert ctx.services.deliverer is not None
-    await ctx.services.deliverer.enqueue(ctx.session, channel=channel, chat_id=chat_id,
-                                         message=message, dedupe_key=key,
-                                         priority=outbox.PRIORITY_STAFF)
-    dispatcher = ctx.services.extras.get("dispatcher")
-    if dispatcher is not None:
-        asyncio.get_running_loop().call_later(WAKE_DELAY, dispatcher.wake)
-
-
 async def _release(ctx: Context, record: BroadcastRecord) -> None:
     """Queue it now, or leave it for the planner at its time."""
     _ = ctx._
     if record.scheduled_at > ctx.now:
         record.status = "scheduled"
         ctx.reply(_("Scheduled for {when}. Send /huyphat to cancel it.").format(
-            when=local_datetime(record.scheduled_at, ctx.locale)))
+            when=when_text(record.scheduled_at, ctx.locale)))
         return
     await broadcasts.queue_broadcast(ctx.session, record, ctx.settings, ctx.services.library,
                                      ctx.now)
-    dispatcher = ctx.services.extras.get("dispatcher")
-    if dispatcher is not None:
-        asyncio.get_running_loop().call_later(WAKE_DELAY, dispatcher.wake)
+    wake(ctx)
     ctx.reply(_("Queued for {count} chats. Send /huyphat to stop what has not gone yet.").format(
         count=record.recipients))
 
 
-@router.button("bcy")
+@router.button("bcy", action=Action.BROADCAST_APPROVE)
 async def approve(ctx: Context) -> None:
     await _decide(ctx, approved=True)
 
 
-@router.button("bcn")
+@router.button("bcn", action=Action.BROADCAST_APPROVE)
 async def reject(ctx: Context) -> None:
     await _decide(ctx, approved=False)
 
@@ -319,7 +359,7 @@ async def _decide(ctx: Context, approved: bool) -> None:
         return
     _ = ctx._
     record = await ctx.session.get(BroadcastRecord, int(ctx.args)) if ctx.args.isdigit() else None
-    if member.role not in APPROVER_ROLES or (record and record.created_by == member.name):
+    if record and record.created_by == member.name:
         log.warning("refused a broadcast approval by a staff member without the right")
         ctx.reply(_("Sorry, only an approver other than the author can decide."))
         return
@@ -332,6 +372,7 @@ async def _decide(ctx: Context, approved: bool) -> None:
         ctx.reply(_("Rejected: it will not be sent."))
     else:
         await _release(ctx, record)
+    await close_approval_cards(ctx, record, member, approved)
     await _tell_author(ctx, record, approved)
 
 
@@ -344,12 +385,13 @@ async def _tell_author(ctx: Context, record: BroadcastRecord, approved: bool) ->
             _ = gettext_for(ctx.settings.station.default_language)
             text = (_("{name} approved your broadcast.") if approved
                     else _("{name} rejected your broadcast.")).format(name=record.approved_by)
-            await _deliver(ctx, channel, chat_id, Outbound(text=text),
-                           f"broadcast:{record.id}:decided")
+            await deliver(ctx, channel, chat_id, Outbound(text=text),
+                          f"broadcast:{record.id}:author")
             return
 
 
-@router.command("huyphat", "cancelbroadcast", staff_only=True, groups=False)
+@router.command("huyphat", "cancelbroadcast", groups=False,
+                action=Action.BROADCAST_CANCEL_OWN)
 async def cancel_menu(ctx: Context) -> None:
     if not _staff(ctx):
         return
@@ -363,6 +405,9 @@ async def cancel_menu(ctx: Context) -> None:
                                                          outbox.STATUS_HELD)))
     # A queued broadcast is listed only while some of its messages have not gone yet.
     stmt = stmt.where(or_(BroadcastRecord.status != "queued", waiting.exists()))
+    member = ctx.staff_member()
+    if not member_allows(member, Action.BROADCAST_CANCEL_ANY):
+        stmt = stmt.where(BroadcastRecord.created_by == (member.name[:64] if member else ""))
     open_ones = (await ctx.session.execute(stmt)).scalars().all()
     if not open_ones:
         ctx.reply(_("There is no broadcast waiting to be sent."))
@@ -370,12 +415,12 @@ async def cancel_menu(ctx: Context) -> None:
     rows = []
     for record in open_ones:
         label = (record.text or record.message_id or "")[:30]
-        rows.append([Button(f"{local_datetime(record.scheduled_at, ctx.locale)} · {label}",
+        rows.append([Button(f"{when_text(record.scheduled_at, ctx.locale)} · {label}",
                             f"bcx:{record.id}")])
     ctx.reply(_("Which broadcast do you want to cancel?"), rows)
 
 
-@router.button("bcx")
+@router.button("bcx", action=Action.BROADCAST_CANCEL_OWN)
 async def cancel(ctx: Context) -> None:
     if not _staff(ctx):
         return
@@ -383,6 +428,12 @@ async def cancel(ctx: Context) -> None:
     record = await ctx.session.get(BroadcastRecord, int(ctx.args)) if ctx.args.isdigit() else None
     if record is None or record.status not in OPEN_STATUSES or record.kind == "campaign":
         ctx.reply(_("This broadcast has already been decided or cancelled."))
+        return
+    member = ctx.staff_member()
+    if not member_allows(member, Action.BROADCAST_CANCEL_ANY) and (
+            member is None or record.created_by != member.name[:64]):
+        log.warning("refused cancelling another author's broadcast")
+        ctx.reply(_("Sorry, you can cancel only your own broadcasts."))
         return
     record.status = "cancelled"
     stopped = await outbox.set_broadcast_status(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Context
+from bot.conversations.staff_menu import staff_help_lines
 from bot.conversations.topics import show_entry
 from bot.i18n import LOCALES, gettext_for
 from bot.model import Button
@@ -29,6 +30,7 @@ def main_menu_buttons(ctx: Context) -> list[list[Button]]:
         [Button(_("Vaccination & BHYT reminders"), "cmd:nhaclich")],
         [Button(_("Contact the station"), "cmd:lienhe")],
         [Button("Tiếng Việt / English", "cmd:ngonngu")],
+        *([[Button(_("Staff menu"), "cmd:canbo")]] if ctx.staff_member() is not None else []),
     ]
 
 
@@ -85,7 +87,13 @@ async def help_(ctx: Context) -> None:
         "/dulieu – " + _("see or delete your data"),
         _("Station phone: {phone}. Emergency: 115.").format(phone=ctx.settings.station.phone),
     ]
-    ctx.reply("\n".join(lines), [[Button(_("Main menu"), "menu")]])
+    staff_lines = staff_help_lines(ctx)  # the staff part, by role
+    if staff_lines:
+        lines += ["", *staff_lines]
+    buttons = [[Button(_("Main menu"), "menu")]]
+    if staff_lines:
+        buttons.append([Button(_("Staff menu"), "cmd:canbo")])
+    ctx.reply("\n".join(lines), buttons)
 
 
 @router.command("ngonngu", "language")

@@ -17,6 +17,7 @@ from bot.context import Context
 from bot.feedback import handling
 from bot.feedback.categories import categories, category_name
 from bot.model import Button
+from bot.permissions import Action
 from bot.router import Router
 from storage import tickets
 from storage.models import Ticket
@@ -29,12 +30,17 @@ CODE_PREFIX = f"{tickets.CODE_PREFIX}-"
 DUPLICATE = "tickets.duplicate"
 
 
+def button_action(arg: str) -> Action:
+    """Blocking a sender is its own permission; every other ticket button handles the ticket."""
+    return Action.TICKET_BLOCK if arg.partition(":")[0] == "block" else Action.TICKET_HANDLE
+
+
 def _refuse(ctx: Context) -> None:
     log.warning("refused a ticket action from a non-staff %s user", ctx.inbound.channel)
     ctx.reply(ctx._("Sorry, only the health station's staff can do this."))
 
 
-@router.button("tk")
+@router.button("tk", action=button_action)
 async def staff_button(ctx: Context) -> None:
     member = ctx.staff_member()
     if member is None:
@@ -63,7 +69,17 @@ async def staff_button(ctx: Context) -> None:
     elif action == "mvto":
         ctx.reply(await handling.transfer(ctx, ticket, member, arg))
     elif action == "close":
+        _ = ctx._
+        ctx.reply(
+            _("Close feedback {code}? The resident is told it is closed and asked to rate it.")
+            .format(code=ticket.code),
+            [[Button(_("Yes, close it"), f"tk:closeok:{ticket.id}"),
+              Button(_("No, keep it open"), f"tk:keep:{ticket.id}")]],
+        )
+    elif action == "closeok":
         ctx.reply(await handling.close(ctx, ticket, member))
+    elif action == "keep":
+        ctx.reply(ctx._("Feedback {code} stays open.").format(code=ticket.code))
     elif action == "dup":
         ctx.set_state(DUPLICATE, ticket=ticket.id)
         ctx.reply(
@@ -84,7 +100,7 @@ def _category_menu(ctx: Context, ticket: Ticket) -> None:
     ctx.reply(ctx._("Move {code} to which category?").format(code=ticket.code), rows)
 
 
-@router.state(ANSWER)
+@router.state(ANSWER, action=Action.TICKET_HANDLE)
 async def answer_typed(ctx: Context) -> None:
     """The answer after "Trả lời"; a reply to another ticket's card answers that one instead."""
     ref = str(ctx.data.get("ticket", ""))
@@ -99,7 +115,7 @@ async def answer_typed(ctx: Context) -> None:
         ctx.reply(await handling.answer(ctx, ticket, member, ctx.inbound.text, ctx.inbound.photo))
 
 
-@router.state(DUPLICATE)
+@router.state(DUPLICATE, action=Action.TICKET_HANDLE)
 async def duplicate_typed(ctx: Context) -> None:
     member, ticket = await _staff_and_ticket(ctx, str(ctx.data.get("ticket", "")))
     ctx.clear_state()
@@ -143,14 +159,14 @@ async def _from_args(ctx: Context) -> tuple[StaffMember | None, Ticket | None, s
     return member, ticket, rest.strip()
 
 
-@router.command("tiepnhan", "accept", staff_only=True)
+@router.command("tiepnhan", "accept", action=Action.TICKET_HANDLE)
 async def accept_command(ctx: Context) -> None:
     member, ticket, _rest = await _from_args(ctx)
     if member and ticket:
         ctx.reply(await handling.accept(ctx, ticket, member))
 
 
-@router.command("traloi", "answer", staff_only=True)
+@router.command("traloi", "answer", action=Action.TICKET_HANDLE)
 async def answer_command(ctx: Context) -> None:
     """`/traloi <code> <text>`: the text (and a photo sent with it) goes to the resident."""
     member, ticket, text = await _from_args(ctx)
@@ -158,7 +174,7 @@ async def answer_command(ctx: Context) -> None:
         ctx.reply(await handling.answer(ctx, ticket, member, text, ctx.inbound.photo))
 
 
-@router.command("chuyen", "transfer", staff_only=True)
+@router.command("chuyen", "transfer", action=Action.TICKET_HANDLE)
 async def transfer_command(ctx: Context) -> None:
     member, ticket, target = await _from_args(ctx)
     if member and ticket:
@@ -168,7 +184,7 @@ async def transfer_command(ctx: Context) -> None:
             _category_menu(ctx, ticket)
 
 
-@router.command("dong", "close", staff_only=True)
+@router.command("dong", "close", action=Action.TICKET_HANDLE)
 async def close_command(ctx: Context) -> None:
     """`/dong <code> [closing answer]`: a text after the code goes to the resident first."""
     member, ticket, note = await _from_args(ctx)
@@ -178,7 +194,7 @@ async def close_command(ctx: Context) -> None:
         ctx.reply(await handling.close(ctx, ticket, member))
 
 
-@router.command("trung", "duplicate", staff_only=True)
+@router.command("trung", "duplicate", action=Action.TICKET_HANDLE)
 async def duplicate_command(ctx: Context) -> None:
     member, ticket, original = await _from_args(ctx)
     if member and ticket:
@@ -189,14 +205,14 @@ async def duplicate_command(ctx: Context) -> None:
         )
 
 
-@router.command("chan", "block", staff_only=True)
+@router.command("chan", "block", action=Action.TICKET_BLOCK)
 async def block_command(ctx: Context) -> None:
     member, ticket, _rest = await _from_args(ctx)
     if member and ticket:
         ctx.reply(await handling.block(ctx, ticket, member))
 
 
-@router.command("bochan", "unblock", staff_only=True)
+@router.command("bochan", "unblock", action=Action.TICKET_BLOCK)
 async def unblock_command(ctx: Context) -> None:
     member, ticket, _rest = await _from_args(ctx)
     if member and ticket:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from bot import staff_notices
 from bot.context import Context
 from bot.feedback import handling
 from bot.feedback.categories import category, category_name
@@ -136,6 +137,7 @@ async def rate(ctx: Context, ticket_id: str, stars: str) -> None:
     await tickets.add_event(
         ctx.session, ticket, actor="resident", action="rated", now=ctx.now, detail=stars
     )
+    await staff_notices.rating_to_staff(ctx, ticket)
     ctx.set_state(COMMENT, ticket=ticket.id, menu=None)
     ctx.reply(
         _(
@@ -158,6 +160,7 @@ async def comment(ctx: Context, ticket_id: str, text: str) -> None:
         return
     ticket.rating_comment = text[:MAX_COMMENT_CHARS]
     await tickets.add_event(ctx.session, ticket, actor="resident", action="commented", now=ctx.now)
+    await staff_notices.comment_to_staff(ctx, ticket)
     ctx.reply(
         ctx._("Thank you, the station will read your comment."),
         [[Button(ctx._("Main menu"), "menu")]],
