@@ -358,6 +358,9 @@ async def recent_messages(
 async def purge_message_log(session: AsyncSession, older_than: datetime) -> int:
     """Retention: delete the message log and processed-update marks older than the cut-off."""
     result = await session.execute(delete(MessageLog).where(MessageLog.created_at < older_than))
+    from storage.web import purge_web_messages
+
+    await purge_web_messages(session, older_than)
     await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.created_at < older_than))
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -424,6 +427,10 @@ async def erase_person(session: AsyncSession, person_id: int) -> None:
                 MessageLog.channel == chat.channel, MessageLog.chat_id == chat.external_id
             )
         )
+        if chat.channel == "web":  # messages waiting for the page and the browser's push
+            from storage import web as web_store
+
+            await web_store.erase_visitor(session, chat.external_id)
     for ident in idents:
         await session.execute(
             delete(ConversationState).where(
