@@ -106,8 +106,9 @@ class RateLimits:
         per_address: int,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        # A resident types slower than this; a burst of 6 covers quick button taps.
-        self.visitors = TokenBuckets(per_visitor, max(1, min(6, per_visitor)), monotonic)
+        # A resident types slower than this; a burst of 10 covers tapping through a whole flow
+        # (the feedback flow is 6 taps and a sentence).
+        self.visitors = TokenBuckets(per_visitor, max(1, min(10, per_visitor)), monotonic)
         # One address may be a whole family or a ward office behind one router.
         self.addresses = TokenBuckets(per_address, max(1, per_address // 4), monotonic)
 
