@@ -89,7 +89,7 @@ class Web:
     max_text_chars: int = 2000
     # issue 14: proxies whose X-Forwarded-For/-Proto are believed, pacing, Web Push contact
     trusted_proxies: list[str] = field(default_factory=list)
-    messages_per_minute: int = 20
+    messages_per_minute: int = 30
     address_messages_per_minute: int = 240
     push_contact: str = ""
 

@@ -106,9 +106,9 @@ class RateLimits:
         per_address: int,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        # A resident types slower than this; a burst of 10 covers tapping through a whole flow
-        # (the feedback flow is 6 taps and a sentence).
-        self.visitors = TokenBuckets(per_visitor, max(1, min(10, per_visitor)), monotonic)
+        # A resident types slower than this; a burst of 20 covers tapping quickly through a
+        # whole flow and on into the menu (feedback is 7 messages, a topic answer 3 more).
+        self.visitors = TokenBuckets(per_visitor, max(1, min(20, per_visitor)), monotonic)
         # One address may be a whole family or a ward office behind one router.
         self.addresses = TokenBuckets(per_address, max(1, per_address // 4), monotonic)
 
