@@ -163,6 +163,7 @@ async def test_a_long_answer_shows_its_first_line_with_the_emergency_call_in_vie
     assert await in_viewport(page, page.locator("#call-115")), "115 stays on screen"
     assert await in_viewport(page, page.locator("#call-station"))
     assert await in_viewport(page, page.locator("#send"))
+    await page.screenshot(path=str(SHOTS / f"webchat-answer-{width}x{height}.png"))
     # The source line of a library answer is one small line that opens on tap.
     await page.get_by_role("button", name="Menu", exact=True).click()
     await page.get_by_role("menuitem", name="Menu chính").click()
@@ -174,7 +175,7 @@ async def test_a_long_answer_shows_its_first_line_with_the_emergency_call_in_vie
     await expect(source).to_contain_text("Nguồn")
     line = await source.bounding_box()
     assert line and line["height"] < 40, "one line"
-    await page.screenshot(path=str(SHOTS / f"webchat-{width}x{height}.png"))
+    await page.screenshot(path=str(SHOTS / f"webchat-source-{width}x{height}.png"))
     await source.click()
     await expect(page.locator(".msg.bot").last.locator("details.source")).to_have_attribute(
         "open", ""
