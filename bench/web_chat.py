@@ -81,8 +81,12 @@ async def main(args: argparse.Namespace) -> None:
     async with services.db.sessions() as session, session.begin():
         for n in range(args.deliveries):
             await services.deliverer.enqueue(
-                session, channel="web", chat_id=f"{n % 97:032x}", message=Outbound(text=f"Tin {n}"),
-                dedupe_key=f"bench:{n}", priority=outbox.PRIORITY_BROADCAST,
+                session,
+                channel="web",
+                chat_id=f"{n % 97:032x}",
+                message=Outbound(text=f"Tin {n}"),
+                dedupe_key=f"bench:{n}",
+                priority=outbox.PRIORITY_BROADCAST,
             )
     dispatcher = Dispatcher(services.db, services.extras["senders"], services.clock)
     stop = asyncio.Event()
@@ -94,8 +98,9 @@ async def main(args: argparse.Namespace) -> None:
         async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as http:
             for i in range(args.messages):
                 started = time.perf_counter()
-                async with http.post(f"{base}/api/message",
-                                     json={"text": f"sốt xuất huyết {n} {i}"}) as res:
+                async with http.post(
+                    f"{base}/api/message", json={"text": f"sốt xuất huyết {n} {i}"}
+                ) as res:
                     await res.read()
                     statuses[res.status] += 1
                 latencies.append(time.perf_counter() - started)
@@ -118,14 +123,20 @@ async def main(args: argparse.Namespace) -> None:
     latencies.sort()
     print(f"database: {services.db.dialect}")
     print(f"requests: {total} from {args.residents} residents x {args.messages} messages")
-    print(f"statuses: {dict(sorted(statuses.items()))}  (5xx: "
-          f"{sum(v for k, v in statuses.items() if k >= 500)})")
+    print(
+        f"statuses: {dict(sorted(statuses.items()))}  (5xx: "
+        f"{sum(v for k, v in statuses.items() if k >= 500)})"
+    )
     print(f"throughput: {total / elapsed:.1f} messages/s over {elapsed:.1f} s")
-    print(f"latency: median {statistics.median(latencies) * 1000:.0f} ms, "
-          f"p95 {latencies[int(len(latencies) * 0.95) - 1] * 1000:.0f} ms, "
-          f"max {latencies[-1] * 1000:.0f} ms")
-    print(f"outbox deliveries to web pages: {dispatcher.stats['sent']} sent of {args.deliveries}, "
-          f"{dispatcher.stats['retried']} retried, {dispatcher.stats['failed']} failed")
+    print(
+        f"latency: median {statistics.median(latencies) * 1000:.0f} ms, "
+        f"p95 {latencies[int(len(latencies) * 0.95) - 1] * 1000:.0f} ms, "
+        f"max {latencies[-1] * 1000:.0f} ms"
+    )
+    print(
+        f"outbox deliveries to web pages: {dispatcher.stats['sent']} sent of {args.deliveries}, "
+        f"{dispatcher.stats['retried']} retried, {dispatcher.stats['failed']} failed"
+    )
     print(f"'database is locked' in the log: {counter.locked}; errors logged: {counter.errors}")
 
 

@@ -312,6 +312,10 @@ async def test_security_headers_and_no_version_in_server(open_client: Served) ->
         assert res.headers["Server"] == "healthbot", "no library or Python version"
     res = await open_client.post("/api/message", data=b"{")
     assert res.headers["Server"] == "healthbot" and res.headers["Referrer-Policy"]
+    for res in (await open_client.get("/nope"), await open_client.put("/api/message")):
+        assert res.status in (404, 405)
+        assert "frame-ancestors 'none'" in res.headers["Content-Security-Policy"]
+        assert res.headers["Server"] == "healthbot"
 
 
 async def test_the_page_is_installable(open_client: Served) -> None:

@@ -139,7 +139,11 @@ def _refusal(status: int, message: str, **headers: str) -> web.Response:
 
 @web.middleware
 async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
-    response = await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:  # 404, 405…: the same headers on refusals
+        _harden(exc)
+        raise
     _harden(response)
     return response
 
