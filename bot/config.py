@@ -8,6 +8,7 @@ type raises `ConfigError` naming the file, the key and what was expected.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tomllib
@@ -87,6 +88,11 @@ class Web:
     port: int = 8080
     cookie_secret: str = ""
     max_text_chars: int = 2000
+    # issue 14: proxies whose X-Forwarded-For/-Proto are believed, pacing, Web Push contact
+    trusted_proxies: list[str] = field(default_factory=list)
+    messages_per_minute: int = 30
+    address_messages_per_minute: int = 240
+    push_contact: str = ""
 
 
 @dataclass(frozen=True)
@@ -328,3 +334,14 @@ def _check_semantics(settings: Settings, source: str) -> None:
         )
     if not 1 <= settings.web.port <= 65535:
         raise ConfigError(f"{source}: 'web.port' must be between 1 and 65535")
+    for i, proxy in enumerate(settings.web.trusted_proxies):
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"{source}: 'web.trusted_proxies[{i}]' must be an address or network like"
+                " \"127.0.0.1\" or \"10.0.0.0/8\""
+            ) from None
+    if settings.web.messages_per_minute < 1 or settings.web.address_messages_per_minute < 1:
+        raise ConfigError(f"{source}: 'web.messages_per_minute' and"
+                          " 'web.address_messages_per_minute' must be at least 1")

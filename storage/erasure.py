@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import inbox
+from storage import inbox, web
 from storage.models import (
     Chat,
     Child,
@@ -83,6 +83,12 @@ RULES: dict[str, Rule] = {
                          "nothing to erase"),
     "scheduler_marks": Rule("none", "kept", "nothing to erase"),
     "ticket_counters": Rule("none (last ticket number per year)", "kept", "nothing to erase"),
+    "web_messages": Rule("messages delivered to a web visitor's page", "with the message log",
+                         "the resident's web chats' rows deleted"),
+    "web_push_subscriptions": Rule("a browser's push endpoint and keys (given with consent)",
+                                   "until the browser or the resident drops it",
+                                   "the resident's web chats' rows deleted"),
+    "web_push_keys": Rule("none (the station's VAPID key pair)", "kept", "nothing to erase"),
 }  # fmt: skip
 
 
@@ -138,6 +144,9 @@ async def erase_person(session: AsyncSession, person_id: int) -> None:
         )
     )
     await _erase_outbox(session, chats, ticket_ids)
+    for channel, chat_id in chats:
+        if channel == "web":  # messages waiting for the page and the browser's push subscription
+            await web.erase_visitor(session, chat_id)
     await session.execute(
         update(ProcessedUpdate)
         .where(

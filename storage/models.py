@@ -310,3 +310,39 @@ class TicketCounter(Base):
     __tablename__ = "ticket_counters"
     series: Mapped[str] = mapped_column(String(32), primary_key=True)
     last_number: Mapped[int] = mapped_column(Integer)
+
+
+# -- web chat (issue 14): messages waiting for the page, push subscriptions, the VAPID key --
+
+
+class WebMessage(Base):
+    """A message the outbox delivered to a web visitor: the page reads them in id order, once."""
+
+    __tablename__ = "web_messages"
+    __table_args__ = (Index("ix_web_messages_chat", "chat_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64))  # the visitor's cookie id
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class WebPushSubscription(Base):
+    """A browser's Web Push subscription, given with the resident's consent."""
+
+    __tablename__ = "web_push_subscriptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), index=True)
+    endpoint: Mapped[str] = mapped_column(String(1024), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(256))
+    auth: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebPushKey(Base):
+    """The station's VAPID key pair (one row), generated on first use and shared by workers."""
+
+    __tablename__ = "web_push_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    private_pem: Mapped[str] = mapped_column(Text)
+    public_key: Mapped[str] = mapped_column(String(128))  # base64url, uncompressed P-256 point
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -357,6 +357,9 @@ async def recent_messages(
 async def purge_message_log(session: AsyncSession, older_than: datetime) -> int:
     """Retention: delete the message log and processed-update marks older than the cut-off."""
     result = await session.execute(delete(MessageLog).where(MessageLog.created_at < older_than))
+    from storage.web import purge_web_messages
+
+    await purge_web_messages(session, older_than)
     await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.created_at < older_than))
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -96,7 +96,9 @@ async def test_resident_chats_in_a_real_browser_and_continues_after_reload(
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        page = await browser.new_page(viewport={"width": 360, "height": 740})  # a cheap phone
+        page = await browser.new_page(  # a cheap phone set to Vietnamese
+            viewport={"width": 360, "height": 740}, locale="vi-VN"
+        )
         await page.goto(running_bot)
         await expect(page.locator(".msg.bot").first).to_contain_text("Xin chào")
         await page.get_by_role("button", name="Thông tin sức khỏe").click()
@@ -135,7 +137,7 @@ async def test_page_tells_the_resident_when_the_server_is_unreachable(
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        page = await browser.new_page()
+        page = await browser.new_page(locale="vi-VN")
         await page.goto(running_bot)
         await expect(page.locator(".msg.bot").first).to_contain_text("Xin chào")
         await page.route("**/api/message", lambda route: route.abort())

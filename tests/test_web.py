@@ -46,7 +46,7 @@ async def test_a_new_visitor_has_no_history(healthbot) -> None:
     client = await _client(healthbot)
     try:
         history = await (await client.get("/api/history")).json()
-        assert history == {"messages": []}
+        assert history == {"messages": [], "cursor": 0}
     finally:
         await client.close()
 

@@ -74,7 +74,9 @@ async def _chose_category(ctx: Context, code: str) -> None:
         ctx._(
             "Please describe the problem: what happened, where and when. You can also send a "
             "photo or your location."
-        ),
+        )
+        if ctx.caps.media
+        else ctx._("Please describe the problem: what happened, where and when."),
         [_cancel_row(ctx)],
     )
 
@@ -102,7 +104,9 @@ async def describe(ctx: Context) -> None:
         )
         return
     ctx.reply(
-        _("Received. You can still send a photo or your location, or continue."),
+        _("Received. You can still send a photo or your location, or continue.")
+        if ctx.caps.media
+        else _("Received. You can add more, or continue."),
         [[Button(_("Continue"), "fb:more")], _cancel_row(ctx)],
     )
 
@@ -261,9 +265,11 @@ async def _start_add(ctx: Context, arg: str) -> None:
         return
     ctx.set_state(ADD, ticket=ticket.id)
     ctx.reply(
-        ctx._("Please type what you would like to add to {code} (you can send a photo).").format(
-            code=ticket.code
-        ),
+        (
+            ctx._("Please type what you would like to add to {code} (you can send a photo).")
+            if ctx.caps.media
+            else ctx._("Please type what you would like to add to {code}.")
+        ).format(code=ticket.code),
         [_cancel_row(ctx)],
     )
 
