@@ -33,6 +33,7 @@ SECRET_ENV = {
     ("zalo_oa", "oa_secret_key"): "ZALO_OA_SECRET_KEY",
     ("database", "url"): "HEALTHBOT_DATABASE_URL",
     ("web", "cookie_secret"): "HEALTHBOT_COOKIE_SECRET",
+    ("redis", "url"): "HEALTHBOT_REDIS_URL",
 }
 
 
@@ -164,6 +165,12 @@ class Bhyt:
     base_salary: int = 2_340_000
 
 
+# --- several workers (issue 21): shared pacing through Redis ---
+@dataclass(frozen=True)
+class Redis:
+    url: str = ""  # "" = one worker, in-process pacing; redis://host:6379/0 = shared by all workers
+
+
 @dataclass(frozen=True)
 class Settings:
     station: Station = field(default_factory=Station)
@@ -183,6 +190,7 @@ class Settings:
     broadcast: Broadcast = field(default_factory=Broadcast)
     feedback: Feedback = field(default_factory=Feedback)
     bhyt: Bhyt = field(default_factory=Bhyt)
+    redis: Redis = field(default_factory=Redis)
     source: str = "<embedded defaults>"
 
     def area(self, code: str) -> Area | None:
@@ -299,5 +307,7 @@ def _check_semantics(settings: Settings, source: str) -> None:
         raise ConfigError(
             f"{source}: 'database.url' must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
         )
+    if settings.redis.url and not settings.redis.url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"{source}: 'redis.url' must start with redis://, rediss:// or unix://")
     if not 1 <= settings.web.port <= 65535:
         raise ConfigError(f"{source}: 'web.port' must be between 1 and 65535")
