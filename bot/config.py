@@ -18,9 +18,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
+from bot.paths import anchored_database_url, default_database_url
 from content.station import StationInfo
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/healthbot.db"
+# The embedded default is resolved from the environment (bot/paths.py), never the current folder.
+DEFAULT_DATABASE_URL = default_database_url(os.environ)
 TIME_RANGE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
 # Secrets may come from the environment instead of the file: (section, key) -> variable.
@@ -214,11 +216,17 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+        database = raw.get("database")
+        if isinstance(database, dict) and isinstance(database.get("url"), str):
+            database["url"] = anchored_database_url(database["url"], Path(path))
     for (section, key), var in SECRET_ENV.items():
         if env.get(var):
             raw.setdefault(section, {})
             if isinstance(raw[section], dict):
                 raw[section][key] = env[var]
+    raw.setdefault("database", {})
+    if isinstance(raw["database"], dict):
+        raw["database"].setdefault("url", default_database_url(env))
     settings = _build(Settings, raw, source, "")
     settings = dataclasses.replace(settings, source=source)
     _check_semantics(settings, source)
