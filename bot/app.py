@@ -22,6 +22,7 @@ from bot.conversations import main_router
 from bot.delivery import OutboxDeliverer
 from bot.engine import HealthBot
 from bot.maintenance import start_maintenance
+from bot.metrics import MeteredHealthBot, add_metrics_route
 from content.library import load_library
 from content.matching import Matcher
 from storage.db import open_database, upgrade
@@ -46,11 +47,12 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_clock
 
 
 def build_bot(services: Services) -> HealthBot:
-    return HealthBot(services, main_router())
+    return MeteredHealthBot(services, main_router())  # counts handling for /metrics
 
 
 def build_web_app(bot: HealthBot) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
+    add_metrics_route(app, bot.services)  # GET /metrics (Prometheus)
     if bot.services.settings.web.enabled:
         WebChat(bot).add_routes(app)
     return app
