@@ -30,6 +30,7 @@ from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels.telegram_commands import set_command_menu
+from bot.channels.telegram_conflict import polling_error_callback
 from bot.channels.telegram_inbound import CHANNEL, to_inbound
 from bot.channels.telegram_send import (
     UNREACHABLE_REASONS,
@@ -265,7 +266,9 @@ async def start_telegram(bot: HealthBot, app: web.Application) -> Stopper:
         if polling:
             assert application.updater is not None
             if not application.updater.running:
-                await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+                await application.updater.start_polling(
+                    allowed_updates=ALLOWED_UPDATES, error_callback=polling_error_callback()
+                )
         elif cfg.webhook_url:
             await application.bot.set_webhook(
                 cfg.webhook_url, secret_token=cfg.webhook_secret, allowed_updates=ALLOWED_UPDATES
