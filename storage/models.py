@@ -283,3 +283,7 @@ class SchedulerMark(Base):
     __tablename__ = "scheduler_marks"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[datetime]
+
+
+# --- scale (issue 21): the reminder sweep finds each person's chats by index, not by a scan ---
+Index("ix_chats_person", Chat.person_id)
