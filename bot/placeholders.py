@@ -18,9 +18,12 @@ PUBLIC_FIELDS = ("name", "ward", "address", "phone")
 
 
 def placeholder_fields(settings: Settings) -> list[str]:
-    """The station's public details that still hold the embedded placeholder."""
+    """The station's public details that are empty or still hold the embedded placeholder."""
     placeholder = Station()
-    return [f for f in PUBLIC_FIELDS if getattr(settings.station, f) == getattr(placeholder, f)]
+    return [
+        f for f in PUBLIC_FIELDS
+        if getattr(settings.station, f).strip() in ("", getattr(placeholder, f))
+    ]
 
 
 def demo_requested(flag: bool, env: Mapping[str, str]) -> bool:
@@ -34,7 +37,7 @@ def check_station_for_residents(settings: Settings, *, demo: bool) -> list[str]:
     if fields and not demo:
         keys = ", ".join(f"station.{f}" for f in fields)
         raise ConfigError(
-            f"{settings.source}: {keys} still hold the placeholder station (phone "
+            f"{settings.source}: {keys} are empty or still hold the placeholder station (phone "
             f"{Station().phone} does not exist); residents must not be shown it. Fill in [station] "
             "(see config.example.toml), or try the bot with `healthbot run --demo`"
         )
