@@ -164,12 +164,14 @@ async def main(args: argparse.Namespace) -> None:
         return
     print(f"{os.cpu_count()} CPU cores; PostgreSQL {args.db.split('@')[-1]}; Redis {args.redis}",
           flush=True)
-    rates = []
-    for workers in (1, 2, 3):
+    rates: list[float] = []
+    for workers in (1, 2, 3) if "inbound" in args.parts else ():
         rate = await inbound(args.db, args.redis, workers, args.chats, args.messages)
         rates.append(rate)
         print(f"inbound, {workers} worker(s): {rate:6.1f} updates/s "
               f"(x{rate / rates[0]:.2f} of one worker)", flush=True)
+    if "broadcast" not in args.parts:
+        return
     print(f"{args.recipients} recipients, FakeTelegram limits x{args.scale:g} "
           f"({30 * args.scale:g} msg/s for the bot token)", flush=True)
     results = [await broadcast(args.db, args.redis, args.recipients, args.scale, shared=True),
@@ -186,6 +188,7 @@ if __name__ == "__main__":
     parser.add_argument("--scale", type=float, default=10.0, help="multiply every flood limit")
     parser.add_argument("--chats", type=int, default=60, help="residents writing at once")
     parser.add_argument("--messages", type=int, default=600, help="inbound updates per run")
+    parser.add_argument("--parts", default="inbound,broadcast", help="what to run")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--dispatcher", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)

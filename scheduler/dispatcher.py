@@ -317,6 +317,8 @@ class Dispatcher:
             whole_channel = self._pacer(row.channel).chat_was_idle(chat_id, row.chat_kind)
             key = (row.channel, None if whole_channel else chat_id)
             self._paused[key] = max(self._paused.get(key, self.clock()), self.clock() + delay)
+            if (share := getattr(self._pacer(row.channel), "pause", None)) is not None:
+                await share(key[1], error.retry_after)  # tell the other workers (Redis)
         else:
             delay = min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_MAX)
         await self._record(outbox.Outcome(

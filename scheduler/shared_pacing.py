@@ -70,6 +70,20 @@ return {at - now, gap}
 """
 
 
+# KEYS[1] a bucket; ARGV: pause (µs), slack (ms). The bucket's next slot moves to now + pause.
+PAUSE_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local until_at = now + tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < until_at then
+  local ttl = math.floor((until_at - now) / 1000) + tonumber(ARGV[2])
+  redis.call('SET', KEYS[1], string.format('%.0f', until_at), 'PX', ttl)
+end
+return 1
+"""
+
+
 def token_namespace(channel: str, token: str) -> str:
     """The Redis namespace of one bot: channel plus a short digest of its token."""
     digest = hashlib.sha256(token.encode()).hexdigest()[:16] if token else "default"
@@ -153,6 +167,17 @@ class SharedChannelPacer:
         if gap is None:
             return self.local.chat_was_idle(chat_id, chat_kind)
         return gap > IDLE_INTERVALS * interval
+
+
+    async def pause(self, chat_id: str | None, seconds: float) -> None:
+        """A 429 said "retry after": push the bucket (the chat's, or the whole bot's when
+        ``chat_id`` is None) that far ahead for every worker, not only the one that was told."""
+        suffix = "all" if chat_id is None else f"chat:{chat_id}"
+        key = f"{KEY_PREFIX}:{self.namespace}:{suffix}"
+        try:
+            await self.redis.eval(PAUSE_LUA, 1, key, round(seconds * MICROS), KEY_SLACK_MS)
+        except Exception as error:  # noqa: BLE001 - this worker still pauses by itself
+            self._redis_failed(error)
 
 
 class SharedPacing:
