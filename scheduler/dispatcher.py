@@ -3,7 +3,8 @@
 - Claims rows atomically (`storage.outbox.claim_due`: PostgreSQL `FOR UPDATE SKIP LOCKED`, so
   several dispatchers share the load without ever sharing a row; SQLite: one dispatcher).
 - Lowest priority value first: replies and staff notifications (0) before reminders and bulk.
-- Paces every channel at the platform's limits (`scheduler.pacing`): a message to a chat that
+- Paces every channel at the platform's limits (`scheduler.pacing`; with several workers the
+  buckets are shared through Redis, `scheduler.shared_pacing`): a message to a chat that
   would have to wait longer than `max_inline_wait` is released with `not_before` set instead.
 - `SendError("retry")`: waits `retry_after` for that chat (the whole channel when the 429 cannot
   be per chat), else exponential backoff; after `max_attempts` tries the row is 'failed'.
