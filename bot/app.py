@@ -23,6 +23,7 @@ from bot.delivery import OutboxDeliverer
 from bot.engine import HealthBot
 from bot.maintenance import start_maintenance
 from bot.readiness import add_readiness
+from bot.metrics import MeteredHealthBot, add_metrics_route
 from content.library import load_library
 from content.matching import Matcher
 from storage.db import open_database, upgrade
@@ -47,12 +48,13 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_clock
 
 
 def build_bot(services: Services) -> HealthBot:
-    return HealthBot(services, main_router())
+    return MeteredHealthBot(services, main_router())  # counts handling for /metrics
 
 
 def build_web_app(bot: HealthBot) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
     add_readiness(app, bot.services)  # /readyz; 503 instead of a traceback while the DB is away
+    add_metrics_route(app, bot.services)  # GET /metrics (Prometheus)
     if bot.services.settings.web.enabled:
         WebChat(bot).add_routes(app)
     return app
@@ -111,8 +113,9 @@ async def start_delivery(services: Services, stop: asyncio.Event) -> Stopper:
     senders = services.extras.setdefault("senders", {})
     # A stable id (host and port): after a crash the restarted process resumes its rows at once.
     worker_id = f"{socket.gethostname()}:{settings.web.port}"
+    pacing, redis = shared_pacing(settings)  # None, None: one worker, in-process pacing
     dispatcher = Dispatcher(services.db, senders, services.clock, worker_id,
-                            limits=channel_limits(settings))
+                            limits=channel_limits(settings), pacer_factory=pacing)
     services.extras["dispatcher"] = dispatcher
     try:
         plan = load_plan(region=settings.station.region)
@@ -128,8 +131,27 @@ async def start_delivery(services: Services, stop: asyncio.Event) -> Stopper:
         await planner.stop()
         stop.set()
         await asyncio.gather(dispatching, return_exceptions=True)
+        if redis is not None:
+            await redis.aclose()
 
     return stop_delivery
+
+
+def shared_pacing(settings: Settings) -> tuple[object | None, object | None]:
+    """The Redis-backed pacer factory (and its client) when `[redis] url` is set."""
+    if not settings.redis.url:
+        return None, None
+    from scheduler.shared_pacing import SharedPacing, connect_redis, token_namespace
+
+    redis = connect_redis(settings.redis.url)
+    zalo_oa_key = settings.zalo_oa.oa_id or settings.zalo_oa.app_id
+    namespaces = {
+        "telegram": token_namespace("telegram", settings.telegram.token),
+        "zalo_bot": token_namespace("zalo_bot", settings.zalo_bot.token),
+        "zalo_oa": token_namespace("zalo_oa", zalo_oa_key),
+    }
+    log.info("outbox pacing is shared by every worker through Redis")
+    return SharedPacing(redis, namespaces), redis
 
 
 Stopper = Callable[[], Awaitable[None]]

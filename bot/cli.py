@@ -25,9 +25,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import os
+
     from bot.app import run
+    from bot.placeholders import check_station_for_residents, demo_requested
 
     settings = settings_from(args)
+    if check_station_for_residents(settings, demo=demo_requested(args.demo, os.environ)):
+        print("healthbot: DEMO mode: residents see a placeholder station with a made-up phone "
+              "number; do not publish this bot", file=sys.stderr, flush=True)
     if args.port:
         from dataclasses import replace
 
@@ -100,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = with_config(sub.add_parser("run", help="run the bot (web chat and configured channels)"))
     run.add_argument("--port", type=int, help="web chat port (overrides the configuration)")
+    run.add_argument("--demo", action="store_true",
+                     help="allow the placeholder station (to try the bot; also HEALTHBOT_DEMO=1)")
     run.set_defaults(func=_run)
 
     db = sub.add_parser("db", help="database tasks")

@@ -19,9 +19,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
+from bot.paths import anchored_database_url, default_database_url
 from content.station import StationInfo
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/healthbot.db"
+# The embedded default is resolved from the environment (bot/paths.py), never the current folder.
+DEFAULT_DATABASE_URL = default_database_url(os.environ)
 TIME_RANGE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
 # Secrets may come from the environment instead of the file: (section, key) -> variable.
@@ -34,6 +36,7 @@ SECRET_ENV = {
     ("zalo_oa", "oa_secret_key"): "ZALO_OA_SECRET_KEY",
     ("database", "url"): "HEALTHBOT_DATABASE_URL",
     ("web", "cookie_secret"): "HEALTHBOT_COOKIE_SECRET",
+    ("redis", "url"): "HEALTHBOT_REDIS_URL",
 }
 
 
@@ -189,6 +192,12 @@ class Bhyt:
     base_salary: int = 0
 
 
+# --- several workers (issue 21): shared pacing through Redis ---
+@dataclass(frozen=True)
+class Redis:
+    url: str = ""  # "" = one worker, in-process pacing; redis://host:6379/0 = shared by all workers
+
+
 @dataclass(frozen=True)
 class Settings:
     station: Station = field(default_factory=Station)
@@ -210,6 +219,7 @@ class Settings:
     bhyt: Bhyt = field(default_factory=Bhyt)
     digest: Digest = field(default_factory=Digest)  # staff tools (issue 16)
     posters: Posters = field(default_factory=Posters)
+    redis: Redis = field(default_factory=Redis)
     source: str = "<embedded defaults>"
 
     def area(self, code: str) -> Area | None:
@@ -237,11 +247,17 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+        database = raw.get("database")
+        if isinstance(database, dict) and isinstance(database.get("url"), str):
+            database["url"] = anchored_database_url(database["url"], Path(path))
     for (section, key), var in SECRET_ENV.items():
         if env.get(var):
             raw.setdefault(section, {})
             if isinstance(raw[section], dict):
                 raw[section][key] = env[var]
+    raw.setdefault("database", {})
+    if isinstance(raw["database"], dict):
+        raw["database"].setdefault("url", default_database_url(env))
     settings = _build(Settings, raw, source, "")
     settings = dataclasses.replace(settings, source=source)
     _check_semantics(settings, source)
@@ -332,6 +348,8 @@ def _check_semantics(settings: Settings, source: str) -> None:
         raise ConfigError(
             f"{source}: 'database.url' must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
         )
+    if settings.redis.url and not settings.redis.url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"{source}: 'redis.url' must start with redis://, rediss:// or unix://")
     if not 1 <= settings.web.port <= 65535:
         raise ConfigError(f"{source}: 'web.port' must be between 1 and 65535")
     for i, proxy in enumerate(settings.web.trusted_proxies):

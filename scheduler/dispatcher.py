@@ -3,7 +3,8 @@
 - Claims rows atomically (`storage.outbox.claim_due`: PostgreSQL `FOR UPDATE SKIP LOCKED`, so
   several dispatchers share the load without ever sharing a row; SQLite: one dispatcher).
 - Lowest priority value first: replies and staff notifications (0) before reminders and bulk.
-- Paces every channel at the platform's limits (`scheduler.pacing`): a message to a chat that
+- Paces every channel at the platform's limits (`scheduler.pacing`; with several workers the
+  buckets are shared through Redis, `scheduler.shared_pacing`): a message to a chat that
   would have to wait longer than `max_inline_wait` is released with `not_before` set instead.
 - `SendError("retry")`: waits `retry_after` for that chat (the whole channel when the 429 cannot
   be per chat), else exponential backoff; after `max_attempts` tries the row is 'failed'.
@@ -27,12 +28,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import os
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,6 +92,7 @@ class Dispatcher:
         lease: timedelta = LEASE,
         max_attempts: int = MAX_ATTEMPTS,
         monotonic: Callable[[], float] = time.monotonic,
+        pacer_factory: PacerFactory | None = None,
     ) -> None:
         self.db = db
         self.senders = senders  # live: channels that start later add their sender here
@@ -100,7 +104,9 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.monotonic = monotonic
         self.limits = {**channel_limits(), **(limits or {})}
-        self.pacers: dict[str, ChannelPacer] = {}
+        # None: in-process buckets; `scheduler.shared_pacing.SharedPacing`: shared via Redis.
+        self.pacer_factory = pacer_factory
+        self.pacers: dict[str, Any] = {}
         self._slots = asyncio.Semaphore(max_in_flight)
         self._max_in_flight = max_in_flight
         self._chat_locks: dict[tuple[str, str], asyncio.Lock] = {}
@@ -248,7 +254,8 @@ class Dispatcher:
     ) -> None:
         pacer = self._pacer(row.channel)
         paused = self._paused_for(row.channel, chat_id)
-        wait = max(pacer.chat_ready_at(chat_id, row.chat_kind) - self.monotonic(), paused)
+        ready_at = await _value(pacer.chat_ready_at(chat_id, row.chat_kind))
+        wait = max(ready_at - self.monotonic(), paused)
         if wait > self.max_inline_wait:
             # The chat is busy (many messages queued to it, or paused by a 429): give the row back
             # instead of holding a slot.
@@ -261,7 +268,7 @@ class Dispatcher:
             return
         if paused > 0:
             await asyncio.sleep(paused)
-        send_at = pacer.reserve(chat_id, row.chat_kind)
+        send_at = await _value(pacer.reserve(chat_id, row.chat_kind))
         if (delay := send_at - self.monotonic()) > 0:
             await asyncio.sleep(delay)
         attempts = row.attempts + 1
@@ -340,6 +347,8 @@ class Dispatcher:
             whole_channel = self._pacer(row.channel).chat_was_idle(chat_id, row.chat_kind)
             key = (row.channel, None if whole_channel else chat_id)
             self._paused[key] = max(self._paused.get(key, self.clock()), self.clock() + delay)
+            if (share := getattr(self._pacer(row.channel), "pause", None)) is not None:
+                await share(key[1], error.retry_after)  # tell the other workers (Redis)
         else:
             delay = min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_MAX)
         await self._record(outbox.Outcome(
@@ -368,10 +377,13 @@ class Dispatcher:
                     waits.append((until - now).total_seconds())
         return max(waits)
 
-    def _pacer(self, channel: str) -> ChannelPacer:
+    def _pacer(self, channel: str) -> Any:
         if channel not in self.pacers:
             limits = self.limits.get(channel, ChannelLimits())
-            self.pacers[channel] = ChannelPacer(limits, self.monotonic)
+            if self.pacer_factory is None:
+                self.pacers[channel] = ChannelPacer(limits, self.monotonic)
+            else:
+                self.pacers[channel] = self.pacer_factory(channel, limits, self.monotonic)
         return self.pacers[channel]
 
     # -- per-chat serialisation --
@@ -444,6 +456,13 @@ class Dispatcher:
 
 
 Claimed = tuple[outbox.ClaimedMessage, "str | None"]
+# (channel, limits, monotonic clock) -> a pacer; the shared one answers with awaitables.
+PacerFactory = Callable[[str, ChannelLimits, Callable[[], float]], Any]
+
+
+async def _value(result: Any) -> float:
+    """A pacer's answer: the in-process pacer answers at once, the shared one awaits Redis."""
+    return await result if inspect.isawaitable(result) else result
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -346,3 +346,7 @@ class WebPushKey(Base):
     private_pem: Mapped[str] = mapped_column(Text)
     public_key: Mapped[str] = mapped_column(String(128))  # base64url, uncompressed P-256 point
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- scale (issue 21): the reminder sweep finds each person's chats by index, not by a scan ---
+Index("ix_chats_person", Chat.person_id)

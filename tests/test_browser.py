@@ -53,15 +53,17 @@ def chromium_path() -> Path:
 
 @pytest.fixture
 async def running_bot(tmp_path: Path) -> AsyncIterator[str]:
-    """`healthbot run` exactly as the README says, with no config, in a scratch folder."""
+    """`healthbot run --demo` exactly as the README says, with no config, in a scratch folder."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHBOT_")}
     env["PYTHONPATH"] = str(ROOT)
+    env["HEALTHBOT_DATA_DIR"] = str(tmp_path / "data")  # not the user's own data folder
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         "run",
+        "--demo",
         "--port",
         str(port),
         cwd=tmp_path,
@@ -86,7 +88,7 @@ async def running_bot(tmp_path: Path) -> AsyncIterator[str]:
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 10)
     assert proc.returncode == 0, "healthbot stops cleanly on SIGTERM"
-    assert (tmp_path / "var" / "healthbot.db").exists(), "the embedded SQLite database was created"
+    assert (tmp_path / "data" / "healthbot.db").exists(), "the embedded SQLite database was created"
 
 
 async def test_resident_chats_in_a_real_browser_and_continues_after_reload(

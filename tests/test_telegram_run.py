@@ -35,6 +35,7 @@ async def start_healthbot(config: Path) -> asyncio.subprocess.Process:
         "-m",
         "bot",
         "run",
+        "--demo",
         "--config",
         str(config),
         cwd=ROOT,

@@ -43,7 +43,7 @@ async def test_healthbot_run_serves_zalo_bot_and_oa(tmp_path: Path) -> None:
         oa.webhook_url = f"http://127.0.0.1:{port}/zalo/oa/webhook"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ZALO_", "TELEGRAM_"))}
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", "--config", str(config), cwd=ROOT, env=env,
+            sys.executable, "-m", "bot", "run", "--demo", "--config", str(config), cwd=ROOT, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
         try:

@@ -34,6 +34,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.channels.inbox_pump import InboxPump, worker_id
 from bot.channels.telegram_commands import set_command_menu
+from bot.channels.telegram_conflict import polling_error_callback
 from bot.channels.telegram_inbound import CHANNEL, to_inbound
 from bot.channels.telegram_send import (
     UNREACHABLE_REASONS,
@@ -110,6 +111,7 @@ class TelegramChannel:
         bot = self.application.bot
         offset: int | None = None
         failures = 0
+        on_conflict = polling_error_callback()  # two pollers on one token: say so plainly
         while True:
             await self.pump.wait_for_room()
             try:
@@ -123,7 +125,10 @@ class TelegramChannel:
                 return
             except (NetworkError, Conflict, TelegramError) as exc:
                 failures += 1
-                log.warning("telegram getUpdates failed (%s)", type(exc).__name__)
+                if isinstance(exc, Conflict):
+                    on_conflict(exc)
+                else:
+                    log.warning("telegram getUpdates failed (%s)", type(exc).__name__)
                 await asyncio.sleep(POLL_BACKOFF_SECONDS[min(failures, 5) - 1])
                 continue
             if not updates:

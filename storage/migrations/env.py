@@ -12,6 +12,7 @@ from storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+MIGRATION_LOCK_KEY = 0x6862_6D69  # "hbmi": any fixed number other locks do not use
 
 
 def _run(connection: Connection) -> None:
@@ -22,6 +23,10 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several workers may start at once (docs/deploy.md): one migrates, the others wait
+            # here, then find the schema current. Released when the transaction ends.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
         context.run_migrations()
 
 
