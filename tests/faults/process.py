@@ -22,9 +22,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# A real station: `healthbot run` refuses the placeholder one outside demo mode.
+STATION = ('[station]\nname = "Trạm Y tế phường Thử Nghiệm"\nward = "Phường Thử Nghiệm"\n'
+           'address = "Số 2 đường Thử Nghiệm"\nphone = "024 3756 1234"\n\n')
+
+
 def write_config(path: Path, database_url: str, port: int, extra: str = "") -> Path:
     path.write_text(
-        f'[database]\nurl = "{database_url}"\n\n[web]\nhost = "127.0.0.1"\nport = {port}\n{extra}',
+        STATION + f'[database]\nurl = "{database_url}"\n\n[web]\nhost = "127.0.0.1"\nport = {port}\n{extra}',
         encoding="utf-8",
     )
     return path

@@ -24,6 +24,7 @@ from storage.models import MessageLog, ProcessedUpdate
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_bot_api import FakeZaloBot
 from tests.test_telegram_e2e import free_port
+from tests.faults.process import STATION
 
 pytestmark = pytest.mark.faults
 
@@ -36,7 +37,7 @@ IN_FLIGHT_WINDOW = 64  # InboxPump.CONCURRENT_CHATS: at most this many replies r
 def write_config(tmp_path: Path, db_url: str, web_port: int, channel: str) -> Path:
     config = tmp_path / "healthbot.toml"
     config.write_text(
-        f'[database]\nurl = "{db_url}"\n\n[web]\nport = {web_port}\n\n{channel}',
+        STATION + f'[database]\nurl = "{db_url}"\n\n[web]\nport = {web_port}\n\n{channel}',
         encoding="utf-8",
     )
     return config
