@@ -288,10 +288,12 @@ def question_language(text: str, has_marks: bool | None = None) -> str | None:
     """
     if has_marks if has_marks is not None else marked_form(text) is not None:
         return "vi"
-    words = [w for w in _plain_words(text) if w.isalpha() and w.isascii()]
+    # Letters only; a lone letter ("b" of "<b>", "k") says nothing, except English "i" and "a".
+    words = [w for w in _plain_words(text) if w.isalpha() and (len(w) > 1 or w in "ia")]
     if len(words) < LANGUAGE_MIN_WORDS:
         return None
-    vietnamese_shape = [bool(_VIETNAMESE_SYLLABLE.fullmatch(w)) for w in words]
+    # A word with diacritics is Vietnamese whatever its letters.
+    vietnamese_shape = [not w.isascii() or bool(_VIETNAMESE_SYLLABLE.fullmatch(w)) for w in words]
     english_only = sum(not shape for shape in vietnamese_shape)  # "how", "insurance"
     vietnamese_only = sum(shape and w not in _ENGLISH_MARKERS
                           for w, shape in zip(words, vietnamese_shape, strict=True))
