@@ -7,11 +7,13 @@ discount. The confidence is how much of the question (IDF-weighted syllables and
 best entry covers; below `CONFIDENCE_THRESHOLD` the result has no topic, so the bot says it does
 not know rather than answer the wrong topic.
 
-Two checks keep a confident-looking score from becoming a confident wrong answer: text that is
-not a question (a bare number, "ok", "cảm ơn") gets no topic, and a question that names a subject
-the library does not cover (`content/data/outside_subjects.yaml`: "tiêm filler", "học bổng",
-"đau mắt đỏ") gets no topic unless the picked entry names that subject itself. `MatchResult.locale`
-is the language the question is clearly written in, or None when it is too short to tell.
+Checks keep a confident-looking score from becoming a confident wrong answer (docs/content.md,
+"Never a confident wrong answer"): text that is not a question (a bare number, "ok", "cảm ơn")
+gets no topic; so does a question none of whose content words is in the picked topic, one of a
+kind the library never answers (rating a place, eating in pregnancy), and one that names a
+subject the library does not cover (`content/data/outside_subjects.yaml`: "tiêm filler", "học
+bổng", "đau mắt đỏ") unless the picked entry names it itself. A complaint word makes it feedback.
+`MatchResult.locale` is the language the question is clearly written in, or None when unclear.
 """
 
 from __future__ import annotations

@@ -288,18 +288,15 @@ def question_language(text: str, has_marks: bool | None = None) -> str | None:
     """
     if has_marks if has_marks is not None else marked_form(text) is not None:
         return "vi"
-    plain = [w for w in _plain_words(text) if w.isalpha()]
-    # A word with diacritics ("đậm") is Vietnamese whatever the share; a lone letter other than
-    # "a"/"i" is markup or an initial ("<b>", "B."), not a word of either language.
-    marked = sum(not w.isascii() for w in plain)
-    words = [w for w in plain if w.isascii() and (len(w) > 1 or w in ("a", "i"))]
-    if len(words) + marked < LANGUAGE_MIN_WORDS:
+    # Letters only; a lone letter ("b" of "<b>", "k") says nothing, except English "i" and "a".
+    words = [w for w in _plain_words(text) if w.isalpha() and (len(w) > 1 or w in "ia")]
+    if len(words) < LANGUAGE_MIN_WORDS:
         return None
-    vietnamese_shape = [bool(_VIETNAMESE_SYLLABLE.fullmatch(w)) for w in words]
+    # A word with diacritics is Vietnamese whatever its letters.
+    vietnamese_shape = [not w.isascii() or bool(_VIETNAMESE_SYLLABLE.fullmatch(w)) for w in words]
     english_only = sum(not shape for shape in vietnamese_shape)  # "how", "insurance"
-    vietnamese_only = marked + sum(shape and w not in _ENGLISH_MARKERS
-                                   for w, shape in zip(words, vietnamese_shape, strict=True))
-    words += ["marked"] * marked  # counted in the shares below
+    vietnamese_only = sum(shape and w not in _ENGLISH_MARKERS
+                          for w, shape in zip(words, vietnamese_shape, strict=True))
     both = len(words) - english_only - vietnamese_only  # "be", "do", "the", "to", "my"
     if (english_only + both >= LANGUAGE_SHARE * len(words) and english_only
             and any(w in _ENGLISH_MARKERS for w in words)):

@@ -162,6 +162,8 @@ def test_an_entry_that_names_the_subject_still_answers(matcher: Matcher) -> None
     ("vaccine cho be 2 thang", "vi"),
     ("sot xuat huyet co lay khong", "vi"),
     ("ok thanks", None),
+    ("<b>in đậm</b>", None),  # "b" is no English word; "đậm" is Vietnamese
+    ("i have a fever", "en"),
 ])
 def test_the_answer_language_is_the_language_the_question_is_written_in(
         matcher: Matcher, question: str, language: str | None) -> None:
