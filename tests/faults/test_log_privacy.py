@@ -137,10 +137,10 @@ async def test_the_log_of_a_full_scenario_with_forced_errors_holds_no_personal_v
         assert bob.status == 200
         cookies = [alice.cookie(), bob.cookie()]
     finally:
+        exit_code = bot.stop()
         for resident in (alice, bob):
             if resident is not None:
                 await resident.http.close()
-        exit_code = bot.stop()
     log = bot.log()
     assert exit_code == 0, log
     # The faults did happen and were reported: the handler error, and the outage once.
@@ -154,3 +154,20 @@ async def test_the_log_of_a_full_scenario_with_forced_errors_holds_no_personal_v
     ]  # fmt: skip
     leaked = [s for s in secrets if s in log]
     assert leaked == [], (leaked, log[-4000:])
+
+
+def test_the_redaction_masks_personal_values_and_keeps_what_operators_need() -> None:
+    from bot.log_privacy import redact
+
+    line = (
+        "phones 0912345678 +84 912 345 678 0912.345.678 84912345678; cookie "
+        "0123456789abcdef0123456789abcdef; token 123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef_-12; "
+        "born 21/08/2026; [parameters: ('Chuột chạy đầy chợ', 'web')]\n"
+        "ticket PA-2026-000013 chat telegram:-1001234567890 at 2026-11-23 03:00:00 after 12.5 s"
+    )
+    masked = redact(line)
+    for secret in ("912345678", "912 345 678", "912.345.678", "0123456789abcdef", "ABCDEFGHIJ",
+                   "21/08/2026", "Chuột"):  # fmt: skip
+        assert secret not in masked, masked
+    for kept in ("PA-2026-000013", "telegram:-1001234567890", "2026-11-23 03:00:00", "12.5 s"):
+        assert kept in masked, masked

@@ -78,8 +78,10 @@ async def test_a_database_turning_read_only_is_reported_once_and_recovered(
             async with http.post(f"{bot.url}/api/message", json={"text": "/menu"}) as r:
                 assert r.status == 200
     finally:
-        await set_read_only(db_url, False)
-        bot.stop()
+        try:
+            await set_read_only(db_url, False)
+        finally:
+            bot.stop()
     assert "handling messages (database) works again" in bot.log()
 
 

@@ -61,3 +61,53 @@ async def test_forty_residents_filing_at_once_get_forty_tickets_with_distinct_co
         assert sorted(codes) == [f"PA-2026-{i:06d}" for i in range(1, RESIDENTS + 1)]
     finally:
         await services.db.close()
+
+
+async def test_the_counter_continues_after_codes_filed_before_the_upgrade(
+    db_url: str, tmp_path
+) -> None:  # noqa: ANN001
+    """Upgrading a station that already has tickets: the next code follows the highest one, and a
+    counter that lags its codes (a restored backup) is moved past them instead of failing."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text, update
+
+    from storage import tickets
+    from storage.db import open_database, upgrade
+    from storage.models import TicketCounter
+    from tests.conftest import reset_postgres
+
+    url = db_url
+    if url.startswith("postgresql"):
+        await reset_postgres(url)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    await upgrade(url, "0001")
+    db = open_database(url)
+    async with db.sessions() as session, session.begin():
+        for code in ("PA-2026-000007", "PA-2026-000012", "PA-2025-000040"):
+            await session.execute(text(
+                "INSERT INTO tickets (code, channel, chat_id, category, urgency, text, anonymous,"
+                " status, created_at) VALUES (:code, 'web', 'x', 'other', 'normal', '…', false,"
+                " 'closed', :now)"
+            ), {"code": code, "now": datetime(2026, 1, 2, tzinfo=UTC)})  # fmt: skip
+    await db.close()
+    await upgrade(url)
+    db = open_database(url)
+    now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    new = tickets.NewTicket(None, "web", "y", "other", "normal", "…")
+    try:
+        async with db.sessions() as session, session.begin():
+            first = await tickets.open_ticket(session, new, year=2026, now=now, accept_due=now,
+                                              resolve_due=now)
+            other_year = await tickets.open_ticket(session, new, year=2025, now=now,
+                                                   accept_due=now, resolve_due=now)
+        assert (first.code, other_year.code) == ("PA-2026-000013", "PA-2025-000041")
+        async with db.sessions() as session, session.begin():  # the counter lags (a restore)
+            await session.execute(update(TicketCounter).values(last_number=11))  # 12 is taken
+        async with db.sessions() as session, session.begin():
+            after = await tickets.open_ticket(session, new, year=2026, now=now, accept_due=now,
+                                              resolve_due=now)
+        assert after.code == "PA-2026-000014"
+    finally:
+        await db.close()
