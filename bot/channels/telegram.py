@@ -131,6 +131,11 @@ class TelegramChannel:
                     log.warning("telegram getUpdates failed (%s)", type(exc).__name__)
                 await asyncio.sleep(POLL_BACKOFF_SECONDS[min(failures, 5) - 1])
                 continue
+            except Exception as exc:  # noqa: BLE001 - e.g. a batch PTB cannot read: keep polling
+                failures += 1
+                log.error("telegram getUpdates answer unusable (%s)", type(exc).__name__)
+                await asyncio.sleep(POLL_BACKOFF_SECONDS[min(failures, 5) - 1])
+                continue
             if not updates:
                 continue
             arrivals = [a for u in updates if (a := self._safe_arrival(u)) is not None]
