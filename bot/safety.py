@@ -72,6 +72,12 @@ async def answer_red_flag(ctx: Context) -> bool:
     inbound = ctx.inbound
     if inbound.button or not inbound.text:
         return False
+    if ctx.staff_member() is not None and (
+        ctx.state or inbound.chat_kind == "group" or inbound.text.startswith(COMMAND_PREFIX)
+    ):
+        # Staff writing a broadcast, an alert or an answer to a ticket describe other people's
+        # danger ("bé co giật đã chuyển viện"): their words must reach the residents.
+        return False
     flag = red_flag_in(inbound.text)
     if flag is None:
         return False

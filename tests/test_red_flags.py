@@ -223,3 +223,33 @@ def test_healthbot_ask_puts_danger_first_like_the_chat() -> None:
         result = healthbot("ask", "--json", question)
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["entry"] == entry_id, question
+
+
+@pytest.fixture
+async def staffed_bot(settings, clock):  # noqa: ANN001, ANN201
+    from dataclasses import replace
+
+    from bot.app import build_bot, build_services
+    from bot.config import StaffMember
+
+    staffed = replace(settings, staff=[StaffMember("Chị Lan", "staff", telegram_id="9001")])
+    services = build_services(staffed, clock=clock)
+    yield build_bot(services)
+    await services.db.close()
+
+
+async def test_staff_writing_an_alert_about_danger_signs_is_not_interrupted(staffed_bot) -> None:
+    from bot.model import TELEGRAM
+
+    staff = Transcript(staffed_bot, TELEGRAM, "telegram", "9001")
+    await staff.say("/khancap")
+    await staff.tap("bc:text")
+    await staff.say(
+        "Sốt xuất huyết tăng: trẻ sốt kèm nôn nhiều, đau bụng, li bì phải đi viện ngay."
+    )
+    assert not staff.text.startswith("Sốt xuất huyết hay trở nặng")  # not the red-flag answer
+    assert any(b.data.startswith("bc:a:") for b in staff.buttons()), "the alert flow went on"
+    # A staff member's own private question is still checked like anyone's.
+    await staff.say("/huy")
+    await staff.say("tôi muốn tự tử")
+    assert "111" in staff.text
