@@ -168,15 +168,26 @@ def test_near_misses_get_their_ordinary_topic() -> None:
 
 async def test_red_flag_wins_over_the_feedback_flow_which_resumes_after(healthbot) -> None:
     chat = Transcript(healthbot)
-    await chat.say("/gopy")
-    await chat.tap("fb:cat:waiting")
+    await chat.say("/gopy")  # the flow waits for a category
     await chat.say("con tôi đang co giật")
     (answer,) = chat.replies
     assert answer.text.startswith("🚑 Người đang co giật: gọi ngay 115.")
     assert "tiếp tục" in answer.text  # the flow was kept, and the resident is told so
-    await chat.say("Chờ tiêm chủng 2 tiếng")  # the flow goes on where it was
+    await chat.send(button="fb:cat:waiting")  # the flow goes on where it was
+    await chat.say("Chờ tiêm chủng 2 tiếng")
     assert "fb:more" in {b.data for b in chat.buttons()}, "the description step took the text"
-    assert not any("co giật" in r.text for r in chat.replies)
+
+
+async def test_a_complaint_telling_of_an_emergency_gets_the_answer_and_is_still_taken(
+    healthbot,
+) -> None:
+    chat = Transcript(healthbot)
+    await chat.say("/gopy")
+    await chat.send(button="fb:cat:waiting")
+    await chat.say("Hôm qua con tôi co giật mà chờ 2 tiếng không ai khám")
+    first, *rest = chat.replies
+    assert first.text.startswith("🚑 Người đang co giật: gọi ngay 115.")
+    assert rest and "fb:more" in {b.data for b in chat.buttons()}, "the complaint was taken"
 
 
 async def test_red_flag_wins_over_a_numbered_menu_on_zalo(healthbot) -> None:
