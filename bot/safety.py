@@ -22,6 +22,11 @@ from content.render import render_entry
 
 log = logging.getLogger(__name__)
 COMMAND_PREFIX = "/"
+# States whose step takes the resident's own words (a complaint, an addition to a ticket, a
+# comment on a rating). A complaint may tell of a past emergency ("hôm qua con tôi co giật mà
+# trạm không có ai"): the danger answer comes first, then the step takes the text as usual, so
+# such feedback can be sent at all.
+WORDS_KEPT_STATES = frozenset({"feedback.describe", "feedback.add", "feedback.comment"})
 
 
 def headline(_: Gettext, kind: str) -> str:
@@ -68,9 +73,19 @@ def red_flag_match(library: Library, text: str) -> MatchResult | None:
 
 
 async def answer_red_flag(ctx: Context) -> bool:
-    """Answer danger first; True when the message was a red flag and has been answered."""
+    """Answer danger first; True when that answer is all (nothing else may handle the message).
+
+    False when there was no danger, or when the danger answer has been given and the current
+    step still takes the words (`WORDS_KEPT_STATES`).
+    """
     inbound = ctx.inbound
     if inbound.button or not inbound.text:
+        return False
+    if ctx.staff_member() is not None and (
+        ctx.state or inbound.chat_kind == "group" or inbound.text.startswith(COMMAND_PREFIX)
+    ):
+        # Staff writing a broadcast, an alert or an answer to a ticket describe other people's
+        # danger ("bé co giật đã chuyển viện"): their words must reach the residents.
         return False
     flag = red_flag_in(inbound.text)
     if flag is None:
@@ -94,9 +109,10 @@ async def answer_red_flag(ctx: Context) -> bool:
     )
     lead = headline(_, flag.kind)
     text = f"{lead}\n{answer.text}" if lead else answer.text
-    if ctx.state:
+    words_kept = ctx.state in WORDS_KEPT_STATES
+    if ctx.state and not words_kept:
         text += "\n\n" + _("When you are ready, you can carry on where you left off.")
     rows = [[Button(title, f"e:{fid}")] for fid, title in answer.followups[:2]]
     rows.append([Button(_("Main menu"), "menu")])
     ctx.reply(text, rows, source=answer.source_line, topic=entry.topic_id)
-    return True
+    return not words_kept

@@ -168,15 +168,26 @@ def test_near_misses_get_their_ordinary_topic() -> None:
 
 async def test_red_flag_wins_over_the_feedback_flow_which_resumes_after(healthbot) -> None:
     chat = Transcript(healthbot)
-    await chat.say("/gopy")
-    await chat.tap("fb:cat:waiting")
+    await chat.say("/gopy")  # the flow waits for a category
     await chat.say("con tôi đang co giật")
     (answer,) = chat.replies
     assert answer.text.startswith("🚑 Người đang co giật: gọi ngay 115.")
     assert "tiếp tục" in answer.text  # the flow was kept, and the resident is told so
-    await chat.say("Chờ tiêm chủng 2 tiếng")  # the flow goes on where it was
+    await chat.send(button="fb:cat:waiting")  # the flow goes on where it was
+    await chat.say("Chờ tiêm chủng 2 tiếng")
     assert "fb:more" in {b.data for b in chat.buttons()}, "the description step took the text"
-    assert not any("co giật" in r.text for r in chat.replies)
+
+
+async def test_a_complaint_telling_of_an_emergency_gets_the_answer_and_is_still_taken(
+    healthbot,
+) -> None:
+    chat = Transcript(healthbot)
+    await chat.say("/gopy")
+    await chat.send(button="fb:cat:waiting")
+    await chat.say("Hôm qua con tôi co giật mà chờ 2 tiếng không ai khám")
+    first, *rest = chat.replies
+    assert first.text.startswith("🚑 Người đang co giật: gọi ngay 115.")
+    assert rest and "fb:more" in {b.data for b in chat.buttons()}, "the complaint was taken"
 
 
 async def test_red_flag_wins_over_a_numbered_menu_on_zalo(healthbot) -> None:
@@ -223,3 +234,33 @@ def test_healthbot_ask_puts_danger_first_like_the_chat() -> None:
         result = healthbot("ask", "--json", question)
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["entry"] == entry_id, question
+
+
+@pytest.fixture
+async def staffed_bot(settings, clock):  # noqa: ANN001, ANN201
+    from dataclasses import replace
+
+    from bot.app import build_bot, build_services
+    from bot.config import StaffMember
+
+    staffed = replace(settings, staff=[StaffMember("Chị Lan", "staff", telegram_id="9001")])
+    services = build_services(staffed, clock=clock)
+    yield build_bot(services)
+    await services.db.close()
+
+
+async def test_staff_writing_an_alert_about_danger_signs_is_not_interrupted(staffed_bot) -> None:
+    from bot.model import TELEGRAM
+
+    staff = Transcript(staffed_bot, TELEGRAM, "telegram", "9001")
+    await staff.say("/khancap")
+    await staff.tap("bc:text")
+    await staff.say(
+        "Sốt xuất huyết tăng: trẻ sốt kèm nôn nhiều, đau bụng, li bì phải đi viện ngay."
+    )
+    assert not staff.text.startswith("Sốt xuất huyết hay trở nặng")  # not the red-flag answer
+    assert any(b.data.startswith("bc:a:") for b in staff.buttons()), "the alert flow went on"
+    # A staff member's own private question is still checked like anyone's.
+    await staff.say("/huy")
+    await staff.say("tôi muốn tự tử")
+    assert "111" in staff.text

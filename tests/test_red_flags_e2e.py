@@ -43,11 +43,11 @@ async def post(client: TestClient, **body: str) -> list[dict]:
 
 async def test_web_red_flag_in_the_feedback_flow_is_answered_first(web_client) -> None:
     await post(web_client, text="/gopy")
-    await post(web_client, button="fb:cat:waiting")
     (answer,) = await post(web_client, text="con tôi đang co giật")
     assert answer["text"].startswith("🚑 Người đang co giật: gọi ngay 115.")
-    assert "Nguồn:" in answer["text"]
-    # The description step is still waiting: the next text is taken as the feedback.
+    assert "Nguồn:" in answer["text"] and "tiếp tục" in answer["text"]
+    # The flow is still where it was: a category, then the description.
+    await post(web_client, button="fb:cat:waiting")
     replies = await post(web_client, text="Chờ tiêm chủng 2 tiếng")
     datas = {b["data"] for m in replies for row in m["buttons"] for b in row}
     assert "fb:more" in datas
@@ -99,10 +99,10 @@ async def test_telegram_red_flag_in_the_feedback_flow_is_answered_first(
     tg: Running, fake: FakeTelegram
 ) -> None:
     (menu,) = await say(fake, "/gopy")
-    await tap(fake, "fb:cat:waiting", menu.message_id)
     (answer,) = await say(fake, "be bi co giat")
     assert answer.text.startswith("🚑 Người đang co giật: gọi ngay 115.")
     assert "Nguồn:" in answer.text and answer.parse_mode == "HTML"
+    await tap(fake, "fb:cat:waiting", menu.message_id)  # the flow is where it was
     (described,) = await say(fake, "Chờ tiêm chủng 2 tiếng")
     assert "fb:more" in described.callback_data
 
