@@ -100,9 +100,9 @@ async def test_english_red_flag_is_answered_in_english_and_vietnamese_in_vietnam
 ) -> None:
     chat = Transcript(healthbot)
     await chat.say("my child is having a seizure")
-    assert chat.replies[0].text.startswith("🚑 Someone is having a seizure: call 115 now.")
+    assert chat.replies[0].text.startswith("🚑 Someone is having a seizure: call 115 now")
     await chat.say("con tôi đang co giật")
-    assert chat.replies[0].text.startswith("🚑 Người đang co giật: gọi ngay 115.")
+    assert chat.replies[0].text.startswith("🚑 Người đang co giật: gọi ngay 115")
 
 
 @pytest.mark.parametrize(
@@ -149,11 +149,6 @@ def test_near_misses_raise_no_alarm() -> None:
     assert share >= NEAR_MISS_BAR, alarms
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the topic half of the bar waits for the matcher work of issue 12 (helper 'matching'):"
-    " 'huyết áp 120/80 …' (numbers), 'đau bụng đi ngoài sau khi ăn cỗ' (dengue) and a few more",
-)
 def test_near_misses_get_their_ordinary_topic() -> None:
     matcher = Matcher(default_library())
     wrong = []
@@ -171,7 +166,7 @@ async def test_red_flag_wins_over_the_feedback_flow_which_resumes_after(healthbo
     await chat.say("/gopy")  # the flow waits for a category
     await chat.say("con tôi đang co giật")
     (answer,) = chat.replies
-    assert answer.text.startswith("🚑 Người đang co giật: gọi ngay 115.")
+    assert answer.text.startswith("🚑 Người đang co giật: gọi ngay 115")
     assert "tiếp tục" in answer.text  # the flow was kept, and the resident is told so
     await chat.send(button="fb:cat:waiting")  # the flow goes on where it was
     await chat.say("Chờ tiêm chủng 2 tiếng")
@@ -186,7 +181,7 @@ async def test_a_complaint_telling_of_an_emergency_gets_the_answer_and_is_still_
     await chat.send(button="fb:cat:waiting")
     await chat.say("Hôm qua con tôi co giật mà chờ 2 tiếng không ai khám")
     first, *rest = chat.replies
-    assert first.text.startswith("🚑 Người đang co giật: gọi ngay 115.")
+    assert first.text.startswith("🚑 Người đang co giật: gọi ngay 115")
     assert rest and "fb:more" in {b.data for b in chat.buttons()}, "the complaint was taken"
 
 
@@ -203,7 +198,7 @@ async def test_red_flag_wins_over_a_numbered_menu_on_zalo(healthbot) -> None:
 async def test_a_red_flag_inside_a_command_is_still_a_red_flag(healthbot) -> None:
     chat = Transcript(healthbot)
     await chat.say("/hoi be bi co giat")
-    assert chat.replies[0].text.startswith("🚑 Người đang co giật: gọi ngay 115.")
+    assert chat.replies[0].text.startswith("🚑 Người đang co giật: gọi ngay 115")
 
 
 # The table of issue 12, as measured with `healthbot ask` before the layer existed.
