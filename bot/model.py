@@ -110,10 +110,11 @@ class Capabilities:
     max_buttons: int = 12
     name: str = ""
     media: bool = True  # the resident can send photos and locations (the web page cannot)
+    replies: bool = True  # the resident can reply to (quote) a message (the web page cannot)
 
 
 WEB = Capabilities(buttons=True, max_text=4000, groups=False, max_buttons=40, name="web",
-                   media=False)
+                   media=False, replies=False)
 TELEGRAM = Capabilities(buttons=True, max_text=4096, groups=True, max_buttons=20, name="telegram")
 ZALO_BOT = Capabilities(buttons=False, max_text=2000, groups=False, name="zalo_bot")
 ZALO_OA = Capabilities(buttons=True, max_text=2000, groups=True, max_buttons=5, name="zalo_oa")

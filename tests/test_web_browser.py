@@ -197,6 +197,9 @@ async def test_english_phone_menu_language_switch_and_text_size(
     assert await page.get_attribute("#text", "placeholder") == "Type your question…"
     assert await page.get_attribute("html", "lang") == "en"
     await expect(page.get_by_role("log")).to_be_visible()
+    # Installable: the service worker is running and controls the page's scope.
+    scope = await page.evaluate("navigator.serviceWorker.ready.then(r => r.active && r.scope)")
+    assert scope == live.url + "/"
 
     menu_button = page.get_by_role("button", name="Menu", exact=True)
     await menu_button.click()

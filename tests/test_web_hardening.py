@@ -144,6 +144,16 @@ async def test_other_endpoints_with_garbage_never_get_a_server_error(
     assert res.status == 200
 
 
+async def test_odd_resume_points_are_refused_not_crashed_on(open_client: Served) -> None:
+    """Found by the fuzzer: "¹" is a digit to str.isdigit() but not to int()."""
+    await open_client.post("/api/message", json={"text": "xin chào"})
+    for value in ("¹", "٣", "-1", "1e3", "9" * 30):
+        res = await open_client.get("/api/events", params={"after": value})
+        assert res.status == 400, value
+        res = await open_client.get("/api/events", headers={"Last-Event-ID": value})
+        assert res.status == 400, value
+
+
 async def test_known_bad_bodies_get_clear_answers(open_client: Served) -> None:
     cases = [
         (b"[" * 100_000 + b"]" * 100_000, 413),

@@ -126,12 +126,16 @@ class WebVisitor:
     async def file_feedback(self, text: str) -> str:
         """/gopy on the page through to the ticket code, anonymously."""
         menu = await self.say("/gopy")
-        await self.tap("Thời gian chờ", menu)
-        await self.say(text)
+        prompt = await self.tap("Thời gian chờ", menu)
+        received = await self.say(text)
         contact = await self.say(button="fb:more")
         review = await self.tap("Gửi ẩn danh", contact)
         done = await self.say(button="fb:send")
         assert review and done
+        # The page cannot attach photos nor quote a message: the texts do not offer either.
+        assert "ảnh" not in prompt[0]["text"] + received[0]["text"]
+        assert "(reply)" not in done[0]["text"]
+        assert "/bosung" in done[0]["text"]
         code = next(w for w in done[0]["text"].split() if w.startswith("PA-"))
         return code.rstrip(".,:")
 

@@ -229,11 +229,20 @@ async def _send(ctx: Context, _arg: str) -> None:
     ctx.clear_state()
     assert ticket.accept_due is not None and ticket.resolve_due is not None
     ctx.reply(
-        _(
-            "Thank you! Your feedback has been recorded with the code {code}. The health station "
-            "will accept it by {accept} and aims to resolve it by {resolve}. The answer will come "
-            "to this chat. To add something later, reply to the station's message or type "
-            "/bosung {code} followed by your text."
+        (
+            _(
+                "Thank you! Your feedback has been recorded with the code {code}. The health "
+                "station will accept it by {accept} and aims to resolve it by {resolve}. The "
+                "answer will come to this chat. To add something later, reply to the station's "
+                "message or type /bosung {code} followed by your text."
+            )
+            if ctx.caps.replies
+            else _(
+                "Thank you! Your feedback has been recorded with the code {code}. The health "
+                "station will accept it by {accept} and aims to resolve it by {resolve}. The "
+                "answer will come to this chat. To add something later, type /bosung {code} "
+                "followed by your text."
+            )
         ).format(
             code=ticket.code,
             accept=local_datetime(ticket.accept_due, ctx.locale),

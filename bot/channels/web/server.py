@@ -225,7 +225,7 @@ class WebChat:
             .replace("{{station_phone}}", html.escape(station.phone))
             .replace(
                 "{{tel_station}}",
-                html.escape("".join(c for c in station.phone if c.isdigit() or c == "+")),
+                html.escape("".join(c for c in station.phone if c in "+0123456789")),
             )
             .replace("{{max_chars}}", str(self.settings.web.max_text_chars))
             # Raw text inside <script type="application/json">: only "<" could end it early.
@@ -487,7 +487,7 @@ def _resume_point(request: web.Request) -> int | None:
         raw = raw.strip()
         if not raw:
             continue
-        if not raw.isdigit() or len(raw) > 18:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:  # "¹".isdigit() is True
             return None
         best = max(best, int(raw))
     return best
