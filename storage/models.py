@@ -154,7 +154,7 @@ class ProcessedUpdate(Base):
     channel: Mapped[str] = mapped_column(String(16))
     update_key: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    # -- the inbox (migration 0002_inbox) --
+    # -- the inbox (migration 0003) --
     status: Mapped[str] = mapped_column(String(12), default="done", server_default="done",
                                         index=True)  # received | handled | done | failed
     chat_id: Mapped[str | None] = mapped_column(String(64))

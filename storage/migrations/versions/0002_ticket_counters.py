@@ -3,7 +3,7 @@
 Ticket code counters: one row per year's series, seeded from existing codes. message_log.user_id:
 the author of an inbound message, so erasure finds what a resident wrote in a group.
 
-Revision ID: 0002_reliability
+Revision ID: 0002
 Revises: 0001
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_reliability"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None

@@ -1,15 +1,15 @@
 """scale: index chats by person (the set-based reminder sweep looks chats up by person)
 
-Revision ID: 0002_scale
-Revises: 0001
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0002_scale"
-down_revision = "0002_web"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

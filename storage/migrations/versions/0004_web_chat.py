@@ -1,7 +1,7 @@
 """web chat delivery: web_messages, web_push_subscriptions, web_push_keys
 
-Revision ID: 0002_web
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import storage.models
 
-revision = "0002_web"
-down_revision = "0002_inbox"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

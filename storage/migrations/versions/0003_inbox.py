@@ -1,7 +1,7 @@
 """the inbox: processed_updates keeps each update's payload, status and replies until handled
 
-Revision ID: 0002_inbox
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import storage.models
 
-revision = "0002_inbox"
-down_revision = "0002_reliability"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
