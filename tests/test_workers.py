@@ -132,6 +132,12 @@ def replies(fake: FakeTelegram, chat_id: int) -> list[str]:
     return [m.text or m.caption or "" for m in fake.sent_to(chat_id)]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="since webhooks answer once the update is in the inbox (issue 13.2/19.2), a reply comes"
+    " after the 200, and a chat's updates may be handled by two workers at once; per-chat order"
+    " across workers and the takeover of a killed worker's inbox rows are the open part of issue 21",
+)
 async def test_three_workers_answer_each_update_once_in_order_through_a_kill(
     tmp_path: Path, postgres_url: str, redis_server: RedisForTest
 ) -> None:
