@@ -22,8 +22,8 @@ from bot.conversations import main_router
 from bot.delivery import OutboxDeliverer
 from bot.engine import HealthBot
 from bot.maintenance import start_maintenance
-from bot.readiness import add_readiness
 from bot.metrics import MeteredHealthBot, add_metrics_route
+from bot.readiness import add_readiness
 from content.library import load_library
 from content.matching import Matcher
 from storage.db import open_database, upgrade

@@ -23,8 +23,8 @@ from storage.db import open_database
 from storage.models import MessageLog, ProcessedUpdate
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_bot_api import FakeZaloBot
-from tests.test_telegram_e2e import free_port
 from tests.faults.process import STATION
+from tests.test_telegram_e2e import free_port
 
 pytestmark = pytest.mark.faults
 
