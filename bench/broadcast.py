@@ -29,6 +29,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -126,23 +127,13 @@ async def outbox_counts(db_url: str) -> Counter[str]:
 # --- subprocess workers ---------------------------------------------------------------------------
 
 
-async def worker(db_url: str, api_url: str, token: str, scale: float) -> None:
-    """The dispatcher with the real Telegram sender, until nothing is pending or sending."""
+async def run_until_outbox_empty(db: Any, dispatcher: Any) -> None:
+    """Run a `scheduler.dispatcher.Dispatcher` until no outbox row of `db` (a
+    `storage.db.Database`) is pending or being sent, then stop it."""
     from sqlalchemy import func, select
-    from telegram import Bot
 
-    from bot.channels.telegram_send import TelegramSender
-    from scheduler.dispatcher import Dispatcher
-    from scheduler.pacing import TELEGRAM_LIMITS
-    from storage.db import open_database
     from storage.models import Outbox
 
-    db = open_database(db_url)
-    bot = Bot(token, base_url=api_url)
-    await bot.initialize()
-    dispatcher = Dispatcher(db, {"telegram": TelegramSender(bot)}, worker_id=WORKER_ID,
-                            limits={"telegram": TELEGRAM_LIMITS.scaled(scale)},
-                            max_in_flight=IN_FLIGHT)
     stop = asyncio.Event()
     task = asyncio.create_task(dispatcher.run_forever(stop))
     unfinished = select(func.count()).where(Outbox.status.in_(("pending", "sending")))
@@ -153,6 +144,24 @@ async def worker(db_url: str, api_url: str, token: str, scale: float) -> None:
                 break
     stop.set()
     await task
+
+
+async def worker(db_url: str, api_url: str, token: str, scale: float) -> None:
+    """The dispatcher with the real Telegram sender, until nothing is pending or sending."""
+    from telegram import Bot
+
+    from bot.channels.telegram_send import TelegramSender
+    from scheduler.dispatcher import Dispatcher
+    from scheduler.pacing import TELEGRAM_LIMITS
+    from storage.db import open_database
+
+    db = open_database(db_url)
+    bot = Bot(token, base_url=api_url)
+    await bot.initialize()
+    dispatcher = Dispatcher(db, {"telegram": TelegramSender(bot)}, worker_id=WORKER_ID,
+                            limits={"telegram": TELEGRAM_LIMITS.scaled(scale)},
+                            max_in_flight=IN_FLIGHT)
+    await run_until_outbox_empty(db, dispatcher)
     await bot.shutdown()
     await db.close()
     print(json.dumps(dispatcher.stats), flush=True)

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.broadcast import measure, prepare  # noqa: E402
+from bench.broadcast import measure, prepare, run_until_outbox_empty  # noqa: E402
 from tests.conftest import reset_postgres  # noqa: E402
 from tests.fakes.round_robin import RoundRobinProxy  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram, FloodLimits  # noqa: E402
@@ -45,7 +45,6 @@ from tests.test_workers import (  # noqa: E402
 
 DISPATCHERS = 3
 IN_FLIGHT = 64
-DONE_POLL = 1.0
 RUN_TIMEOUT = 900.0
 
 
@@ -95,7 +94,6 @@ async def inbound(db_url: str, redis_url: str, workers: int, chats: int, message
 async def dispatcher_process(db_url: str, api_url: str, token: str, scale: float,
                              redis_url: str) -> None:
     """One dispatcher with the real Telegram sender until nothing is pending or sending."""
-    from sqlalchemy import func, select
     from telegram import Bot
 
     from bot.channels.telegram_send import TelegramSender
@@ -103,7 +101,6 @@ async def dispatcher_process(db_url: str, api_url: str, token: str, scale: float
     from scheduler.pacing import TELEGRAM_LIMITS
     from scheduler.shared_pacing import SharedPacing, connect_redis, token_namespace
     from storage.db import open_database
-    from storage.models import Outbox
 
     db = open_database(db_url)
     bot = Bot(token, base_url=api_url)
@@ -115,16 +112,7 @@ async def dispatcher_process(db_url: str, api_url: str, token: str, scale: float
                             worker_id=f"bench-{os.getpid()}",
                             limits={"telegram": TELEGRAM_LIMITS.scaled(scale)},
                             max_in_flight=IN_FLIGHT, pacer_factory=pacing)
-    stop = asyncio.Event()
-    task = asyncio.create_task(dispatcher.run_forever(stop))
-    unfinished = select(func.count()).where(Outbox.status.in_(("pending", "sending")))
-    while True:
-        await asyncio.sleep(DONE_POLL)
-        async with db.sessions() as session:
-            if not (await session.execute(unfinished)).scalar():
-                break
-    stop.set()
-    await task
+    await run_until_outbox_empty(db, dispatcher)
     await bot.shutdown()
     if redis is not None:
         await redis.aclose()

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.db import upgrade
+from tests.library_files import library_copy  # noqa: F401 (a fixture for every test module)
 
 # bot.* is imported inside the fixtures, so tests of pure parts (content, plans, fakes) load even
 # while the conversation layer is being changed.

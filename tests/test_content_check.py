@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
 
 from content.check import check_library, format_problems, main
-from content.library import DEFAULT_LIBRARY_DIR
+from tests.library_files import edit
 
 TODAY = dt.date(2026, 11, 29)
 
 
-@pytest.fixture
-def library_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "library"
-    shutil.copytree(DEFAULT_LIBRARY_DIR, target)
-    return target
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"fixture text not found in {path.name}: {old!r}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def test_shipped_library_has_no_errors(capsys: pytest.CaptureFixture[str]) -> None:
@@ -37,18 +25,18 @@ def test_broken_copy_fails_with_file_entry_and_reason(
 ) -> None:
     dengue = library_copy / "dengue.yaml"
     # duplicate id: a second entry takes the id of the first one
-    _edit(dengue, "  - id: dengue.season\n", "  - id: dengue.spread\n")
+    edit(dengue, "  - id: dengue.season\n", "  - id: dengue.spread\n")
     # missing source
-    _edit(library_copy / "flu.yaml",
+    edit(library_copy / "flu.yaml",
           "    sources:\n      - issuer: Bộ Y tế\n        title: Danh mục bệnh trong chương trình"
           " Tiêm chủng mở rộng\n        document: Thông tư 52/2025/TT-BYT\n"
           "        date: 2025-12-31\n",
           "    sources: []\n")
     # over-long text
-    _edit(library_copy / "measles.yaml", "      vi: |-\n        Phòng bệnh sởi:\n",
+    edit(library_copy / "measles.yaml", "      vi: |-\n        Phòng bệnh sởi:\n",
           "      vi: |-\n        Phòng bệnh sởi:" + " rất dài" * 90 + "\n")
     # broken related reference
-    _edit(library_copy / "bhyt.yaml", "related: [bhyt.renewal, bhyt.children, bhyt.who-pays]",
+    edit(library_copy / "bhyt.yaml", "related: [bhyt.renewal, bhyt.children, bhyt.who-pays]",
           "related: [bhyt.renewal, bhyt.no-such-entry]")
 
     exit_code = main(["--path", str(library_copy), "--today", TODAY.isoformat()])
@@ -62,7 +50,7 @@ def test_broken_copy_fails_with_file_entry_and_reason(
 
 
 def test_schema_error_names_file_entry_and_field(library_copy: Path) -> None:
-    _edit(library_copy / "hfmd.yaml", "    kind: message\n", "    kind: poster\n")
+    edit(library_copy / "hfmd.yaml", "    kind: message\n", "    kind: poster\n")
     problems = check_library(library_copy, TODAY)
     errors = [p for p in problems if p.severity == "error"]
     assert len(errors) == 1
@@ -72,7 +60,7 @@ def test_schema_error_names_file_entry_and_field(library_copy: Path) -> None:
 
 
 def test_missing_english_is_a_warning_not_an_error(library_copy: Path) -> None:
-    _edit(library_copy / "emergency.yaml",
+    edit(library_copy / "emergency.yaml",
           "      en: |-\n        For an accident with injured people",
           "      xx: |-\n        For an accident with injured people")
     problems = check_library(library_copy, TODAY)
@@ -81,7 +69,7 @@ def test_missing_english_is_a_warning_not_an_error(library_copy: Path) -> None:
 
 
 def test_emergency_entry_without_115_is_an_error(library_copy: Path) -> None:
-    _edit(library_copy / "emergency.yaml", "gọi 115 để cấp cứu và 113", "gọi cấp cứu và 113")
+    edit(library_copy / "emergency.yaml", "gọi 115 để cấp cứu và 113", "gọi cấp cứu và 113")
     problems = check_library(library_copy, TODAY)
     assert any(p.entry == "emergency.accident" and "115" in p.message
                and p.severity == "error" for p in problems)

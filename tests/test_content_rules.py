@@ -7,29 +7,18 @@ Each test breaks one thing in a copy of the shipped library and expects the chec
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
 
 from content.check import check_library, main
-from content.library import DEFAULT_LIBRARY_DIR, Source, load_library
+from content.library import Source, load_library
 from content.rules import is_not_a_source, is_official, year_bound_problems
+from tests.library_files import edit
 
 TODAY = dt.date(2026, 11, 29)
 
 
-@pytest.fixture
-def library_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "library"
-    shutil.copytree(DEFAULT_LIBRARY_DIR, target)
-    return target
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"fixture text not found in {path.name}: {old!r}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def _errors(path: Path, **kw: object) -> list[tuple[str, str, str]]:
@@ -51,7 +40,7 @@ def test_every_approved_shipped_entry_cites_an_official_source() -> None:
 
 def test_an_entry_citing_only_a_news_site_fails(library_copy: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    _edit(library_copy / "hypertension.yaml",
+    edit(library_copy / "hypertension.yaml",
           "      - issuer: Bộ Y tế\n        title: Hướng dẫn chẩn đoán, điều trị, quản lý tăng huyết"
           " áp tại trạm y tế\n        document: Quyết định 5904/QĐ-BYT ngày 20/12/2019\n"
           "        date: 2019-12-20\n", "")
@@ -61,7 +50,7 @@ def test_an_entry_citing_only_a_news_site_fails(library_copy: Path,
 
 
 def test_a_code_repository_is_never_a_source(library_copy: Path) -> None:
-    _edit(library_copy / "flu.yaml", "        url: https://www.who.int/news-room/fact-sheets/detail/"
+    edit(library_copy / "flu.yaml", "        url: https://www.who.int/news-room/fact-sheets/detail/"
           "influenza-(seasonal)\n        date: \"2023\"\n",
           "        url: https://www.who.int/news-room/fact-sheets/detail/influenza-(seasonal)\n"
           "        date: \"2023\"\n      - issuer: someone\n        title: notes\n"
@@ -73,7 +62,7 @@ def test_a_code_repository_is_never_a_source(library_copy: Path) -> None:
 
 def test_an_entry_past_its_review_age_fails_and_the_age_is_configurable(
         library_copy: Path) -> None:
-    _edit(library_copy / "diabetes.yaml", "    reviewed_on: 2026-11-22\n",
+    edit(library_copy / "diabetes.yaml", "    reviewed_on: 2026-11-22\n",
           "    reviewed_on: 2025-10-15\n")
     errors = _errors(library_copy)
     assert [(e, f) for e, f, _ in errors] == [("diabetes.screening", "reviewed_on")]
@@ -84,18 +73,18 @@ def test_an_entry_past_its_review_age_fails_and_the_age_is_configurable(
 
 
 def test_review_age_boundary_is_exactly_twelve_months(library_copy: Path) -> None:
-    _edit(library_copy / "diabetes.yaml", "    reviewed_on: 2026-11-22\n",
+    edit(library_copy / "diabetes.yaml", "    reviewed_on: 2026-11-22\n",
           "    reviewed_on: 2025-11-29\n")
     assert _errors(library_copy) == []  # exactly 12 months: still fine
-    _edit(library_copy / "diabetes.yaml", "    reviewed_on: 2025-11-29\n",
+    edit(library_copy / "diabetes.yaml", "    reviewed_on: 2025-11-29\n",
           "    reviewed_on: 2025-11-28\n")
     assert [(e, f) for e, f, _ in _errors(library_copy)] == [("diabetes.screening", "reviewed_on")]
 
 
 def test_year_bound_text_fails(library_copy: Path) -> None:
-    _edit(library_copy / "health-check.yaml", "Ngày Sức khỏe thế giới. Nhiều nơi",
+    edit(library_copy / "health-check.yaml", "Ngày Sức khỏe thế giới. Nhiều nơi",
           "Ngày Sức khỏe thế giới. Chủ đề năm 2026: \"Chủ động phòng bệnh\". Nhiều nơi")
-    _edit(library_copy / "measles.yaml", "Sởi thường bùng phát lớn",
+    edit(library_copy / "measles.yaml", "Sởi thường bùng phát lớn",
           "Dịch sởi năm nay rất lớn. Sởi thường bùng phát lớn")
     errors = {(e, f) for e, f, _ in _errors(library_copy)}
     assert errors == {("health-check.day-7-4", "text.vi"), ("measles.outbreak", "text.vi")}
@@ -149,14 +138,14 @@ def test_english_numeric_dates_are_flagged(text: str, ambiguous: bool) -> None:
 
 
 def test_a_numeric_english_date_fails_the_check(library_copy: Path) -> None:
-    _edit(library_copy / "bhyt.yaml", "(accepted since 1 June 2021)", "(accepted since 1/6/2021)")
+    edit(library_copy / "bhyt.yaml", "(accepted since 1 June 2021)", "(accepted since 1/6/2021)")
     assert [(e, f) for e, f, _ in _errors(library_copy)] == [("bhyt.card", "text.en")]
 
 
 def test_the_healthbot_command_takes_the_review_age(library_copy: Path) -> None:
     from tests.test_cli import healthbot
 
-    _edit(library_copy / "diabetes.yaml", "    reviewed_on: 2026-11-22\n",
+    edit(library_copy / "diabetes.yaml", "    reviewed_on: 2026-11-22\n",
           "    reviewed_on: 2025-10-15\n")
     strict = healthbot("content", "check", "--path", str(library_copy), "--today", "2026-11-29")
     assert strict.returncode == 1 and "diabetes.screening" in strict.stdout
