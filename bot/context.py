@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings, StaffMember
 from bot.i18n import Gettext, gettext_for
 from bot.model import Button, Capabilities, Inbound, Outbound
+from bot.stations import settings_for
 from storage.db import Database
 from storage.people import Contact
 
@@ -71,8 +72,16 @@ class Context:
         return gettext_for(self.locale)
 
     @property
+    def station_id(self) -> int:
+        """The station this inbound belongs to (issue 21): the group's, else the resident's."""
+        if self.contact.chat.kind == "group" or self.contact.person is None:
+            return self.contact.chat.station_id or 1
+        return self.contact.person.station_id or 1
+
+    @property
     def settings(self) -> Settings:
-        return self.services.settings
+        """The settings as this inbound's station sees them (bot.stations.settings_for)."""
+        return settings_for(self.services.settings, self.station_id)
 
     @property
     def now(self) -> datetime:

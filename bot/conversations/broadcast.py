@@ -30,6 +30,7 @@ from bot.i18n import TIMEZONE, gettext_for
 from bot.model import Button, Outbound
 from bot.permissions import Action, allows, member_allows
 from bot.router import Router
+from bot.stations import scope_of
 from bot.vietnamese_time import parse_moment
 from scheduler import broadcasts
 from storage import outbox
@@ -221,10 +222,13 @@ async def typed_when(ctx: Context) -> None:
 def _record(ctx: Context, member: StaffMember) -> BroadcastRecord:
     data = ctx.data
     at = datetime.fromisoformat(data["at"]) if data.get("at") else ctx.now
+    # stations (issue 21): the member's stations; a province member's reach every station
+    scope = scope_of(member, ctx.services.settings)
     return BroadcastRecord(
         kind="urgent" if data.get("kind") == "urgent" else "staff", created_by=member.name[:64],
         message_id=data.get("message_id"), text=data.get("text"),
-        audience=data.get("audience") or {"kind": "all"}, scheduled_at=at, status="draft",
+        audience={**(data.get("audience") or {"kind": "all"}), "stations": scope},
+        scheduled_at=at, status="draft", station_id=scope[0] if scope else 1,
     )
 
 
@@ -236,7 +240,8 @@ async def _preview(ctx: Context) -> None:
     _ = ctx._
     record = _record(ctx, member)
     audience = broadcasts.staff_audience(record.audience)
-    recipients = await broadcasts.resolve_audience(ctx.session, audience, ctx.settings)
+    recipients = await broadcasts.resolve_audience(
+        ctx.session, audience, ctx.settings, broadcasts.audience_stations(record.audience))
     groups = sum(1 for r in recipients if r.chat_kind == "group")
     render = broadcasts.broadcast_message(record, ctx.settings, ctx.services.library,
                                           ctx.now.date())
@@ -302,7 +307,8 @@ async def _confirm(ctx: Context) -> None:
             return
         record.status = "pending_approval"
         audience = broadcasts.staff_audience(record.audience or {})
-        count = len(await broadcasts.resolve_audience(ctx.session, audience, ctx.settings))
+        count = len(await broadcasts.resolve_audience(
+            ctx.session, audience, ctx.settings, broadcasts.audience_stations(record.audience)))
         card = approval_card(ctx, record, count)
         for _approver, channel, chat_id in approvers:
             await deliver(ctx, channel, chat_id, card,
