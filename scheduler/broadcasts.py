@@ -72,6 +72,16 @@ def staff_recipients(settings: Settings) -> list[Recipient]:
                       locale, None) for channel, chat_id in dict.fromkeys(chats)]
 
 
+def stations_of_region(settings: Settings, region: str) -> list[int] | None:
+    """The stations whose plan region is `region` (issue 21): a plan's campaigns reach only
+    them. None with a single station (every row is station 1: no filter needed)."""
+    if not settings.stations:
+        return None
+    home = settings.station.region
+    ids = [1] if home == region else []
+    return ids + [e.id for e in settings.stations if (e.region or home) == region]
+
+
 def _wanted_areas(codes: Iterable[str]) -> set[str]:
     return {c.strip().upper() for c in codes if c.strip()}
 

@@ -261,3 +261,40 @@ def test_a_wrong_stations_table_is_refused_clearly(tmp_path, extra: str, expecte
     path.write_text(extra, encoding="utf-8")
     with pytest.raises(ConfigError, match=expected.replace("[", r"\[").replace("]", r"\]")):
         load_settings(path, env={})
+
+
+async def test_a_plan_reaches_only_the_stations_of_its_region(settings: Settings, clock: FakeClock,
+                                                              tmp_path) -> None:  # noqa: ANN001
+    """Station B in the south: the northern plan's campaign reaches A's group, not B's."""
+    from content.library import load_library
+    from scheduler.plan import load_plan
+    from scheduler.planner import Planner
+    from storage import people
+    from tests.test_planner import run_plan_until, utc, write_plan
+
+    two = two_stations(settings)
+    two = replace(two, stations=[replace(two.stations[0], region="south")])
+    db = open_database(settings.database.url)
+    plan = load_plan(write_plan(tmp_path, """
+  - id: north-news
+    topic: dengue
+    window: {fixed: {start: "2026-11-23", end: "2026-11-23"}}
+    rhythm: {once: {time: "09:00"}}
+    audience: {groups: all}
+    messages: [dengue.prevention]
+"""), region="north")
+    planner = Planner(db, two, load_library(), plan, clock)
+    try:
+        async with db.sessions() as session, session.begin():
+            await people.ensure_chat(session, "telegram", "-100901", "group", None)
+            chat_b = await people.ensure_chat(session, "telegram", "-100902", "group", None)
+            chat_b.station_id = 2
+        clock.now = utc(2026, 11, 22, 0)
+        await run_plan_until(planner, clock, utc(2026, 11, 24))
+        async with db.sessions() as session:
+            queued = (await session.execute(
+                select(Outbox.chat_id).where(Outbox.campaign_id == "north-news"))).scalars().all()
+    finally:
+        await planner.stop()
+        await db.close()
+    assert queued == ["-100901"]
