@@ -298,3 +298,24 @@ async def test_a_plan_reaches_only_the_stations_of_its_region(settings: Settings
         await planner.stop()
         await db.close()
     assert queued == ["-100901"]
+
+
+async def test_each_station_gets_a_morning_digest_of_its_own_tickets(bot, clock: FakeClock) -> None:  # noqa: ANN001
+    from datetime import UTC, datetime, timedelta
+
+    from bot.digest import send_digest
+
+    clock.now = datetime(2026, 11, 25, 0, 35, tzinfo=UTC)  # Wednesday 07:35 in Hanoi
+    now = clock.now
+    async with bot.services.db.sessions() as session, session.begin():
+        for n, station_id in ((1, 1), (2, 2)):
+            session.add(Ticket(code=f"PA-2026-{n:06d}", channel="web", chat_id=f"r{n}",
+                               category="other", text="…", status="new", station_id=station_id,
+                               accept_due=now + timedelta(hours=5),
+                               resolve_due=now + timedelta(days=5), created_at=now))
+    assert await send_digest(bot.services) == 2
+    digests = {row.chat_id: row.payload["text"]
+               for row in await rows(bot, Outbox, Outbox.dedupe_key.like("digest:%"))}
+    assert set(digests) == {"-100111", "-100222"}
+    assert "PA-2026-000001" in digests["-100111"] and "PA-2026-000002" not in digests["-100111"]
+    assert "PA-2026-000002" in digests["-100222"] and "PA-2026-000001" not in digests["-100222"]
