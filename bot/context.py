@@ -76,7 +76,12 @@ class Context:
         """The station this inbound belongs to (issue 21): the group's, else the resident's."""
         if self.contact.chat.kind == "group" or self.contact.person is None:
             return self.contact.chat.station_id or 1
-        return self.contact.person.station_id or 1
+        station_id = self.contact.person.station_id or 1
+        member = self.staff_member()  # staff speak for their own station in a private chat
+        if member is not None and not member.province and member.stations \
+                and station_id not in member.stations:
+            return member.stations[0]
+        return station_id
 
     @property
     def settings(self) -> Settings:
@@ -141,7 +146,7 @@ class Context:
         }.get(self.inbound.channel)
         if key is None:
             return None
-        for member in self.settings.staff:
+        for member in self.services.settings.staff:  # every station's staff
             if getattr(member, key) and getattr(member, key) == self.inbound.user_id:
                 return member
         return None

@@ -26,7 +26,7 @@ from bot.config import Area, Settings, StaffMember, Station, StationEntry
 
 if TYPE_CHECKING:
     from bot.context import Context
-    from storage.models import Ticket
+    from storage.models import BroadcastRecord, Ticket
 
 DEFAULT_STATION = 1
 
@@ -117,6 +117,17 @@ def visible(ctx: Context, ticket: Ticket | None) -> Ticket | None:
     if ticket is None or may_act_on(ctx.staff_member(), ticket.station_id):
         return ticket
     return None
+
+
+def broadcast_stations(record: BroadcastRecord) -> list[int]:
+    """The stations a staff broadcast reaches (its audience's list; older rows: its station)."""
+    listed = (record.audience or {}).get("stations")
+    return [int(i) for i in listed] if isinstance(listed, list) else [record.station_id or 1]
+
+
+def may_decide(member: StaffMember | None, record: BroadcastRecord | None) -> bool:
+    """Approving, rejecting or cancelling a broadcast needs every station it reaches."""
+    return record is None or all(may_act_on(member, s) for s in broadcast_stations(record))
 
 
 def scope_of(member: StaffMember, settings: Settings) -> list[int]:

@@ -319,3 +319,39 @@ async def test_each_station_gets_a_morning_digest_of_its_own_tickets(bot, clock:
     assert set(digests) == {"-100111", "-100222"}
     assert "PA-2026-000001" in digests["-100111"] and "PA-2026-000002" not in digests["-100111"]
     assert "PA-2026-000002" in digests["-100222"] and "PA-2026-000001" not in digests["-100222"]
+
+
+async def test_a_broadcast_is_approved_only_by_an_approver_of_its_station(
+        settings: Settings, clock: FakeClock) -> None:
+    two = two_stations(settings)
+    two = replace(two, broadcast=replace(two.broadcast, require_approval=True), staff=[
+        StaffMember("Cán bộ trạm B", "staff", telegram_id=IDS["b"], stations=[2]),
+        StaffMember("Duyệt trạm A", "approver", telegram_id="701", stations=[1]),
+        StaffMember("Duyệt trạm B", "approver", telegram_id="702", stations=[2]),
+    ])
+    services = build_services(two, clock=clock)
+    bot = build_bot(services)
+    try:
+        staff_b = Transcript(bot, TELEGRAM, "telegram", IDS["b"])
+        await staff_b.say("/phat")
+        await staff_b.tap("bc:text")
+        await staff_b.say("Tin của trạm B cần duyệt")
+        assert "Tổ dân phố A" in [b.label for b in staff_b.buttons()]  # B's areas, not A's
+        await staff_b.tap("bc:a:all")
+        await staff_b.tap("bc:w:now")
+        await staff_b.tap("bc:ok")
+        cards = await rows(bot, Outbox, Outbox.dedupe_key.like("broadcast:1:approve:%"))
+        assert [c.chat_id for c in cards] == ["702"]  # only B's approver is asked
+        approver_a = Transcript(bot, TELEGRAM, "telegram", "701")
+        await approver_a.send(button="bcy:1")
+        (record,) = await rows(bot, BroadcastRecord)
+        assert record.status == "pending_approval"
+        await approver_a.send(button="bcx:1")
+        (record,) = await rows(bot, BroadcastRecord)
+        assert record.status == "pending_approval"
+        approver_b = Transcript(bot, TELEGRAM, "telegram", "702")
+        await approver_b.send(button="bcy:1")
+        (record,) = await rows(bot, BroadcastRecord)
+        assert record.status != "pending_approval" and record.approved_by == "Duyệt trạm B"
+    finally:
+        await services.db.close()

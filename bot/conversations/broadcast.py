@@ -30,7 +30,7 @@ from bot.i18n import TIMEZONE, gettext_for
 from bot.model import Button, Outbound
 from bot.permissions import Action, allows, member_allows
 from bot.router import Router
-from bot.stations import scope_of
+from bot.stations import may_act_on, may_decide, scope_of
 from bot.vietnamese_time import parse_moment
 from scheduler import broadcasts
 from storage import outbox
@@ -326,6 +326,8 @@ def _approvers(ctx: Context, author: StaffMember) -> list[tuple[StaffMember, str
     for member in ctx.settings.staff:
         if not allows(member.role, Action.BROADCAST_APPROVE) or member.name == author.name:
             continue
+        if not all(may_act_on(member, s) for s in scope_of(author, ctx.services.settings)):
+            continue  # an approver of the stations it reaches (issue 21)
         for channel in order:
             chat_id = getattr(member, ID_FIELDS[channel])
             if chat_id:
@@ -365,6 +367,8 @@ async def _decide(ctx: Context, approved: bool) -> None:
         return
     _ = ctx._
     record = await ctx.session.get(BroadcastRecord, int(ctx.args)) if ctx.args.isdigit() else None
+    if not may_decide(member, record):  # another station's broadcast (issue 21)
+        record = None
     if record and record.created_by == member.name:
         log.warning("refused a broadcast approval by a staff member without the right")
         ctx.reply(_("Sorry, only an approver other than the author can decide."))
@@ -414,7 +418,8 @@ async def cancel_menu(ctx: Context) -> None:
     member = ctx.staff_member()
     if not member_allows(member, Action.BROADCAST_CANCEL_ANY):
         stmt = stmt.where(BroadcastRecord.created_by == (member.name[:64] if member else ""))
-    open_ones = (await ctx.session.execute(stmt)).scalars().all()
+    open_ones = [r for r in (await ctx.session.execute(stmt)).scalars().all()
+                 if may_decide(member, r)]
     if not open_ones:
         ctx.reply(_("There is no broadcast waiting to be sent."))
         return
@@ -432,6 +437,8 @@ async def cancel(ctx: Context) -> None:
         return
     _ = ctx._
     record = await ctx.session.get(BroadcastRecord, int(ctx.args)) if ctx.args.isdigit() else None
+    if not may_decide(ctx.staff_member(), record):  # another station's broadcast (issue 21)
+        record = None
     if record is None or record.status not in OPEN_STATUSES or record.kind == "campaign":
         ctx.reply(_("This broadcast has already been decided or cancelled."))
         return
