@@ -355,3 +355,35 @@ async def test_a_broadcast_is_approved_only_by_an_approver_of_its_station(
         assert record.status != "pending_approval" and record.approved_by == "Duyệt trạm B"
     finally:
         await services.db.close()
+
+
+async def test_a_reminder_of_a_station_b_resident_gives_station_b_phone(
+        settings: Settings, clock: FakeClock) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from content.library import load_library
+    from scheduler.reminders import sweep_reminders
+    from storage import people
+    from storage.models import Reminder
+
+    now = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
+    db = open_database(settings.database.url)
+    try:
+        async with db.sessions() as session, session.begin():
+            for n, station_id in ((1, 1), (2, 2)):
+                person = Person(locale="vi", station_id=station_id)
+                session.add(person)
+                await session.flush()
+                chat = await people.ensure_chat(session, "web", f"r{n}", "private", person.id)
+                chat.station_id = station_id
+                session.add(Reminder(person_id=person.id, station_id=station_id, kind="vaccine",
+                                     due_at=now - timedelta(minutes=5), dedupe_key=f"v:{n}",
+                                     payload={"child": "Bé", "due": "2026-12-01", "doses": []}))
+        assert await sweep_reminders(db, two_stations(settings), load_library(), now) == 2
+        async with db.sessions() as session:
+            queued = {r.chat_id: r for r in (await session.execute(select(Outbox))).scalars()}
+    finally:
+        await db.close()
+    assert B_PHONE in queued["r2"].payload["text"] and queued["r2"].station_id == 2
+    assert B_PHONE not in queued["r1"].payload["text"]
+    assert settings.station.phone in queued["r1"].payload["text"]
