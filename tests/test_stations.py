@@ -387,3 +387,28 @@ async def test_a_reminder_of_a_station_b_resident_gives_station_b_phone(
     assert B_PHONE in queued["r2"].payload["text"] and queued["r2"].station_id == 2
     assert B_PHONE not in queued["r1"].payload["text"]
     assert settings.station.phone in queued["r1"].payload["text"]
+
+
+def test_posters_of_a_second_station_link_to_that_station(
+        tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    from bot.cli import main
+
+    config = tmp_path / "healthbot.toml"
+    config.write_text(
+        'stations = [{id = 2, code = "XUANLA", name = "Trạm Y tế phường Xuân La",'
+        ' areas = [{code = "TDPA", name = "Tổ dân phố A"}]}]\n'
+        '[station]\ncode = "MAU"\n'
+        '[telegram]\nbot_username = "tinh_bot"\n'
+        '[posters]\nweb_url = "https://yte.example.vn/chat"\n', encoding="utf-8")
+    args = ["qr", "--station", "xuanla", "--area", "tdpa", "--out-dir", str(tmp_path),
+            "--config", str(config), "--size", "A5"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "https://t.me/tinh_bot?start=XUANLA_TDPA" in printed
+    assert "https://yte.example.vn/chat?start=XUANLA_TDPA" in printed
+    assert (tmp_path / "qr-XUANLA-TDPA-telegram-A5.png").exists()
+    assert main(["qr", "--area", "TDP1", "--out-dir", str(tmp_path), "--config", str(config),
+                 "--channel", "telegram", "--size", "A5"]) == 0
+    assert "https://t.me/tinh_bot?start=MAU_TDP1" in capsys.readouterr().out
+    assert main(["qr", "--station", "NOPE", "--area", "TDP1", "--config", str(config)]) == 2
+    assert "XUANLA" in capsys.readouterr().err
