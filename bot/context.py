@@ -86,7 +86,10 @@ class Context:
     @property
     def settings(self) -> Settings:
         """The settings as this inbound's station sees them (bot.stations.settings_for)."""
-        return settings_for(self.services.settings, self.station_id)
+        settings = self.services.settings
+        if not settings.stations:  # one station: nothing to look up on every access
+            return settings
+        return settings_for(settings, self.station_id)
 
     @property
     def now(self) -> datetime:
