@@ -24,6 +24,7 @@ from bot.engine import HealthBot
 from bot.maintenance import start_maintenance
 from bot.metrics import MeteredHealthBot, add_metrics_route
 from bot.readiness import add_readiness
+from bot.stations import sync_stations
 from content.library import load_library
 from content.matching import Matcher
 from storage.db import open_database, upgrade
@@ -64,6 +65,8 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run everything until `stop` is set."""
     await upgrade(settings.database.url)
     services = build_services(settings)
+    async with services.db.sessions() as session, session.begin():
+        await sync_stations(session, settings)  # stations (issue 21): the table follows config
     bot = build_bot(services)
     app = build_web_app(bot)
     maintenance = start_maintenance(services, stop)

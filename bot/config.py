@@ -57,6 +57,7 @@ class Station:
     region: Literal["north", "central", "south"] = "north"
     default_language: Literal["vi", "en"] = "vi"
     info_reviewed_on: str = "2026-11-01"
+    code: str = "default"  # stations (issue 21): station 1's code in deep links and the table
 
     def info(self) -> StationInfo:
         """The station's public facts, as the content renderer needs them."""
@@ -137,6 +138,9 @@ class StaffMember:
     zalo_bot_id: str = ""
     zalo_oa_id: str = ""
     web_id: str = ""
+    # stations (issue 21): the stations this member works for; province = sees and acts on all
+    stations: list[int] = field(default_factory=lambda: [1])
+    province: bool = False
 
 
 @dataclass(frozen=True)
@@ -198,6 +202,26 @@ class Redis:
     url: str = ""  # "" = one worker, in-process pacing; redis://host:6379/0 = shared by all workers
 
 
+# --- stations (issue 21): further stations served by this installation (docs/stations.md) ---
+@dataclass(frozen=True)
+class StationEntry:
+    """Station 2, 3...: [station] and [[areas]] stay station 1; empty facts are taken from it."""
+
+    id: int
+    code: str
+    name: str
+    ward: str = ""
+    address: str = ""
+    phone: str = ""
+    hours_vi: str = ""
+    hours_en: str = ""
+    map_url: str = ""
+    region: Literal["north", "central", "south", ""] = ""
+    info_reviewed_on: str = ""
+    staff_chat: str = ""  # "<channel>:<chat id>" for this station's new tickets
+    areas: list[Area] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class Settings:
     station: Station = field(default_factory=Station)
@@ -220,6 +244,7 @@ class Settings:
     digest: Digest = field(default_factory=Digest)  # staff tools (issue 16)
     posters: Posters = field(default_factory=Posters)
     redis: Redis = field(default_factory=Redis)
+    stations: list[StationEntry] = field(default_factory=list)  # issue 21
     source: str = "<embedded defaults>"
 
     def area(self, code: str) -> Area | None:
@@ -329,6 +354,7 @@ def _check_semantics(settings: Settings, source: str) -> None:
                 f"{source}: 'areas[{i}].code' must be 1-32 ASCII letters, digits, '-' or '_'"
                 " (it goes into QR deep links)"
             )
+    _check_stations(settings, source)
     if settings.digest.time and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", settings.digest.time):
         raise ConfigError(f"{source}: 'digest.time' must look like \"07:30\" (or \"\" for off)")
     if not TIME_RANGE.match(settings.broadcast.quiet_hours):
@@ -363,3 +389,44 @@ def _check_semantics(settings: Settings, source: str) -> None:
     if settings.web.messages_per_minute < 1 or settings.web.address_messages_per_minute < 1:
         raise ConfigError(f"{source}: 'web.messages_per_minute' and"
                           " 'web.address_messages_per_minute' must be at least 1")
+
+
+STATION_CODE = re.compile(r"[A-Za-z0-9]{1,20}")
+
+
+def _check_stations(settings: Settings, source: str) -> None:
+    """Station ids unique and >= 2, codes unique and unlike any area code (deep links)."""
+    ids = {1}
+    codes = {settings.station.code.upper()}
+    if not STATION_CODE.fullmatch(settings.station.code):
+        raise ConfigError(f"{source}: 'station.code' must be 1-20 ASCII letters or digits")
+    for i, entry in enumerate(settings.stations):
+        where = f"stations[{i}]"
+        if entry.id in ids:
+            raise ConfigError(f"{source}: '{where}.id' must be 2 or more and unique"
+                              " (station 1 is [station])")
+        if entry.id < 2:
+            raise ConfigError(f"{source}: '{where}.id' must be 2 or more (station 1 is [station])")
+        if not STATION_CODE.fullmatch(entry.code) or entry.code.upper() in codes:
+            raise ConfigError(f"{source}: '{where}.code' must be 1-20 ASCII letters or digits,"
+                              " unique among stations")
+        ids.add(entry.id)
+        codes.add(entry.code.upper())
+        area_codes = [a.code.upper() for a in entry.areas]
+        if len(area_codes) != len(set(area_codes)):
+            raise ConfigError(f"{source}: '{where}.areas' has the same code twice")
+        for j, area in enumerate(entry.areas):
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", area.code):
+                raise ConfigError(f"{source}: '{where}.areas[{j}].code' must be 1-32 ASCII"
+                                  " letters, digits, '-' or '_'")
+        if entry.info_reviewed_on:
+            try:
+                date.fromisoformat(entry.info_reviewed_on)
+            except ValueError:
+                raise ConfigError(f"{source}: '{where}.info_reviewed_on' must be a date like"
+                                  " \"2026-11-01\"") from None
+    for member in settings.staff:
+        unknown = sorted(set(member.stations) - ids)
+        if unknown:
+            raise ConfigError(f"{source}: staff '{member.name}' works for station {unknown[0]},"
+                              " which is not configured")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings, StaffMember
 from bot.i18n import Gettext, gettext_for
 from bot.model import Button, Capabilities, Inbound, Outbound
+from bot.stations import settings_for
 from storage.db import Database
 from storage.people import Contact
 
@@ -71,8 +72,24 @@ class Context:
         return gettext_for(self.locale)
 
     @property
+    def station_id(self) -> int:
+        """The station this inbound belongs to (issue 21): the group's, else the resident's."""
+        if self.contact.chat.kind == "group" or self.contact.person is None:
+            return self.contact.chat.station_id or 1
+        station_id = self.contact.person.station_id or 1
+        member = self.staff_member()  # staff speak for their own station in a private chat
+        if member is not None and not member.province and member.stations \
+                and station_id not in member.stations:
+            return member.stations[0]
+        return station_id
+
+    @property
     def settings(self) -> Settings:
-        return self.services.settings
+        """The settings as this inbound's station sees them (bot.stations.settings_for)."""
+        settings = self.services.settings
+        if not settings.stations:  # one station: nothing to look up on every access
+            return settings
+        return settings_for(settings, self.station_id)
 
     @property
     def now(self) -> datetime:
@@ -132,7 +149,7 @@ class Context:
         }.get(self.inbound.channel)
         if key is None:
             return None
-        for member in self.settings.staff:
+        for member in self.services.settings.staff:  # every station's staff
             if getattr(member, key) and getattr(member, key) == self.inbound.user_id:
                 return member
         return None

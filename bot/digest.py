@@ -9,6 +9,7 @@ once a day per chat, whatever the restarts. A bot started long after the digest 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import date, datetime, time, timedelta
 
@@ -20,6 +21,7 @@ from bot.feedback.routing import StaffChat, admin_chats, parse_staff_chat
 from bot.feedback.sla import WorkingCalendar
 from bot.i18n import TIMEZONE, Gettext, gettext_for
 from bot.model import Outbound
+from bot.stations import settings_for, station_ids
 from storage import outbox, tickets
 from storage.models import BroadcastRecord, Ticket
 
@@ -49,9 +51,9 @@ def _codes(found: list[Ticket]) -> str:
 
 
 async def digest_text(services: Services, session: AsyncSession, day: date, now: datetime,
-                      _: Gettext) -> str:
-    """The digest for local `day`, seen at `now`."""
-    open_ = await tickets.list_tickets(session, status="open", now=now)
+                      _: Gettext, stations: list[int] | None = None) -> str:
+    """The digest for local `day`, seen at `now`, of `stations` (None: all)."""
+    open_ = await tickets.list_tickets(session, status="open", now=now, stations=stations)
     new = [t for t in open_ if t.status == "new"]
     overdue = [t for t in open_ if tickets.is_overdue(t, now)]
     start, end = _local_day_bounds(day)
@@ -60,7 +62,8 @@ async def digest_text(services: Services, session: AsyncSession, day: date, now:
         for d in ((t.accept_due if t.status == "new" else None), t.resolve_due))]
     y_start, y_end = _local_day_bounds(day - timedelta(days=1))
     rated = list((await session.execute(
-        select(Ticket).where(Ticket.rated_at >= y_start, Ticket.rated_at < y_end)
+        select(Ticket).where(Ticket.rated_at >= y_start, Ticket.rated_at < y_end,
+                             *([Ticket.station_id.in_(stations)] if stations else []))
         .order_by(Ticket.rated_at))).scalars().all())
     lines = [_("Good morning! The station's day, {day}:").format(day=f"{day:%d/%m/%Y}"), ""]
     for label, found in ((_("New feedback"), new), (_("Overdue"), overdue),
@@ -126,6 +129,8 @@ async def send_digest(services: Services) -> int:
         return 0
     _ = gettext_for(settings.station.default_language)
     queued = 0
+    if settings.stations:  # several stations (issue 21): each its own digest, to its own chat
+        return await _digest_per_station(services, local, now, _)
     async with services.db.sessions() as session, session.begin():
         text = await digest_text(services, session, local.date(), now, _)
         for chat in staff_chats(services):
@@ -134,4 +139,32 @@ async def send_digest(services: Services) -> int:
                 dedupe_key=f"digest:{local.date():%Y-%m-%d}:{chat.key}"[:191],
                 priority=outbox.PRIORITY_STAFF, chat_kind=chat.kind)
             queued += 1
+    return queued
+
+
+async def _digest_per_station(services: Services, local: datetime, now: datetime,
+                              _: Gettext) -> int:
+    """Each station's digest, of its tickets only, to its configured staff chats; a station
+    without one gets none (the admins' own chats may be another station's people)."""
+    assert services.deliverer is not None
+    queued = 0
+    async with services.db.sessions() as session, session.begin():
+        for station_id in station_ids(services.settings):
+            view = dataclasses.replace(services,
+                                       settings=settings_for(services.settings, station_id))
+            values = [view.settings.feedback.staff_chat,
+                      *(c.staff_chat for c in view.settings.feedback.categories)]
+            chats = {c.key: c for v in values if v
+                     if (c := parse_staff_chat(v, view.settings)) is not None}
+            if not chats:
+                log.warning("station %s has no staff chat: no morning digest", station_id)
+                continue
+            text = await digest_text(view, session, local.date(), now, _, [station_id])
+            for chat in chats.values():
+                await services.deliverer.enqueue(
+                    session, channel=chat.channel, chat_id=chat.chat_id,
+                    message=Outbound(text=text),
+                    dedupe_key=f"digest:{local.date():%Y-%m-%d}:s{station_id}:{chat.key}"[:191],
+                    priority=outbox.PRIORITY_STAFF, chat_kind=chat.kind)
+                queued += 1
     return queued

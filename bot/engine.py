@@ -153,7 +153,8 @@ class HealthBot:
                     for reply in replies
                 ]
                 if not ctx.forget_exchange:
-                    await people.log_messages(session, inbound.channel, inbound.chat_id, log_rows)
+                    await people.log_messages(session, inbound.channel, inbound.chat_id, log_rows,
+                                              station_id=ctx.station_id)
                 await people.save_state(session, contact.state, now)
                 if update_key is not None and replies:  # an inbox row sends them after a crash
                     await inbox.keep_replies(session, inbound.channel, update_key,

@@ -13,7 +13,7 @@ the caller's transaction, rendering the message once per language.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
@@ -43,6 +43,7 @@ class Recipient:
     chat_kind: str  # private | group
     locale: str
     area_code: str | None
+    station_id: int = 1  # stations (issue 21): the outbox row belongs to the recipient's station
 
 
 def staff_chats(settings: Settings) -> set[tuple[str, str]]:
@@ -71,14 +72,26 @@ def staff_recipients(settings: Settings) -> list[Recipient]:
                       locale, None) for channel, chat_id in dict.fromkeys(chats)]
 
 
+def stations_of_region(settings: Settings, region: str) -> list[int] | None:
+    """The stations whose plan region is `region` (issue 21): a plan's campaigns reach only
+    them. None with a single station (every row is station 1: no filter needed)."""
+    if not settings.stations:
+        return None
+    home = settings.station.region
+    ids = [1] if home == region else []
+    return ids + [e.id for e in settings.stations if (e.region or home) == region]
+
+
 def _wanted_areas(codes: Iterable[str]) -> set[str]:
     return {c.strip().upper() for c in codes if c.strip()}
 
 
 async def resolve_audience(
-    session: AsyncSession, audience: Audience, settings: Settings
+    session: AsyncSession, audience: Audience, settings: Settings,
+    stations: Collection[int] | None = None,
 ) -> list[Recipient]:
-    """Every chat that should receive a broadcast to ``audience`` right now (each chat once)."""
+    """Every chat that should receive a broadcast to ``audience`` right now (each chat once),
+    among the residents and groups of ``stations`` (None: every station)."""
     if audience.staff:  # staff-only reminders (report deadlines) never reach residents
         return staff_recipients(settings)
     default_locale = settings.station.default_language
@@ -94,10 +107,13 @@ async def resolve_audience(
         )
         if audience.groups != "all" or areas:
             stmt = stmt.where(func.upper(Chat.area_code).in_(group_areas or {""}))
+        if stations is not None:
+            stmt = stmt.where(Chat.station_id.in_(list(stations)))
         for chat in (await session.execute(stmt.order_by(Chat.id))).scalars():
             if (chat.channel, chat.external_id) not in excluded:
                 found[(chat.channel, chat.external_id)] = Recipient(
-                    chat.channel, chat.external_id, "group", default_locale, chat.area_code
+                    chat.channel, chat.external_id, "group", default_locale, chat.area_code,
+                    chat.station_id,
                 )
 
     if audience.subscribers_of:
@@ -106,8 +122,10 @@ async def resolve_audience(
         )
         if areas:
             people = people.where(func.upper(Person.area_code).in_(areas))
+        if stations is not None:
+            people = people.where(Person.station_id.in_(list(stations)))
         stmt = (
-            select(Chat, Person.locale, Person.area_code)
+            select(Chat, Person.locale, Person.area_code, Person.station_id)
             .join(Person, Person.id == Chat.person_id)
             .where(
                 Chat.person_id.in_(people),
@@ -118,7 +136,7 @@ async def resolve_audience(
             .order_by(Chat.person_id, Chat.last_inbound_at.desc().nulls_last(), Chat.id.desc())
         )
         seen_people: set[int] = set()
-        for chat, locale, area in (await session.execute(stmt)).all():
+        for chat, locale, area, station_id in (await session.execute(stmt)).all():
             if chat.person_id in seen_people:
                 continue  # one message per person: their most recently used chat
             seen_people.add(chat.person_id)
@@ -128,7 +146,8 @@ async def resolve_audience(
             if (chat.channel, chat.external_id) not in excluded:
                 found.setdefault(
                     (chat.channel, chat.external_id),
-                    Recipient(chat.channel, chat.external_id, "private", locale, area),
+                    Recipient(chat.channel, chat.external_id, "private", locale, area,
+                              station_id),
                 )
     return list(found.values())
 
@@ -212,6 +231,7 @@ async def enqueue_for(
             "broadcast_id": broadcast_id,
             "campaign_id": campaign_id,
             "created_at": not_before,
+            "station_id": r.station_id,
         }
     keys = list(rows)
     for start in range(0, len(keys), KEY_CHUNK):
@@ -250,6 +270,12 @@ def staff_audience(choice: dict[str, Any]) -> Audience:
     return Audience(groups="all", subscribers_of=ANY_TOPIC)
 
 
+def audience_stations(choice: dict[str, Any]) -> list[int] | None:
+    """The stations a staff broadcast reaches (issue 21); None (older rows): every station."""
+    stations = choice.get("stations")
+    return [int(s) for s in stations] if isinstance(stations, list) else None
+
+
 def broadcast_message(
     record: BroadcastRecord, settings: Settings, library: Library, today: Any
 ) -> Callable[[str], Outbound]:
@@ -271,7 +297,8 @@ async def queue_broadcast(
     Ordinary broadcasts wait for the end of the quiet hours; urgent alerts go at once.
     """
     urgent = record.kind == "urgent"
-    recipients = await resolve_audience(session, staff_audience(record.audience or {}), settings)
+    recipients = await resolve_audience(session, staff_audience(record.audience or {}), settings,
+                                        audience_stations(record.audience or {}))
     due = max(now, record.scheduled_at)
     not_before = due if urgent else quiet_hours(settings).release_time(due).astimezone(UTC)
     count = await enqueue_for(

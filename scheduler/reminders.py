@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.i18n import gettext_for, local_date, normalize_locale
 from bot.model import Button, Outbound
+from bot.stations import settings_for
 from content.library import Library
 from content.render import render_entry
 from content.vaccination import load_schedule
@@ -57,7 +58,7 @@ async def _sweep_batch(
     due = (
         await session.execute(
             select(Reminder.id, Reminder.person_id, Reminder.kind, Reminder.payload,
-                   Person.locale)
+                   Person.locale, Person.station_id)
             .join(Person, Person.id == Reminder.person_id)
             .where(Reminder.sent_at.is_(None), Reminder.due_at <= now)
             .order_by(Reminder.due_at)
@@ -71,24 +72,27 @@ async def _sweep_batch(
     await session.execute(
         update(Reminder).where(Reminder.id.in_([r.id for r in due])).values(sent_at=now)
     )
-    composed: dict[tuple[str, str], dict[str, Any]] = {}  # BHYT texts repeat: compose once
+    composed: dict[tuple[str, int, str], dict[str, Any]] = {}  # BHYT texts repeat: compose once
     rows = []
     for reminder in due:
         chat = chats.get(reminder.person_id)
         if chat is None:
             continue  # nowhere we may write; the row stays marked so it is not retried forever
         locale = normalize_locale(reminder.locale)
-        key = (locale, json.dumps(reminder.payload, sort_keys=True)) if reminder.kind == "bhyt" else None
+        station_id = reminder.station_id or 1  # its station's phone and facts (issue 21)
+        key = ((locale, station_id, json.dumps(reminder.payload, sort_keys=True))
+               if reminder.kind == "bhyt" else None)
         payload = composed.get(key) if key else None
         if payload is None:
-            payload = compose(reminder, locale, settings, library, now.date()).to_payload()
+            payload = compose(reminder, locale, settings_for(settings, station_id), library,
+                              now.date()).to_payload()
             if key:
                 composed[key] = payload
         rows.append({
             "dedupe_key": f"reminder:{reminder.id}", "channel": chat[0], "chat_id": chat[1],
             "chat_kind": "private", "payload": payload, "priority": outbox.PRIORITY_REMINDER,
             "urgent": False, "status": outbox.STATUS_PENDING, "attempts": 0,
-            "not_before": now, "created_at": now,
+            "not_before": now, "created_at": now, "station_id": station_id,
         })
     return await enqueue_many(session, rows), len(due)
 

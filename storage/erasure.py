@@ -89,6 +89,8 @@ RULES: dict[str, Rule] = {
                                    "until the browser or the resident drops it",
                                    "the resident's web chats' rows deleted"),
     "web_push_keys": Rule("none (the station's VAPID key pair)", "kept", "nothing to erase"),
+    "stations": Rule("none (a health station's public facts: name, address, phone, hours, areas)",
+                     "kept", "nothing to erase"),
 }  # fmt: skip
 
 

@@ -54,11 +54,17 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
 
 
+def station_column() -> Any:
+    """The station a row belongs to (issue 21): id 1 is the default (single) station."""
+    return mapped_column(Integer, default=1, server_default="1", nullable=False, index=True)
+
+
 class Person(Base):
     """A resident or staff member, across all the channels they use."""
 
     __tablename__ = "people"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = station_column()  # stations (issue 21)
     locale: Mapped[str | None] = mapped_column(String(8))
     area_code: Mapped[str | None] = mapped_column(String(32))
     consent_at: Mapped[datetime | None]
@@ -87,6 +93,7 @@ class Chat(Base):
     __tablename__ = "chats"
     __table_args__ = (UniqueConstraint("channel", "external_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = station_column()  # stations (issue 21)
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(8))  # private | group
@@ -118,6 +125,7 @@ class Subscription(Base):
     __tablename__ = "subscriptions"
     __table_args__ = (UniqueConstraint("person_id", "topic"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = station_column()  # stations (issue 21)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     topic: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -129,6 +137,7 @@ class MessageLog(Base):
     __tablename__ = "message_log"
     __table_args__ = (Index("ix_message_log_chat", "channel", "chat_id", "id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = station_column()  # stations (issue 21)
     channel: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(64))
     direction: Mapped[str] = mapped_column(String(3))  # in | out
@@ -171,6 +180,7 @@ class Outbox(Base):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "status", "priority", "not_before"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = station_column()  # stations (issue 21)
     dedupe_key: Mapped[str] = mapped_column(String(191), unique=True)
     channel: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(64))
@@ -197,6 +207,7 @@ class BroadcastRecord(Base):
 
     __tablename__ = "broadcasts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = station_column()  # stations (issue 21)
     kind: Mapped[str] = mapped_column(String(12))  # campaign | staff | urgent
     created_by: Mapped[str | None] = mapped_column(String(64))
     message_id: Mapped[str | None] = mapped_column(String(64))
@@ -214,6 +225,7 @@ class Ticket(Base):
 
     __tablename__ = "tickets"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = station_column()  # stations (issue 21)
     code: Mapped[str | None] = mapped_column(String(32), unique=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     channel: Mapped[str] = mapped_column(String(16))
@@ -272,6 +284,7 @@ class Child(Base):
 
     __tablename__ = "children"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = station_column()  # stations (issue 21)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     nickname: Mapped[str] = mapped_column(String(64))
     birth_date: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD
@@ -284,6 +297,7 @@ class Reminder(Base):
     __tablename__ = "reminders"
     __table_args__ = (Index("ix_reminders_due", "sent_at", "due_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = station_column()  # stations (issue 21)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     due_at: Mapped[datetime]
@@ -350,3 +364,25 @@ class WebPushKey(Base):
 
 # --- scale (issue 21): the reminder sweep finds each person's chats by index, not by a scan ---
 Index("ix_chats_person", Chat.person_id)
+
+
+# --- stations (issue 21): one installation serves many health stations ----------------------
+
+
+class StationRecord(Base):
+    """A health station served by this installation; id 1 is the single station of old configs.
+
+    The configuration is the source of truth (`bot.stations.sync_stations` writes it here at
+    start-up); the table lets reports and the console name a station and join on `station_id`.
+    """
+
+    __tablename__ = "stations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    address: Mapped[str | None] = mapped_column(String(512))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    areas: Mapped[list[Any] | None] = mapped_column(JSON)
+    region: Mapped[str | None] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

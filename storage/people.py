@@ -330,14 +330,16 @@ def log_entry(
 
 
 async def log_messages(
-    session: AsyncSession, channel: str, chat_id: str, entries: list[dict[str, Any]]
+    session: AsyncSession, channel: str, chat_id: str, entries: list[dict[str, Any]],
+    station_id: int = 1,
 ) -> None:
     """Write one exchange's log rows in one statement (no ORM objects: nothing reads them back)."""
     if not entries:
         return
     now = utcnow()
     rows = [
-        {**entry, "channel": channel, "chat_id": chat_id, "created_at": now} for entry in entries
+        {**entry, "channel": channel, "chat_id": chat_id, "created_at": now,
+         "station_id": station_id} for entry in entries
     ]
     await (await session.connection()).execute(insert(MessageLog.__table__), rows)
 
@@ -364,8 +366,10 @@ async def purge_message_log(session: AsyncSession, older_than: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def subscribe(session: AsyncSession, person_id: int, topic: str) -> None:
-    await _get_or_create(session, Subscription, {"person_id": person_id, "topic": topic})
+async def subscribe(session: AsyncSession, person_id: int, topic: str,
+                    station_id: int = 1) -> None:
+    await _get_or_create(session, Subscription, {"person_id": person_id, "topic": topic},
+                         station_id=station_id)
 
 
 async def unsubscribe(session: AsyncSession, person_id: int, topic: str) -> None:

@@ -14,6 +14,7 @@ codes (a restored backup), the unique constraint catches it and the counter is m
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,6 +52,7 @@ class NewTicket:
     anonymous: bool = False
     area_code: str | None = None
     staff_chat: str | None = None
+    station_id: int = 1  # stations (issue 21)
 
 
 def code_for(year: int, number: int) -> str:
@@ -293,9 +295,13 @@ async def list_tickets(
     now: datetime,
     start: datetime | None = None,
     end: datetime | None = None,
+    stations: Collection[int] | None = None,
 ) -> list[Ticket]:
-    """Tickets for the desk: `status` open | overdue | closed (None: all), filed in [start, end)."""
+    """Tickets for the desk: `status` open | overdue | closed (None: all), filed in [start, end),
+    of the given stations (None: every station)."""
     stmt = select(Ticket).order_by(Ticket.created_at, Ticket.id)
+    if stations is not None:
+        stmt = stmt.where(Ticket.station_id.in_(list(stations)))
     if status in ("open", "overdue"):
         stmt = stmt.where(Ticket.status.in_(OPEN_STATUSES))
     elif status == "closed":

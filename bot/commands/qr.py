@@ -25,6 +25,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from bot.config import Settings, load_settings
 from bot.i18n import gettext_for
+from bot.stations import DEFAULT_STATION, settings_for, station_by_code, station_ids
 
 POSTER_SIZE = (1240, 1754)  # A4 portrait at 150 dpi
 SIZES = {"A4": POSTER_SIZE, "A5": (874, 1240)}  # at 150 dpi
@@ -41,6 +42,8 @@ EXIT_USAGE = 2
 def register(sub: argparse._SubParsersAction, with_config) -> None:  # noqa: ANN001
     parser = with_config(sub.add_parser("qr", help="posters with QR codes for every channel"))
     parser.add_argument("--area", required=True, help="area code, e.g. TDP1")
+    parser.add_argument("--station", metavar="CODE", default=None,
+                        help="station code when the installation serves several (default: [station])")
     parser.add_argument("--out", metavar="FILE", help="one PNG file (Telegram, A4 by default)")
     parser.add_argument("--out-dir", metavar="DIR", default=".",
                         help="folder for qr-<area>-<channel>-<size>.png (default: here)")
@@ -195,6 +198,14 @@ def resolve_username(settings: Settings) -> str:
 
 def handle(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
+    station_id = station_by_code(settings, args.station) if args.station else DEFAULT_STATION
+    if station_id is None:
+        codes = ", ".join(settings_for(settings, i).station.code for i in station_ids(settings))
+        print(f"healthbot qr: unknown station code {args.station!r}; valid codes: {codes}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    several = bool(settings.stations)
+    settings = settings_for(settings, station_id)
     area = settings.area(args.area)
     if area is None:
         codes = ", ".join(f"{a.code} ({a.name})" for a in settings.areas)
@@ -206,7 +217,9 @@ def handle(args: argparse.Namespace) -> int:
     wanted = args.channel or ("telegram" if single else "all")
     channels = CHANNELS if wanted == "all" else (wanted,)
     username = resolve_username(settings) if "telegram" in channels else ""
-    links = channel_links(settings, area.code, username)
+    # several stations (issue 21): the link names the station too, e.g. XUANLA_TDP1
+    start = f"{settings.station.code}_{area.code}" if several else area.code
+    links = channel_links(settings, start, username)
     if wanted != "all" and wanted not in links:
         hint = {"telegram": "[telegram] bot_username (or a token that can reach Telegram)",
                 "zalo_bot": "[posters] zalo_bot_link", "zalo_oa": "[zalo_oa] oa_id",
@@ -234,7 +247,8 @@ def handle(args: argparse.Namespace) -> int:
                 out = Path(args.out)
             else:
                 Path(args.out_dir).mkdir(parents=True, exist_ok=True)
-                out = Path(args.out_dir) / f"qr-{area.code}-{channel}-{size}.png"
+                prefix = f"{settings.station.code}-" if several else ""
+                out = Path(args.out_dir) / f"qr-{prefix}{area.code}-{channel}-{size}.png"
             poster = render_poster(settings, area.code, username, channel=channel,
                                    link=links[channel], size=size)
             poster.save(out, "PNG", dpi=(150, 150))

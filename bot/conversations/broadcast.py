@@ -30,6 +30,7 @@ from bot.i18n import TIMEZONE, gettext_for
 from bot.model import Button, Outbound
 from bot.permissions import Action, allows, member_allows
 from bot.router import Router
+from bot.stations import may_act_on, may_decide, scope_of
 from bot.vietnamese_time import parse_moment
 from scheduler import broadcasts
 from storage import outbox
@@ -221,10 +222,13 @@ async def typed_when(ctx: Context) -> None:
 def _record(ctx: Context, member: StaffMember) -> BroadcastRecord:
     data = ctx.data
     at = datetime.fromisoformat(data["at"]) if data.get("at") else ctx.now
+    # stations (issue 21): the member's stations; a province member's reach every station
+    scope = scope_of(member, ctx.services.settings)
     return BroadcastRecord(
         kind="urgent" if data.get("kind") == "urgent" else "staff", created_by=member.name[:64],
         message_id=data.get("message_id"), text=data.get("text"),
-        audience=data.get("audience") or {"kind": "all"}, scheduled_at=at, status="draft",
+        audience={**(data.get("audience") or {"kind": "all"}), "stations": scope},
+        scheduled_at=at, status="draft", station_id=scope[0] if scope else 1,
     )
 
 
@@ -236,7 +240,8 @@ async def _preview(ctx: Context) -> None:
     _ = ctx._
     record = _record(ctx, member)
     audience = broadcasts.staff_audience(record.audience)
-    recipients = await broadcasts.resolve_audience(ctx.session, audience, ctx.settings)
+    recipients = await broadcasts.resolve_audience(
+        ctx.session, audience, ctx.settings, broadcasts.audience_stations(record.audience))
     groups = sum(1 for r in recipients if r.chat_kind == "group")
     render = broadcasts.broadcast_message(record, ctx.settings, ctx.services.library,
                                           ctx.now.date())
@@ -302,7 +307,8 @@ async def _confirm(ctx: Context) -> None:
             return
         record.status = "pending_approval"
         audience = broadcasts.staff_audience(record.audience or {})
-        count = len(await broadcasts.resolve_audience(ctx.session, audience, ctx.settings))
+        count = len(await broadcasts.resolve_audience(
+            ctx.session, audience, ctx.settings, broadcasts.audience_stations(record.audience)))
         card = approval_card(ctx, record, count)
         for _approver, channel, chat_id in approvers:
             await deliver(ctx, channel, chat_id, card,
@@ -320,6 +326,8 @@ def _approvers(ctx: Context, author: StaffMember) -> list[tuple[StaffMember, str
     for member in ctx.settings.staff:
         if not allows(member.role, Action.BROADCAST_APPROVE) or member.name == author.name:
             continue
+        if not all(may_act_on(member, s) for s in scope_of(author, ctx.services.settings)):
+            continue  # an approver of the stations it reaches (issue 21)
         for channel in order:
             chat_id = getattr(member, ID_FIELDS[channel])
             if chat_id:
@@ -359,6 +367,8 @@ async def _decide(ctx: Context, approved: bool) -> None:
         return
     _ = ctx._
     record = await ctx.session.get(BroadcastRecord, int(ctx.args)) if ctx.args.isdigit() else None
+    if not may_decide(member, record):  # another station's broadcast (issue 21)
+        record = None
     if record and record.created_by == member.name:
         log.warning("refused a broadcast approval by a staff member without the right")
         ctx.reply(_("Sorry, only an approver other than the author can decide."))
@@ -408,7 +418,8 @@ async def cancel_menu(ctx: Context) -> None:
     member = ctx.staff_member()
     if not member_allows(member, Action.BROADCAST_CANCEL_ANY):
         stmt = stmt.where(BroadcastRecord.created_by == (member.name[:64] if member else ""))
-    open_ones = (await ctx.session.execute(stmt)).scalars().all()
+    open_ones = [r for r in (await ctx.session.execute(stmt)).scalars().all()
+                 if may_decide(member, r)]
     if not open_ones:
         ctx.reply(_("There is no broadcast waiting to be sent."))
         return
@@ -426,6 +437,8 @@ async def cancel(ctx: Context) -> None:
         return
     _ = ctx._
     record = await ctx.session.get(BroadcastRecord, int(ctx.args)) if ctx.args.isdigit() else None
+    if not may_decide(ctx.staff_member(), record):  # another station's broadcast (issue 21)
+        record = None
     if record is None or record.status not in OPEN_STATUSES or record.kind == "campaign":
         ctx.reply(_("This broadcast has already been decided or cancelled."))
         return

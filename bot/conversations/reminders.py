@@ -160,7 +160,8 @@ async def child_birth(ctx: Context) -> None:
         return
     nickname = str(ctx.data.get("nickname") or "bé")
     person = ctx.contact.person
-    child = Child(person_id=person.id, nickname=nickname, birth_date=birth.isoformat())
+    child = Child(person_id=person.id, nickname=nickname, birth_date=birth.isoformat(),
+                  station_id=ctx.station_id)
     ctx.session.add(child)
     await ctx.session.flush()
     plan = upcoming_doses(birth, today)
@@ -169,6 +170,7 @@ async def child_birth(ctx: Context) -> None:
         ctx.session.add(
             Reminder(
                 person_id=person.id,
+                station_id=ctx.station_id,
                 kind="vaccine",
                 due_at=morning_of(remind_on),
                 payload={"child": nickname, "due": due.isoformat(), "doses": [d.id for d in doses]},
@@ -219,6 +221,7 @@ async def bhyt_expiry(ctx: Context) -> None:
         ctx.session.add(
             Reminder(
                 person_id=person.id,
+                station_id=ctx.station_id,
                 kind="bhyt",
                 due_at=morning_of(remind_on),
                 payload={"expiry": expiry.isoformat()},

@@ -19,6 +19,7 @@ from bot.i18n import TIMEZONE, local_date
 from bot.model import Button, Outbound
 from bot.permissions import Action, allows, commands_for, member_allows, role_name
 from bot.router import Router
+from bot.stations import member_scope, visible
 from storage import tickets
 from storage.models import Ticket
 
@@ -96,7 +97,8 @@ async def whoami(ctx: Context) -> None:
 
 async def _tickets(ctx: Context, kind: str) -> list[Ticket]:
     status = "overdue" if kind == "overdue" else "open"
-    found = await tickets.list_tickets(ctx.session, status=status, now=ctx.now)
+    found = await tickets.list_tickets(ctx.session, status=status, now=ctx.now,
+                                       stations=member_scope(ctx))
     if kind == "mine":
         member = ctx.staff_member()
         found = [t for t in found if member is not None and t.assignee == member.name[:64]]
@@ -168,6 +170,7 @@ async def list_page(ctx: Context) -> None:
 async def open_card(ctx: Context) -> None:
     """A ticket's card, with the handling buttons only for a role that may handle tickets."""
     ticket = await tickets.ticket_by_id(ctx.session, int(ctx.args)) if ctx.args.isdigit() else None
+    ticket = visible(ctx, ticket)
     if ticket is None:
         ctx.reply(ctx._("That feedback no longer exists."))
         return
@@ -193,11 +196,13 @@ async def figures(ctx: Context) -> None:
     """Open / overdue now, filed today, and this month's satisfaction."""
     _ = ctx._
     today = ctx.now.astimezone(TIMEZONE).date()
-    open_ = await tickets.list_tickets(ctx.session, status="open", now=ctx.now)
+    scope = member_scope(ctx)
+    open_ = await tickets.list_tickets(ctx.session, status="open", now=ctx.now, stations=scope)
     overdue = [t for t in open_ if tickets.is_overdue(t, ctx.now)]
     month_start = today.replace(day=1)
     rated = await satisfaction(ctx.session, month_start, today + timedelta(days=1))
-    filed_today = sum(1 for t in await tickets.list_tickets(ctx.session, now=ctx.now)
+    filed_today = sum(1 for t in await tickets.list_tickets(ctx.session, now=ctx.now,
+                                                            stations=scope)
                       if t.created_at.astimezone(TIMEZONE).date() == today)
     lines = [
         _("Figures on {day}:").format(day=local_date(today, ctx.locale)),

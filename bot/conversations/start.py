@@ -8,6 +8,7 @@ from bot.conversations.topics import show_entry
 from bot.i18n import LOCALES, gettext_for
 from bot.model import Button
 from bot.router import Router
+from bot.stations import parse_start
 from content.normalize import normalize
 
 ENGLISH_GREETINGS = ("hello", "hi", "hey", "good morning", "good afternoon", "good evening")
@@ -34,12 +35,26 @@ def main_menu_buttons(ctx: Context) -> list[list[Button]]:
     ]
 
 
+def move_to_station(ctx: Context, station_id: int) -> None:
+    """The resident (in a private chat) or the group now belongs to `station_id`."""
+    if station_id == ctx.station_id:
+        return
+    ctx.contact.chat.station_id = station_id
+    if ctx.inbound.chat_kind == "private":
+        ctx.contact.person.station_id = station_id
+        ctx.contact.person.area_code = None  # an area of the old station means nothing here
+
+
 @router.command("start", "batdau")
 async def start(ctx: Context) -> None:
     """Greet by the station's name; a deep-link payload (`/start TDP1`) sets the area."""
     _ = ctx._
+    station_id, area = parse_start(ctx.services.settings, ctx.args) if ctx.args else (None, None)
+    if station_id is not None:  # a shared provincial bot: the link names the station (issue 21)
+        move_to_station(ctx, station_id)
+    elif ctx.args:
+        area = ctx.settings.area(ctx.args)
     station = ctx.settings.station
-    area = ctx.settings.area(ctx.args) if ctx.args else None
     if area is not None and ctx.inbound.chat_kind == "private":
         ctx.contact.person.area_code = area.code
     greeting = _(

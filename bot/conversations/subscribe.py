@@ -42,7 +42,7 @@ async def toggle(ctx: Context) -> None:
     chosen = set(await people.subscriptions(ctx.session, person_id))
     if ctx.args == "*":
         for tid in known:
-            await people.subscribe(ctx.session, person_id, tid)
+            await people.subscribe(ctx.session, person_id, tid, ctx.station_id)
         ctx.reply(ctx._("You will receive news on all health topics. Send /huy to stop."))
         return
     if ctx.args not in known:
@@ -52,7 +52,7 @@ async def toggle(ctx: Context) -> None:
         await people.unsubscribe(ctx.session, person_id, ctx.args)
         ctx.reply(ctx._("Removed: {topic}.").format(topic=known[ctx.args]))
     else:
-        await people.subscribe(ctx.session, person_id, ctx.args)
+        await people.subscribe(ctx.session, person_id, ctx.args, ctx.station_id)
         ctx.reply(
             ctx._("Subscribed: {topic}. Send /huy to stop all news.").format(topic=known[ctx.args])
         )

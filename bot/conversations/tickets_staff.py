@@ -19,6 +19,7 @@ from bot.feedback.categories import categories, category_name
 from bot.model import Button
 from bot.permissions import Action
 from bot.router import Router
+from bot.stations import visible
 from storage import tickets
 from storage.models import Ticket
 
@@ -48,9 +49,9 @@ async def staff_button(ctx: Context) -> None:
         return
     action, _sep, rest = ctx.args.partition(":")
     ticket_id, _sep, arg = rest.partition(":")
-    ticket = (
+    ticket = visible(ctx, (
         await tickets.ticket_by_id(ctx.session, int(ticket_id)) if ticket_id.isdigit() else None
-    )
+    ))
     if ticket is None:
         ctx.reply(ctx._("That feedback no longer exists."))
         return
@@ -105,9 +106,9 @@ async def answer_typed(ctx: Context) -> None:
     """The answer after "Trả lời"; a reply to another ticket's card answers that one instead."""
     ref = str(ctx.data.get("ticket", ""))
     if ctx.inbound.reply_to_message_id:
-        replied = await tickets.ticket_by_sent_message(
+        replied = visible(ctx, await tickets.ticket_by_sent_message(
             ctx.session, ctx.inbound.channel, ctx.inbound.chat_id, ctx.inbound.reply_to_message_id
-        )
+        ))
         ref = str(replied.id) if replied is not None else ref
     member, ticket = await _staff_and_ticket(ctx, ref)
     ctx.clear_state()
@@ -136,6 +137,7 @@ async def _staff_and_ticket(
         ticket = await tickets.ticket_by_id(ctx.session, int(ticket_ref))
     elif ticket_ref:
         ticket = await tickets.ticket_by_code(ctx.session, ticket_ref)
+    ticket = visible(ctx, ticket)  # another station's ticket: "not found" (issue 21)
     if ticket is None:
         ctx.reply(ctx._("I could not find feedback {code}.").format(code=ticket_ref[:32] or "?"))
     return member, ticket
@@ -146,9 +148,9 @@ async def _from_args(ctx: Context) -> tuple[StaffMember | None, Ticket | None, s
     code, _sep, rest = ctx.args.strip().partition(" ")
     replied = ctx.inbound.reply_to_message_id
     if not code.upper().startswith(CODE_PREFIX) and replied:
-        ticket = await tickets.ticket_by_sent_message(
+        ticket = visible(ctx, await tickets.ticket_by_sent_message(
             ctx.session, ctx.inbound.channel, ctx.inbound.chat_id, replied
-        )
+        ))
         member = ctx.staff_member()
         if ticket is not None and member is not None:
             return member, ticket, ctx.args.strip()

@@ -81,6 +81,7 @@ async def file_ticket(ctx: Context, draft: dict[str, Any]) -> Ticket:
         anonymous=anonymous,
         area_code=ctx.contact.person.area_code or ctx.contact.chat.area_code,
         staff_chat=chat.key if chat else None,
+        station_id=ctx.station_id,
     )
     ticket = await tickets.open_ticket(
         ctx.session,

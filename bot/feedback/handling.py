@@ -175,7 +175,7 @@ async def mark_duplicate(
     original = await tickets.ticket_by_code(ctx.session, original_code)
     while original is not None and original.duplicate_of is not None:
         original = await tickets.ticket_by_id(ctx.session, original.duplicate_of)
-    if original is None or original.id == ticket.id:
+    if original is None or original.id == ticket.id or original.station_id != ticket.station_id:
         return _("I could not find the original feedback {code}.").format(code=original_code[:32])
     if ticket.status in CLOSED:
         return _closed_note(ctx, ticket)

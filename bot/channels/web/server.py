@@ -290,7 +290,8 @@ class WebChat:
             for row in rows:
                 key = (row.created_at, 0, row.id)
                 if row.direction == "in":
-                    if row.text and row.text != "/start":  # the page's own hidden greeting call
+                    # the page's own hidden greeting call (with a station's link: "/start XUANLA")
+                    if row.text and row.text.split(" ", 1)[0] != "/start":
                         items.append((key, {"from": "me", "text": row.text}))
                     continue
                 buttons = (row.payload or {}).get("buttons") or []

@@ -273,7 +273,11 @@
       (data.messages || []).forEach(function (m) { if (m.id) seen.add(m.id); addMessage(m); });
       scrollToEnd();
       openStream();
-      if (!(data.messages && data.messages.length)) send({ text: "/start" });
+      // A station's own link (?start=XUANLA or ?start=XUANLA_TDP1, docs/stations.md) names the
+      // station and the area on the first visit, like a Telegram deep link.
+      const link = (new URLSearchParams(location.search).get("start") || "")
+        .replace(/[^A-Za-z0-9_-]/g, "").slice(0, 64);
+      if (!(data.messages && data.messages.length)) send({ text: link ? "/start " + link : "/start" });
     } catch (err) {
       offline();
     }

@@ -1,0 +1,160 @@
+"""Stations as data (issue 21): which station an inbound belongs to, and that station's settings.
+
+One installation serves one or many health stations. Station 1 is `[station]` + `[[areas]]` of the
+configuration (so a single-station config is unchanged); `[[stations]]` adds stations 2, 3...
+Every resident, chat, ticket, broadcast, outbox row and log row carries a `station_id`.
+
+- `settings_for(settings, station_id)` is the station's view of the settings: its own name, phone,
+  hours, areas, plan region and ticket staff chat, all else shared. Conversations read it as
+  `ctx.settings`, so every reply names the resident's own station.
+- `parse_start(settings, param)` reads a deep link (`/start NGHIADO_TDP1`) of a shared provincial
+  bot: a station code, optionally followed by `_` and one of its area codes.
+- `may_act_on(member, station_id)` is the one scoping rule: staff act on their stations only,
+  province staff on all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Area, Settings, StaffMember, Station, StationEntry
+
+if TYPE_CHECKING:
+    from bot.context import Context
+    from storage.models import BroadcastRecord, Ticket
+
+DEFAULT_STATION = 1
+
+_views: dict[int, tuple[Settings, dict[int, Settings]]] = {}
+
+
+def station_ids(settings: Settings) -> list[int]:
+    """Every configured station id, station 1 first."""
+    return [DEFAULT_STATION, *(entry.id for entry in settings.stations)]
+
+
+def entry_for(settings: Settings, station_id: int) -> StationEntry | None:
+    return next((e for e in settings.stations if e.id == station_id), None)
+
+
+def settings_for(settings: Settings, station_id: int) -> Settings:
+    """The settings as station `station_id` sees them (station 1, or unknown ids: unchanged)."""
+    if station_id == DEFAULT_STATION or not settings.stations:
+        return settings
+    cached = _views.get(id(settings))
+    if cached is None or cached[0] is not settings:
+        cached = (settings, {})
+        _views[id(settings)] = cached
+    view = cached[1].get(station_id)
+    if view is None:
+        entry = entry_for(settings, station_id)
+        view = settings if entry is None else _view(settings, entry)
+        cached[1][station_id] = view
+    return view
+
+
+def _view(settings: Settings, entry: StationEntry) -> Settings:
+    base = settings.station
+    station: Station = dataclasses.replace(
+        base,
+        code=entry.code,
+        name=entry.name,
+        ward=entry.ward or entry.name,
+        address=entry.address or base.address,
+        phone=entry.phone or base.phone,
+        hours_vi=entry.hours_vi or base.hours_vi,
+        hours_en=entry.hours_en or base.hours_en,
+        map_url=entry.map_url,
+        region=entry.region or base.region,
+        info_reviewed_on=entry.info_reviewed_on or base.info_reviewed_on,
+    )
+    feedback = dataclasses.replace(settings.feedback, staff_chat=entry.staff_chat,
+                                   categories=[dataclasses.replace(c, staff_chat="")
+                                               for c in settings.feedback.categories])
+    return dataclasses.replace(settings, station=station, areas=list(entry.areas),
+                               feedback=feedback)
+
+
+def station_by_code(settings: Settings, code: str) -> int | None:
+    wanted = code.strip().upper()
+    if wanted and wanted == settings.station.code.upper():
+        return DEFAULT_STATION
+    return next((e.id for e in settings.stations if e.code.upper() == wanted), None)
+
+
+def parse_start(settings: Settings, param: str) -> tuple[int | None, Area | None]:
+    """A deep-link parameter as (station id, area): ``NGHIADO``, ``NGHIADO_TDP1``; anything
+    else is no station (the caller reads it as an area code of the resident's station)."""
+    if not settings.stations:
+        return None, None
+    head, _sep, tail = param.strip().partition("_")
+    station_id = station_by_code(settings, head)
+    if station_id is None:
+        return None, None
+    area = settings_for(settings, station_id).area(tail) if tail else None
+    return station_id, area
+
+
+def may_act_on(member: StaffMember | None, station_id: int) -> bool:
+    """The scoping rule: a staff member acts on the stations they work for; province on all."""
+    return member is not None and (member.province or station_id in member.stations)
+
+
+def member_scope(ctx: Context) -> list[int] | None:
+    """The stations the staff member behind `ctx` sees; None when not staff."""
+    member = ctx.staff_member()
+    return None if member is None else scope_of(member, ctx.services.settings)
+
+
+def visible(ctx: Context, ticket: Ticket | None) -> Ticket | None:
+    """The ticket when the staff member behind `ctx` may act on its station, else None (the
+    ticket of another station is answered as "not found": its existence is not shown)."""
+    if ticket is None or may_act_on(ctx.staff_member(), ticket.station_id):
+        return ticket
+    return None
+
+
+def broadcast_stations(record: BroadcastRecord) -> list[int]:
+    """The stations a staff broadcast reaches (its audience's list; older rows: its station)."""
+    listed = (record.audience or {}).get("stations")
+    return [int(i) for i in listed] if isinstance(listed, list) else [record.station_id or 1]
+
+
+def may_decide(member: StaffMember | None, record: BroadcastRecord | None) -> bool:
+    """Approving, rejecting or cancelling a broadcast needs every station it reaches."""
+    return record is None or all(may_act_on(member, s) for s in broadcast_stations(record))
+
+
+def scope_of(member: StaffMember, settings: Settings) -> list[int]:
+    """The stations a member sees (province staff: every configured station)."""
+    return station_ids(settings) if member.province else list(member.stations)
+
+
+def stations_in(ids: Iterable[int], settings: Settings) -> list[int]:
+    known = set(station_ids(settings))
+    return [i for i in dict.fromkeys(ids) if i in known]
+
+
+async def sync_stations(session: AsyncSession, settings: Settings) -> None:
+    """Write the configured stations' public facts into the `stations` table (start-up)."""
+    from storage.models import StationRecord
+
+    wanted = {DEFAULT_STATION: settings_for(settings, DEFAULT_STATION)}
+    wanted.update({e.id: settings_for(settings, e.id) for e in settings.stations})
+    rows = {r.id: r for r in (await session.execute(select(StationRecord))).scalars()}
+    for station_id, view in wanted.items():
+        row = rows.get(station_id) or StationRecord(id=station_id)
+        row.code = view.station.code
+        row.name = view.station.name
+        row.address = view.station.address
+        row.phone = view.station.phone
+        row.hours = {"vi": view.station.hours_vi, "en": view.station.hours_en}
+        row.areas = [{"code": a.code, "name": a.name} for a in view.areas]
+        row.region = view.station.region
+        if station_id not in rows:
+            session.add(row)
