@@ -83,3 +83,31 @@ def test_periods() -> None:
     assert period_between(date(2026, 3, 1), date(2026, 3, 31)).end == date(2026, 4, 1)
     with pytest.raises(ValueError):
         parse_period("2026-Q1")
+
+
+async def test_the_bot_records_questions_and_opt_outs_without_their_words(healthbot,
+                                                                          clock) -> None:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from storage.models import ReportFact
+    from tests.transcript import Transcript
+
+    chat = Transcript(healthbot)
+    await chat.say("sot xuat huyet co lay khong")  # answered: dengue
+    await chat.say("giá vàng hôm nay bao nhiêu")  # unanswered
+    await chat.say("con tôi đang co giật")  # red flag
+    await chat.say("/theodoi")
+    await chat.tap("sub:dengue")
+    await chat.say("/huy")  # opt-out of all news
+    async with healthbot.services.db.sessions() as session:
+        facts = (await session.execute(select(ReportFact).order_by(ReportFact.id))).scalars().all()
+        period = period_between(clock().date(), clock().date())
+        figures = await compute(session, period)
+    assert [(f.kind, f.outcome) for f in facts] == [
+        ("question", "answered"), ("question", "unanswered"), ("question", "red_flag"),
+        ("optout", None)]
+    assert facts[0].topic == "dengue"
+    assert all("vàng" not in (f.topic or "") for f in facts)  # never the words
+    q = figures.questions
+    assert (q.asked, q.answered, q.unanswered, q.red_flags) == (3, 1, 1, 1)
+    assert figures.residents.optouts == 1
