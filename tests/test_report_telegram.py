@@ -42,3 +42,25 @@ async def test_a_resident_cannot_get_the_report(settings: Settings, fake: FakeTe
     async with running_bot(staff_settings(settings), fake, clock):
         (reply,) = await say(fake, RESIDENT, "/baocao 2026-H1")
         assert not reply.document and "chỉ dành cho cán bộ" in reply.text
+
+
+async def test_on_a_channel_without_files_staff_get_the_summary(settings: Settings,
+                                                                clock: object) -> None:
+    from dataclasses import replace
+
+    from bot.app import build_bot, build_services
+    from bot.config import StaffMember
+    from bot.model import ZALO_BOT
+    from tests.transcript import Transcript
+
+    staff = [StaffMember("Chị Lan", "staff", zalo_bot_id="z-lan")]
+    services = build_services(replace(settings, staff=staff), clock=clock)  # type: ignore[arg-type]
+    async with services.db.sessions() as session, session.begin():
+        await seed(session)
+    chat = Transcript(build_bot(services), ZALO_BOT, channel="zalo_bot", chat_id="z-lan")
+    await chat.say("/baocao 2026-H1")
+    assert "Báo cáo 2026-H1: đã gửi đến 7 tin, nhận 7 phản ánh" in chat.text
+    assert "trên Telegram" in chat.text and all(r.document is None for r in chat.replies)
+    await chat.say("/baocao 2026-Q1")
+    assert "2026-H1 (6 tháng đầu năm)" in chat.text
+    await services.db.close()
