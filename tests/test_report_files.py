@@ -137,3 +137,26 @@ async def test_docx_renders_through_libreoffice(settings, tmp_path) -> None:  # 
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf),
                     str(ARTEFACTS / "report-page")], check=True, timeout=60)
     assert list(ARTEFACTS.glob("report-page*.png"))
+
+
+async def test_plan_items_fill_sections_ii_and_iii(settings, tmp_path) -> None:  # noqa: ANN001
+    from bot.report.files import load_plan_quietly
+
+    plan = load_plan_quietly(settings)
+    assert plan is not None
+    db = open_database(settings.database.url)
+    async with db.sessions() as session, session.begin():
+        await seed(session)
+    async with db.sessions() as session:
+        files = await make_report(session, settings, parse_period("2026-H1"), tmp_path,
+                                  formats=("docx",), library=load_library(), plan=plan,
+                                  issued_on=date(2026, 7, 8))
+    await db.close()
+    text = all_text(Document(str(files.paths[0])))
+    part_ii = text.split("TỒN TẠI, HẠN CHẾ")[1].split("PHƯƠNG HƯỚNG KỲ TỚI")[0]
+    part_iii = text.split("PHƯƠNG HƯỚNG KỲ TỚI")[1]
+    # The seeded campaigns are not the station's plan: its H1 items had nothing sent.
+    assert "Nội dung kế hoạch chưa phát tin trong kỳ:" in part_ii
+    assert "Quá hạn" not in part_ii and "Còn 1 phản ánh quá hạn giải quyết" in part_ii
+    assert "6 tháng cuối năm 2026" in part_iii
+    assert "Phòng, chống sốt xuất huyết (" in part_iii  # a plan item with its window
