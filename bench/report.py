@@ -121,6 +121,11 @@ async def seed(url: str, residents: int, messages: int, tickets: int) -> None:
     await bulk(Reminder, [
         {"person_id": 1 + n % residents, "kind": ("vaccine", "bhyt")[n % 2], "due_at": at(rng),
          "payload": {}, "dedupe_key": f"r{n}", "sent_at": at(rng)} for n in range(residents // 5)])
+    if url.startswith("postgresql"):  # a live database has planner statistics; give them
+        from sqlalchemy import text
+
+        async with db.sessions() as session, session.begin():
+            await session.execute(text("ANALYZE"))
     await db.close()
 
 

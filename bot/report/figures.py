@@ -285,9 +285,10 @@ async def communication(session: AsyncSession, period: Period, station_id: int |
     sent_where = and_(Outbox.created_at >= start, Outbox.created_at < end,
                       Outbox.status == outbox.STATUS_SENT,
                       or_(Outbox.broadcast_id.is_not(None), Outbox.campaign_id.is_not(None)))
-    reached = _for_station(select(Outbox.chat_kind, Outbox.channel, Outbox.chat_id)
-                           .where(sent_where).distinct(), Outbox, station_id)
-    kinds = Counter(kind for kind, _c, _i in (await session.execute(reached)).all())
+    chat_key = Outbox.channel + ":" + Outbox.chat_id
+    reached = _for_station(select(Outbox.chat_kind, func.count(func.distinct(chat_key)))
+                           .where(sent_where).group_by(Outbox.chat_kind), Outbox, station_id)
+    kinds = {kind: int(n) for kind, n in (await session.execute(reached)).all()}
     out.residents_reached, out.groups_reached = kinds.get("private", 0), kinds.get("group", 0)
     area_stmt = _for_station(
         select(Chat.area_code, func.count())
