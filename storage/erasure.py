@@ -89,6 +89,9 @@ RULES: dict[str, Rule] = {
                                    "until the browser or the resident drops it",
                                    "the resident's web chats' rows deleted"),
     "web_push_keys": Rule("none (the station's VAPID key pair)", "kept", "nothing to erase"),
+    # report (issue 17): counts for the periodic report; no person, chat or words are stored
+    "report_facts": Rule("none (a question's outcome and topic, an opt-out's topic and area)",
+                         "kept for the 6-month and yearly reports", "nothing to erase"),
 }  # fmt: skip
 
 
