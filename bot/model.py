@@ -70,6 +70,8 @@ class Outbound:
     meta: dict[str, str] = field(default_factory=dict)
     # Replace this earlier message instead (channels that can edit; others send it as new).
     edit_message_id: str | None = None
+    # report (issue 17): a local file sent as a document (Telegram); `text` is its caption.
+    document: str | None = None
 
     def all_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]
@@ -84,6 +86,7 @@ class Outbound:
             "topic": self.topic,
             "reply_to_message_id": self.reply_to_message_id,
             **({"edit_message_id": self.edit_message_id} if self.edit_message_id else {}),
+            **({"document": self.document} if self.document else {}),
         }
 
     @classmethod
@@ -99,6 +102,7 @@ class Outbound:
             topic=payload.get("topic"),
             reply_to_message_id=payload.get("reply_to_message_id"),
             edit_message_id=payload.get("edit_message_id"),
+            document=payload.get("document"),
         )
 
 

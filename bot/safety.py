@@ -19,6 +19,7 @@ from content.library import Library
 from content.matching import MatchResult
 from content.red_flags import RedFlag, detect, looks_english
 from content.render import render_entry
+from storage import report_facts
 
 log = logging.getLogger(__name__)
 COMMAND_PREFIX = "/"
@@ -96,6 +97,9 @@ async def answer_red_flag(ctx: Context) -> bool:
         return False
     # No text or kind in the log: what a resident says about their health is personal data.
     log.info("red flag answered on %s", inbound.channel)
+    await report_facts.record(ctx.session, report_facts.QUESTION, channel=inbound.channel,
+                              at=ctx.now, topic=library.entry(flag.entry_id).topic_id,
+                              outcome=report_facts.RED_FLAG)
     locale = "en" if flag.english and looks_english(inbound.text) else ctx.locale
     _ = gettext_for(locale)
     entry = library.entry(flag.entry_id)

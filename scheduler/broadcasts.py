@@ -309,4 +309,5 @@ async def queue_broadcast(
     )
     record.status = STATUS_QUEUED
     record.recipients = len(recipients)
+    record.approved_at = record.approved_at or now  # the report's approval-to-delivery time
     return count

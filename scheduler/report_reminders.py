@@ -59,6 +59,11 @@ def staff_message(
             date=local_date(deadline, locale),
             days=(deadline - today).days,
         )
+        # The report itself (issue 17): the files for the period the deadline is about.
+        period = (str(deadline.year) if message_id == "staff:report-yearly"
+                  else f"{deadline.year}-H{1 if deadline.month <= 6 else 2}")
+        text += "\n" + _("Send /baocao {period} to get the report files (DOCX and XLSX)."
+                          ).format(period=period)
         return Outbound(text=text, topic="staff")
 
     return render

@@ -91,6 +91,9 @@ RULES: dict[str, Rule] = {
     "web_push_keys": Rule("none (the station's VAPID key pair)", "kept", "nothing to erase"),
     "stations": Rule("none (a health station's public facts: name, address, phone, hours, areas)",
                      "kept", "nothing to erase"),
+    # report (issue 17): counts for the periodic report; no person, chat or words are stored
+    "report_facts": Rule("none (a question's outcome and topic, an opt-out's topic and area)",
+                         "kept for the 6-month and yearly reports", "nothing to erase"),
 }  # fmt: skip
 
 

@@ -218,6 +218,8 @@ class BroadcastRecord(Base):
     approved_by: Mapped[str | None] = mapped_column(String(64))
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # report (issue 17, migration 0007): when it was released (approved, or queued without approval)
+    approved_at: Mapped[datetime | None]
 
 
 class Ticket(Base):
@@ -386,3 +388,22 @@ class StationRecord(Base):
     areas: Mapped[list[Any] | None] = mapped_column(JSON)
     region: Mapped[str | None] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# --- report (issue 17): facts the periodic report counts, without personal data (migration 0007)
+
+
+class ReportFact(Base):
+    """A question asked (kind "question": outcome answered / unanswered / red_flag, the topic but
+    never the text) or an opt-out (kind "optout"); kept for the 6-month and yearly reports."""
+
+    __tablename__ = "report_facts"
+    __table_args__ = (Index("ix_report_facts_kind_at", "kind", "created_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    topic: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    area_code: Mapped[str | None] = mapped_column(String(32))
+    station_id: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -155,6 +155,7 @@ async def test_report_reminder_goes_to_the_staff_chat_a_week_before(
     assert [(r.chat_id, r.campaign_id) for r in rows] == [("-9001", "staff-report")]
     text = rows[0].payload["text"]
     assert "hạn nộp báo cáo 6 tháng là ngày 10/06/2027 (còn 7 ngày)" in text
+    assert "Gõ /baocao 2027-H1 để nhận tệp báo cáo" in text  # the report itself (issue 17)
     assert rows[0].not_before.astimezone(VN_TZ).strftime("%d/%m %H:%M") == "03/06 08:00"
 
 

@@ -16,7 +16,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    ReplyParameters,
+)
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import (
     BadRequest,
@@ -118,7 +125,17 @@ async def send_outbound(
     text = message.text or ""
     parts = split_text(text, MAX_TEXT) if text.strip() else []
     last: Message | None = None
-    if message.image:
+    if message.document:  # a report file (issue 17): the text is its caption
+        path = Path(message.document)
+        caption = text if len(text) <= MAX_CAPTION else ""
+        last = await bot.send_document(
+            chat_id, InputFile(path.read_bytes(), filename=path.name),
+            caption=html.escape(caption) or None, parse_mode=ParseMode.HTML,
+            reply_parameters=reply, reply_markup=markup if caption or not parts else None)
+        reply = None
+        if caption:
+            parts = []
+    elif message.image:
         caption = text if len(text) <= MAX_CAPTION else ""
         last = await bot.send_photo(
             chat_id,

@@ -8,6 +8,7 @@ from bot.conversations import (
     groups,
     privacy,
     reminders,
+    report_files,
     staff_menu,
     start,
     subscribe,
@@ -22,6 +23,6 @@ def main_router() -> Router:
     router = Router()
     # feedback comes after topics: its free-text handler routes ticket replies, then asks topics.
     for feature in (start, topics, subscribe, privacy, reminders, groups, feedback, tickets_staff,
-                    broadcast, staff_menu):
+                    broadcast, staff_menu, report_files):
         router.include(feature.router)
     return router

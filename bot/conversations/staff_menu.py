@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.context import Context
+from bot.conversations.report_files import report_buttons, send_report_files
 from bot.feedback import notices
 from bot.feedback.categories import category, category_name
 from bot.feedback.reports import satisfaction
@@ -193,8 +194,12 @@ async def open_card(ctx: Context) -> None:
 
 @router.command("baocao", "report", action=Action.REPORT_VIEW)
 async def figures(ctx: Context) -> None:
-    """Open / overdue now, filed today, and this month's satisfaction."""
+    """Open / overdue now, filed today, and this month's satisfaction; `/baocao 2026-H1` sends the
+    period's report files (bot/conversations/report_files.py)."""
     _ = ctx._
+    if ctx.args:
+        await send_report_files(ctx, ctx.args)
+        return
     today = ctx.now.astimezone(TIMEZONE).date()
     scope = member_scope(ctx)
     open_ = await tickets.list_tickets(ctx.session, status="open", now=ctx.now, stations=scope)
@@ -215,7 +220,7 @@ async def figures(ctx: Context) -> None:
             satisfied=rated.satisfied, ratings=rated.ratings))
     else:
         lines.append(_("No ratings yet this month."))
-    ctx.reply("\n".join(lines), [[Button(_("Overdue"), "tl:overdue:0")]]
-              if overdue else [])
+    ctx.reply("\n".join(lines), ([[Button(_("Overdue"), "tl:overdue:0")]] if overdue else [])
+              + report_buttons(ctx))
 
 

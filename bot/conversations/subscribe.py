@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.model import Button
 from bot.router import Router
-from storage import people
+from storage import people, report_facts
 
 router = Router()
 router.keyword("theodoi", "theo doi", "dang ky", "dang ky nhan tin", "subscribe")
@@ -50,6 +50,9 @@ async def toggle(ctx: Context) -> None:
         return
     if ctx.args in chosen:
         await people.unsubscribe(ctx.session, person_id, ctx.args)
+        await report_facts.record(ctx.session, report_facts.OPTOUT, channel=ctx.inbound.channel,
+                                  at=ctx.now, topic=ctx.args,
+                                  area_code=ctx.contact.person.area_code)
         ctx.reply(ctx._("Removed: {topic}.").format(topic=known[ctx.args]))
     else:
         await people.subscribe(ctx.session, person_id, ctx.args, ctx.station_id)
@@ -61,7 +64,9 @@ async def toggle(ctx: Context) -> None:
 
 @router.command("huy", "unsubscribe")
 async def unsubscribe(ctx: Context) -> None:
-    await people.unsubscribe_all(ctx.session, ctx.contact.person.id)
+    if await people.unsubscribe_all(ctx.session, ctx.contact.person.id):
+        await report_facts.record(ctx.session, report_facts.OPTOUT, channel=ctx.inbound.channel,
+                                  at=ctx.now, topic="*", area_code=ctx.contact.person.area_code)
     ctx.reply(
         ctx._(
             "Done: you will no longer receive news from the station. Send /theodoi to subscribe again."

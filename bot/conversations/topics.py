@@ -9,6 +9,7 @@ from bot.router import Router
 from content.library import TOPIC_IDS
 from content.normalize import question_language
 from content.render import render_entry
+from storage import report_facts
 
 router = Router()
 router.keyword("hoi", "hoi dap", "dat cau hoi", "ask", "question")
@@ -121,6 +122,10 @@ async def answer_question(ctx: Context, question: str) -> None:
         return
     result = ctx.services.matcher.match(question, ctx.locale)
     locale = _reply_language(ctx, result.locale if result.entry else question_language(question))
+    answered = result.entry is not None and result.topic is not None
+    await report_facts.record(ctx.session, report_facts.QUESTION, channel=ctx.inbound.channel,
+                              at=ctx.now, topic=result.topic,
+                              outcome=report_facts.ANSWERED if answered else report_facts.UNANSWERED)
     if result.entry is None or result.topic is None:
         await not_found(ctx, locale)
         return
