@@ -99,7 +99,7 @@ async def answer_red_flag(ctx: Context) -> bool:
     log.info("red flag answered on %s", inbound.channel)
     await report_facts.record(ctx.session, report_facts.QUESTION, channel=inbound.channel,
                               at=ctx.now, topic=library.entry(flag.entry_id).topic_id,
-                              outcome=report_facts.RED_FLAG)
+                              outcome=report_facts.RED_FLAG, station_id=ctx.station_id)
     locale = "en" if flag.english and looks_english(inbound.text) else ctx.locale
     _ = gettext_for(locale)
     entry = library.entry(flag.entry_id)

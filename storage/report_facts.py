@@ -21,6 +21,7 @@ ANSWERED, UNANSWERED, RED_FLAG = "answered", "unanswered", "red_flag"
 
 async def record(session: AsyncSession, kind: str, *, channel: str, at: datetime,
                  topic: str | None = None, outcome: str | None = None,
-                 area_code: str | None = None) -> None:
+                 area_code: str | None = None, station_id: int = 1) -> None:
     session.add(ReportFact(kind=kind, channel=channel[:16], topic=(topic or None) and topic[:64],
-                           outcome=outcome, area_code=area_code, created_at=at))
+                           outcome=outcome, area_code=area_code, station_id=station_id,
+                           created_at=at))

@@ -52,8 +52,10 @@ async def send_report_files(ctx: Context, text: str) -> None:
     settings = ctx.settings
     documents = ctx.inbound.channel in DOCUMENT_CHANNELS
     folder = REPORT_DIR / f"{ctx.inbound.channel}-{ctx.inbound.chat_id}"
+    member = ctx.staff_member()  # province staff get the province's figures, others their station's
+    station_id = None if member is not None and member.province else ctx.station_id
     files = await make_report(
-        ctx.session, settings, period, folder,
+        ctx.session, settings, period, folder, station_id=station_id,
         formats=("docx", "xlsx") if documents else (), locale=ctx.locale,
         library=ctx.services.library, plan=load_plan_quietly(settings),
         issued_on=ctx.now.astimezone(TIMEZONE).date())

@@ -51,6 +51,7 @@ async def toggle(ctx: Context) -> None:
     if ctx.args in chosen:
         await people.unsubscribe(ctx.session, person_id, ctx.args)
         await report_facts.record(ctx.session, report_facts.OPTOUT, channel=ctx.inbound.channel,
+                                  station_id=ctx.station_id,
                                   at=ctx.now, topic=ctx.args,
                                   area_code=ctx.contact.person.area_code)
         ctx.reply(ctx._("Removed: {topic}.").format(topic=known[ctx.args]))
@@ -66,6 +67,7 @@ async def toggle(ctx: Context) -> None:
 async def unsubscribe(ctx: Context) -> None:
     if await people.unsubscribe_all(ctx.session, ctx.contact.person.id):
         await report_facts.record(ctx.session, report_facts.OPTOUT, channel=ctx.inbound.channel,
+                                  station_id=ctx.station_id,
                                   at=ctx.now, topic="*", area_code=ctx.contact.person.area_code)
     ctx.reply(
         ctx._(

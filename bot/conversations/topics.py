@@ -124,7 +124,7 @@ async def answer_question(ctx: Context, question: str) -> None:
     locale = _reply_language(ctx, result.locale if result.entry else question_language(question))
     answered = result.entry is not None and result.topic is not None
     await report_facts.record(ctx.session, report_facts.QUESTION, channel=ctx.inbound.channel,
-                              at=ctx.now, topic=result.topic,
+                              at=ctx.now, topic=result.topic, station_id=ctx.station_id,
                               outcome=report_facts.ANSWERED if answered else report_facts.UNANSWERED)
     if result.entry is None or result.topic is None:
         await not_found(ctx, locale)
