@@ -111,3 +111,34 @@ async def test_the_bot_records_questions_and_opt_outs_without_their_words(health
     q = figures.questions
     assert (q.asked, q.answered, q.unanswered, q.red_flags) == (3, 1, 1, 1)
     assert figures.residents.optouts == 1
+
+
+async def test_station_reports_add_up_to_the_province(db_url: str) -> None:
+    """Issue 21: each station's report counts only its rows; together they make the province's."""
+    from sqlalchemy import update
+
+    from storage.models import Outbox, ReportFact, Ticket
+
+    db = open_database(db_url)
+    async with db.sessions() as session, session.begin():
+        await seed(session)
+        # Every other question, ticket and delivery belongs to a second station.
+        for model in (ReportFact, Ticket, Outbox):
+            await session.execute(update(model).where(model.id % 2 == 0).values(station_id=2))
+    period = parse_period("2026-H1")
+    async with db.sessions() as session:
+        province = await compute(session, period, topic_of=TOPIC_OF)
+        first = await compute(session, period, station_id=1, topic_of=TOPIC_OF)
+        second = await compute(session, period, station_id=2, topic_of=TOPIC_OF)
+    await db.close()
+
+    def additive(f):  # noqa: ANN001, ANN202
+        q, fb, c = f.questions, f.feedback, f.communication
+        return (q.asked, q.answered, q.unanswered, q.red_flags, fb.received, fb.resolved,
+                c.delivered, c.failed, c.blocked)
+
+    assert province.questions.asked == EXPECTED["asked"]
+    assert all(n > 0 for n in additive(first)[:1] + additive(second)[:1]), "both stations asked"
+    assert first.feedback.received > 0 and second.feedback.received > 0
+    assert [a + b for a, b in zip(additive(first), additive(second), strict=True)] == list(
+        additive(province))
