@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import inbox, web
 from storage.models import (
     Chat,
+    CheckupBooking,
     Child,
     ConversationState,
     Identity,
@@ -89,6 +90,13 @@ RULES: dict[str, Rule] = {
                                    "until the browser or the resident drops it",
                                    "the resident's web chats' rows deleted"),
     "web_push_keys": Rule("none (the station's VAPID key pair)", "kept", "nothing to erase"),
+    "checkup_sessions": Rule("none (date, place, areas; the staff member who created it)",
+                             "kept", "nothing to erase"),
+    "checkup_slots": Rule("none (times, capacity, places taken)", "kept", "nothing to erase"),
+    "checkup_bookings": Rule("full name, birth year, phone (given with consent), area, came or not",
+                             "kept for coverage figures",
+                             "name, birth year and phone cleared; author detached; area, slot "
+                             "and attendance kept as counts"),
 }  # fmt: skip
 
 
@@ -172,6 +180,11 @@ async def erase_person(session: AsyncSession, person_id: int) -> None:
             longitude=None,
             person_id=None,
         )
+    )
+    await session.execute(
+        update(CheckupBooking)
+        .where(CheckupBooking.person_id == person_id)
+        .values(full_name=None, birth_year=None, phone=None, person_id=None)
     )
     for model in (Reminder, Child, Subscription, Identity):
         await session.execute(delete(model).where(model.person_id == person_id))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bot.conversations import (
     broadcast,
+    checkups,
+    checkups_staff,
     feedback,
     groups,
     privacy,
@@ -22,6 +24,6 @@ def main_router() -> Router:
     router = Router()
     # feedback comes after topics: its free-text handler routes ticket replies, then asks topics.
     for feature in (start, topics, subscribe, privacy, reminders, groups, feedback, tickets_staff,
-                    broadcast, staff_menu):
+                    broadcast, staff_menu, checkups, checkups_staff):
         router.include(feature.router)
     return router
