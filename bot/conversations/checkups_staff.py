@@ -50,7 +50,7 @@ def parse_session(text: str, known_areas: set[str]) -> dict[str, object] | str:
         return "when"
     if not parts[1]:
         return "place"
-    if normalize(parts[2]) in ALL_AREAS:
+    if parts[2].strip() == "*" or normalize(parts[2]) in ALL_AREAS:
         areas: list[str] = []
     else:
         areas = [a.strip().upper() for a in parts[2].split(",") if a.strip()]
