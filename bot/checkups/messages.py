@@ -31,7 +31,8 @@ def hhmm(value: datetime) -> str:
 
 def area_names(settings: Settings, codes: list[str], locale: str) -> str:
     if not codes:
-        return gettext_for(locale)("every area")
+        _ = gettext_for(locale)
+        return _("every area")
     return ", ".join((a.name if (a := settings.area(c)) else c) for c in codes)
 
 
