@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from storage.models import CheckupBooking, CheckupSlot, Outbox
 from tests.fakes.telegram_api import FakeTelegram
-from tests.web_visitor import STAFF_GROUP, WebStack, WebVisitor, staffed, web_stack
+from tests.web_visitor import WebStack, WebVisitor, staffed, web_stack
 
 NAME = "Trần Văn Khám"
 PHONE = "0987654321"
