@@ -30,6 +30,7 @@ from storage.models import (
     ProcessedUpdate,
     Reminder,
     Subscription,
+    SurveyInvitation,
     Ticket,
     TicketEvent,
 )
@@ -97,6 +98,10 @@ RULES: dict[str, Rule] = {
                              "kept for coverage figures",
                              "name, birth year and phone cleared; author detached; area, slot "
                              "and attendance kept as counts"),
+    "survey_responses": Rule("none (answers 1-5 with no link to who gave them)", "kept",
+                             "nothing to erase"),
+    "survey_invitations": Rule("that the resident was asked, when (and, until they finish, "
+                               "which answers are theirs)", "until erased", "rows deleted"),
 }  # fmt: skip
 
 
@@ -186,7 +191,7 @@ async def erase_person(session: AsyncSession, person_id: int) -> None:
         .where(CheckupBooking.person_id == person_id)
         .values(full_name=None, birth_year=None, phone=None, person_id=None)
     )
-    for model in (Reminder, Child, Subscription, Identity):
+    for model in (Reminder, Child, Subscription, SurveyInvitation, Identity):
         await session.execute(delete(model).where(model.person_id == person_id))
     await session.execute(delete(Chat).where(Chat.person_id == person_id, Chat.kind == "private"))
     await session.execute(update(Chat).where(Chat.person_id == person_id).values(person_id=None))

@@ -408,3 +408,30 @@ class CheckupBooking(Base):
     status: Mapped[str] = mapped_column(String(16), default="booked")  # booked|cancelled|attended
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     attended_at: Mapped[datetime | None]
+
+
+# --- satisfaction survey (issue 20): anonymous answers; who was asked, kept apart -------------
+
+
+class SurveyResponse(Base):
+    """One resident's answers (question id -> 1..5), with no link to who gave them."""
+
+    __tablename__ = "survey_responses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = mapped_column(Integer, server_default="1", default=1, index=True)
+    trigger: Mapped[str] = mapped_column(String(16))  # checkup | request
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    completed_at: Mapped[datetime | None]
+
+
+class SurveyInvitation(Base):
+    """A resident was asked (for the once-per-interval rule); `response_id` only until finished."""
+
+    __tablename__ = "survey_invitations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = mapped_column(Integer, server_default="1", default=1, index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    response_id: Mapped[int | None] = mapped_column(Integer)
+    finished: Mapped[bool] = mapped_column(Boolean, default=False)
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)

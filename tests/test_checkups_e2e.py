@@ -117,6 +117,24 @@ async def test_invited_books_is_reminded_moves_and_is_marked_as_come(
     assert "1 người đặt, 1 người đã đến." in marked.text and f"✅ 08:00 {NAME}" in marked.text
     bookings, _rows = await checkup_rows(stack)
     assert bookings[0].status == "attended"
+    # Invited once to the satisfaction survey; the answers are stored without who gave them.
+    await stack.dispatcher.drain()
+    invite = (await visitor.history())["messages"][-1]
+    assert "Cảm ơn bác/anh/chị đã đến trạm" in invite["text"]
+    question = await visitor.tap("Trả lời khảo sát", [invite])
+    for score in ("5 – Rất hài lòng", "4 – Hài lòng", "5 – Rất hài lòng", "3 – Bình thường",
+                  "5 – Rất hài lòng"):
+        assert "Câu " in question[-1]["text"]
+        question = await visitor.tap(score, question)
+    assert "Cảm ơn bác/anh/chị! Câu trả lời giúp trạm" in question[-1]["text"]
+    async with stack.bot.services.db.sessions() as session:
+        from storage.models import SurveyInvitation, SurveyResponse
+
+        (response,) = (await session.execute(select(SurveyResponse))).scalars()
+        (invitation,) = (await session.execute(select(SurveyInvitation))).scalars()
+    assert response.answers == {"A": 5, "B": 4, "C": 5, "D": 3, "E": 5}
+    assert response.trigger == "checkup" and response.completed_at is not None
+    assert invitation.response_id is None and invitation.finished
     # The list with the resident's name is not kept in the message log.
     async with stack.bot.services.db.sessions() as session:
         from storage.models import MessageLog

@@ -13,6 +13,7 @@ from bot.conversations import (
     staff_menu,
     start,
     subscribe,
+    survey,
     tickets_staff,
     topics,
 )
@@ -24,6 +25,6 @@ def main_router() -> Router:
     router = Router()
     # feedback comes after topics: its free-text handler routes ticket replies, then asks topics.
     for feature in (start, topics, subscribe, privacy, reminders, groups, feedback, tickets_staff,
-                    broadcast, staff_menu, checkups, checkups_staff):
+                    broadcast, staff_menu, checkups, checkups_staff, survey):
         router.include(feature.router)
     return router

@@ -15,6 +15,7 @@ from datetime import datetime
 from bot.checkups.messages import describe, hhmm, queue_invitations
 from bot.context import Context
 from bot.conversations.reminders import parse_local_date
+from bot.conversations.survey import invite_after_visit
 from bot.feedback.phone import masked
 from bot.i18n import TIMEZONE, local_date
 from bot.model import Button
@@ -164,4 +165,7 @@ async def mark(ctx: Context, booking_id: int) -> None:
     if booking is None:
         ctx.reply(_("That booking is not on any list (cancelled or unknown)."))
         return
+    if booking.person_id is not None:
+        await invite_after_visit(ctx.session, ctx.settings, booking.person_id, ctx.now,
+                                 key=f"checkup:{booking.id}")
     await show_list(ctx, booking.session_id)

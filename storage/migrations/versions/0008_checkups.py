@@ -1,4 +1,4 @@
-"""check-ups (issue 20): sessions, time slots and residents' bookings
+"""check-ups (issue 20): sessions, time slots, residents' bookings; satisfaction survey
 
 Revision ID: 0008
 Revises: 0005
@@ -71,9 +71,34 @@ def upgrade() -> None:
     op.create_index("ix_checkup_bookings_station_id", "checkup_bookings", ["station_id"])
     op.create_index("ix_checkup_bookings_session_id", "checkup_bookings", ["session_id"])
     op.create_index("ix_checkup_bookings_person_id", "checkup_bookings", ["person_id"])
+    op.create_table(
+        "survey_responses",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        _station(),
+        sa.Column("trigger", sa.String(16), nullable=False),
+        sa.Column("answers", sa.JSON(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("completed_at", UTCDateTime()),
+    )
+    op.create_index("ix_survey_responses_station_id", "survey_responses", ["station_id"])
+    op.create_index("ix_survey_responses_created_at", "survey_responses", ["created_at"])
+    op.create_table(
+        "survey_invitations",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        _station(),
+        sa.Column("person_id", sa.Integer(), sa.ForeignKey("people.id", ondelete="CASCADE"),
+                  nullable=False),
+        sa.Column("response_id", sa.Integer()),
+        sa.Column("finished", sa.Boolean(), nullable=False),
+        sa.Column("asked_at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_survey_invitations_station_id", "survey_invitations", ["station_id"])
+    op.create_index("ix_survey_invitations_person_id", "survey_invitations", ["person_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("survey_invitations")
+    op.drop_table("survey_responses")
     op.drop_table("checkup_bookings")
     op.drop_table("checkup_slots")
     op.drop_table("checkup_sessions")
