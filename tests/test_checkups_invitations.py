@@ -77,3 +77,22 @@ async def test_wrong_session_lines_are_explained(bot) -> None:  # noqa: ANN001
         assert expected in staff.text, line
     await staff.say("/dskham")
     assert "Chưa có buổi khám nào" in staff.text
+
+
+async def test_a_time_already_begun_cannot_be_booked(bot, clock: FakeClock) -> None:  # noqa: ANN001
+    staff = Transcript(bot, TELEGRAM, "telegram", "55")
+    await staff.say("/taokham 24/11/2026 07:30-08:00; Trạm; *; 5")
+    chat = Transcript(bot, TELEGRAM, "telegram", "720")
+    await chat.say("/khamsuckhoe")
+    await chat.tap("ck:s:1")
+    await chat.tap("07:30 (còn 5 chỗ)")
+    await chat.tap("Tôi đồng ý")
+    await chat.say("Ngô Thị Muộn")
+    await chat.say("1949")
+    clock.now = datetime(2026, 11, 24, 0, 45, tzinfo=UTC)  # 07:45 that day: the time has begun
+    await chat.say("0912000111")
+    assert "không còn mở đặt lịch" in chat.text and "Đã đặt lịch" not in chat.text
+    async with bot.services.db.sessions() as session:
+        from storage.models import CheckupBooking
+
+        assert list((await session.execute(select(CheckupBooking))).scalars()) == []

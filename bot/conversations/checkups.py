@@ -163,7 +163,9 @@ async def phone_given(ctx: Context) -> None:
     slot_id = int(data.get("slot") or 0)
     found = await checkups.slot(ctx.session, slot_id)
     ctx.clear_state()  # the draft (name, year) leaves the conversation state either way
-    if found is None:
+    row = await checkups.get_session(ctx.session, found.session_id) if found else None
+    if found is None or row is None or row.status != "open" or found.starts_at <= ctx.now:
+        ctx.reply(_("This session is no longer open."))
         await checkups_menu(ctx)
         return
     person = ctx.contact.person
