@@ -224,3 +224,28 @@ async def coverage(
         booked, came = out.get(area or "-", (0, 0))
         out[area or "-"] = (booked + count, came + (count if status == "attended" else 0))
     return dict(sorted(out.items()))
+
+
+async def missed(
+    session: AsyncSession, now: datetime, areas: list[str], station_id: int = 1
+) -> list[tuple[CheckupBooking, CheckupSession]]:
+    """Bookings of sessions already over that nobody marked as come (no-shows), in `areas`
+    (every area when empty), the person still known; the latest per person."""
+    rows = (await session.execute(
+        select(CheckupBooking, CheckupSession)
+        .join(CheckupSession, CheckupSession.id == CheckupBooking.session_id)
+        .where(CheckupBooking.station_id == station_id, CheckupBooking.status == "booked",
+               CheckupBooking.person_id.is_not(None), CheckupSession.ends_at <= now)
+        .order_by(CheckupSession.starts_at.desc(), CheckupBooking.id.desc())
+    )).all()  # fmt: skip
+    wanted = {a.upper() for a in areas}
+    seen: set[int] = set()
+    out = []
+    for booking, row in rows:
+        if booking.person_id in seen:
+            continue
+        if wanted and (booking.area_code or "").upper() not in wanted:
+            continue
+        seen.add(booking.person_id)  # type: ignore[arg-type]
+        out.append((booking, row))
+    return out

@@ -96,3 +96,33 @@ async def test_a_time_already_begun_cannot_be_booked(bot, clock: FakeClock) -> N
         from storage.models import CheckupBooking
 
         assert list((await session.execute(select(CheckupBooking))).scalars()) == []
+
+
+async def test_who_did_not_come_gets_one_friendly_follow_up_with_the_next_session(
+    bot, clock: FakeClock  # noqa: ANN001
+) -> None:
+    await resident(bot, "731", "TDP1")
+    chat = Transcript(bot, TELEGRAM, "telegram", "731")
+    staff = Transcript(bot, TELEGRAM, "telegram", "55")
+    await staff.say("/taokham 24/11/2026 07:30-08:00; Trạm; TDP1; 5")
+    await chat.send(button="ck:s:1")
+    await chat.tap("07:30 (còn 5 chỗ)")
+    await chat.tap("Tôi đồng ý")
+    for text in ("Lý Văn Vắng", "1952", "0912000222"):
+        await chat.say(text)
+    assert "Đã đặt lịch" in chat.text
+    clock.now = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # the day after; nobody marked them
+    for n, day in ((2, "02/12/2026"), (3, "09/12/2026")):
+        await staff.say(f"/taokham {day} 07:30-08:00; Trạm; TDP1; 5")
+        assert f"Đã tạo buổi khám {n}" in staff.text
+
+    async with bot.services.db.sessions() as session:
+        rows = list((await session.execute(
+            select(Outbox).where(Outbox.chat_id == "731", Outbox.dedupe_key.like("checkup-%"))
+            .order_by(Outbox.id))).scalars())  # fmt: skip
+    keys = [r.dedupe_key.split(":chat:")[0] for r in rows]
+    # Session 1: invited; session 2: the one follow-up instead of an invitation; 3: invited.
+    assert keys == ["checkup-invite:1", "checkup-missed:1", "checkup-invite:3"]
+    follow_up = Outbound.from_payload(rows[1].payload)
+    assert "vắng mặt" in follow_up.text and "24/11/2026" in follow_up.text
+    assert [b.data for b in follow_up.all_buttons()] == ["ck:s:2"]

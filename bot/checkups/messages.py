@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.i18n import TIMEZONE, gettext_for, local_date
+from bot.i18n import TIMEZONE, gettext_for, local_date, normalize_locale
 from bot.model import Button, Outbound
 from scheduler.broadcasts import enqueue_for, quiet_hours, resolve_audience
 from scheduler.plan import Audience
 from storage import outbox
-from storage.models import CheckupSession, Outbox
+from storage.checkups import missed
+from storage.models import Chat, CheckupSession, Outbox, Person
 
 EVE_AT = time(18, 0)  # the day before, local evening (before the quiet hours)
 MORNING_AT = time(7, 0)  # the day itself, when the quiet hours end
@@ -71,7 +72,9 @@ async def queue_invitations(
     not_before = quiet_hours(settings).release_time(now).astimezone(UTC)
     audience = Audience(groups=areas or "all", areas=areas, subscribers_of="*")
     found = await resolve_audience(session, audience, settings)
-    total = 0
+    followed = await queue_missed_followups(session, settings, row, now, not_before)
+    found = [r for r in found if (r.channel, r.chat_id) not in followed]
+    total = len(followed)
     for private in (True, False):
         recipients = [r for r in found if (r.chat_kind == "private") == private]
         total += await enqueue_for(
@@ -119,3 +122,39 @@ async def cancel_reminders(session: AsyncSession, booking_id: int) -> None:
                Outbox.status.in_(("pending", "held")))
         .values(status="cancelled")
     )
+
+
+def missed_followup(settings: Settings, row: CheckupSession, missed_at: datetime,
+                    locale: str) -> Outbound:
+    _ = gettext_for(locale)
+    text = _("We missed you at the free check-up on {date}. No problem: here is the next "
+             "session.").format(date=local_date(missed_at, locale))
+    return Outbound(text=text + "\n\n" + describe(settings, row, locale),
+                    buttons=((Button(_("Book a time"), f"ck:s:{row.id}"),),))
+
+
+async def queue_missed_followups(
+    session: AsyncSession, settings: Settings, row: CheckupSession, now: datetime,
+    not_before: datetime,
+) -> set[tuple[str, str]]:
+    """One friendly follow-up per missed booking (ever: the dedupe key names the booking), with
+    the new session; returns the chats written to (they get no separate invitation)."""
+    chats: set[tuple[str, str]] = set()
+    for booking, past in await missed(session, now, list(row.areas), row.station_id):
+        found = (await session.execute(
+            select(Chat.channel, Chat.external_id, Person.locale)
+            .join(Person, Person.id == Chat.person_id)
+            .where(Chat.person_id == booking.person_id, Chat.kind == "private",
+                   Chat.active.is_(True), Chat.unreachable_reason.is_(None))
+            .order_by(Chat.last_inbound_at.desc().nulls_last(), Chat.id.desc()).limit(1)
+        )).first()  # fmt: skip
+        if found is None:
+            continue
+        channel, chat_id, locale = found
+        message = missed_followup(settings, row, past.starts_at,
+                                  normalize_locale(locale or settings.station.default_language))
+        if await outbox.enqueue(session, dedupe_key=f"checkup-missed:{booking.id}",
+                                channel=channel, chat_id=chat_id, payload=message.to_payload(),
+                                priority=PRIORITY_CHECKUP, not_before=not_before):
+            chats.add((channel, chat_id))
+    return chats
