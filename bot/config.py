@@ -196,6 +196,12 @@ class Bhyt:
     base_salary: int = 0
 
 
+# --- satisfaction survey (issue 20) ---
+@dataclass(frozen=True)
+class Survey:
+    interval_days: int = 180  # a resident is asked at most once in this many days
+
+
 # --- several workers (issue 21): shared pacing through Redis ---
 @dataclass(frozen=True)
 class Redis:
@@ -245,6 +251,7 @@ class Settings:
     posters: Posters = field(default_factory=Posters)
     redis: Redis = field(default_factory=Redis)
     stations: list[StationEntry] = field(default_factory=list)  # issue 21
+    survey: Survey = field(default_factory=Survey)
     source: str = "<embedded defaults>"
 
     def area(self, code: str) -> Area | None:

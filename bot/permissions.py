@@ -36,6 +36,8 @@ class Action(StrEnum):
     BROADCAST_CANCEL_ANY = "broadcast.cancel_any"  # ...and everyone else's
     REPORT_VIEW = "report.view"
     STAFF_MENU = "staff.menu"  # the staff menu and the staff part of /help
+    CHECKUP_MANAGE = "checkup.manage"  # create check-up sessions (issue 20)
+    CHECKUP_ATTEND = "checkup.attend"  # a session's list, mark who came (issue 20)
 
 
 ROLES = ("admin", "approver", "staff")
@@ -45,7 +47,7 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
     "staff": frozenset({
         Action.TICKET_HANDLE, Action.TICKET_LIST, Action.BROADCAST_COMPOSE,
         Action.BROADCAST_URGENT, Action.BROADCAST_CANCEL_OWN, Action.REPORT_VIEW,
-        Action.STAFF_MENU,
+        Action.STAFF_MENU, Action.CHECKUP_MANAGE, Action.CHECKUP_ATTEND,
     }),
     "approver": frozenset({
         Action.TICKET_LIST, Action.BROADCAST_APPROVE, Action.BROADCAST_CANCEL_OWN,
@@ -120,6 +122,8 @@ STAFF_COMMANDS: tuple[tuple[str, Action | None, str], ...] = (
     ("khancap", Action.BROADCAST_URGENT, _("Send an urgent alert")),
     ("huyphat", Action.BROADCAST_CANCEL_OWN, _("Cancel a broadcast")),
     ("baocao", Action.REPORT_VIEW, _("Today's figures")),
+    ("taokham", Action.CHECKUP_MANAGE, _("New check-up session: /taokham (see the guide)")),
+    ("dskham", Action.CHECKUP_ATTEND, _("Check-up list, mark who came: /dskham <session>")),
     ("toi", None, _("My id and role")),
 )
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import inbox, web
 from storage.models import (
     Chat,
+    CheckupBooking,
     Child,
     ConversationState,
     Identity,
@@ -29,6 +30,7 @@ from storage.models import (
     ProcessedUpdate,
     Reminder,
     Subscription,
+    SurveyInvitation,
     Ticket,
     TicketEvent,
 )
@@ -94,6 +96,17 @@ RULES: dict[str, Rule] = {
     # report (issue 17): counts for the periodic report; no person, chat or words are stored
     "report_facts": Rule("none (a question's outcome and topic, an opt-out's topic and area)",
                          "kept for the 6-month and yearly reports", "nothing to erase"),
+    "checkup_sessions": Rule("none (date, place, areas; the staff member who created it)",
+                             "kept", "nothing to erase"),
+    "checkup_slots": Rule("none (times, capacity, places taken)", "kept", "nothing to erase"),
+    "checkup_bookings": Rule("full name, birth year, phone (given with consent), area, came or not",
+                             "kept for coverage figures",
+                             "name, birth year and phone cleared; author detached; area, slot "
+                             "and attendance kept as counts"),
+    "survey_responses": Rule("none (answers 1-5 with no link to who gave them)", "kept",
+                             "nothing to erase"),
+    "survey_invitations": Rule("that the resident was asked, when (and, until they finish, "
+                               "which answers are theirs)", "until erased", "rows deleted"),
 }  # fmt: skip
 
 
@@ -178,7 +191,12 @@ async def erase_person(session: AsyncSession, person_id: int) -> None:
             person_id=None,
         )
     )
-    for model in (Reminder, Child, Subscription, Identity):
+    await session.execute(
+        update(CheckupBooking)
+        .where(CheckupBooking.person_id == person_id)
+        .values(full_name=None, birth_year=None, phone=None, person_id=None)
+    )
+    for model in (Reminder, Child, Subscription, SurveyInvitation, Identity):
         await session.execute(delete(model).where(model.person_id == person_id))
     await session.execute(delete(Chat).where(Chat.person_id == person_id, Chat.kind == "private"))
     await session.execute(update(Chat).where(Chat.person_id == person_id).values(person_id=None))

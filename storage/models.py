@@ -407,3 +407,88 @@ class ReportFact(Base):
     area_code: Mapped[str | None] = mapped_column(String(32))
     station_id: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- check-ups (issue 20): sessions, their time slots, residents' bookings ---------------------
+# station_id: every row belongs to a station (station 1 is the default; see the stations work).
+
+
+class CheckupSession(Base):
+    """A free yearly check-up session the station holds for some areas on one day."""
+
+    __tablename__ = "checkup_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = mapped_column(Integer, server_default="1", default=1, index=True)
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    place: Mapped[str] = mapped_column(String(255))
+    areas: Mapped[list[str]] = mapped_column(JSON, default=list)  # area codes; [] = every area
+    priority_groups: Mapped[str] = mapped_column(String(255), default="")
+    bring: Mapped[str] = mapped_column(String(255), default="")
+    fasting: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | cancelled
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CheckupSlot(Base):
+    """A time slot of a session; `booked` never exceeds `capacity` (a conditional UPDATE)."""
+
+    __tablename__ = "checkup_slots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = mapped_column(Integer, server_default="1", default=1, index=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("checkup_sessions.id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[datetime]
+    capacity: Mapped[int] = mapped_column(Integer)
+    booked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CheckupBooking(Base):
+    """A resident's place in a slot (personal data: name, birth year, phone, given with consent)."""
+
+    __tablename__ = "checkup_bookings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = mapped_column(Integer, server_default="1", default=1, index=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("checkup_sessions.id", ondelete="CASCADE"), index=True
+    )
+    slot_id: Mapped[int] = mapped_column(ForeignKey("checkup_slots.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    full_name: Mapped[str | None] = mapped_column(String(128))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    area_code: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="booked")  # booked|cancelled|attended
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attended_at: Mapped[datetime | None]
+
+
+# --- satisfaction survey (issue 20): anonymous answers; who was asked, kept apart -------------
+
+
+class SurveyResponse(Base):
+    """One resident's answers (question id -> 1..5), with no link to who gave them."""
+
+    __tablename__ = "survey_responses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = mapped_column(Integer, server_default="1", default=1, index=True)
+    trigger: Mapped[str] = mapped_column(String(16))  # checkup | request
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    completed_at: Mapped[datetime | None]
+
+
+class SurveyInvitation(Base):
+    """A resident was asked (for the once-per-interval rule); `response_id` only until finished."""
+
+    __tablename__ = "survey_invitations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = mapped_column(Integer, server_default="1", default=1, index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    response_id: Mapped[int | None] = mapped_column(Integer)
+    finished: Mapped[bool] = mapped_column(Boolean, default=False)
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)

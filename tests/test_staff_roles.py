@@ -56,6 +56,11 @@ MATRIX: list[tuple[str, str]] = [
     ("button bcy:1", "AP"),
     ("button bcn:1", "AP"),
     ("button bcx:1", "APS"),
+    ("/taokham", "AS"),
+    ("/dskham", "AS"),
+    ("/dskham 1", "AS"),
+    ("button ckst:l:1", "AS"),
+    ("button ckst:a:1", "AS"),
 ]
 LETTER = {"admin": "A", "approver": "P", "staff": "S"}
 CHANNELS = {"telegram": TELEGRAM, "zalo_bot": ZALO_BOT}

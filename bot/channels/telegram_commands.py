@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 
 # Commands shown in Telegram's menu, in this order, if a conversation module provides them.
 MENU_COMMANDS = tuple(
-    "start menu hoi gopy theodoi huy nhaclich khuvuc ngonngu lienhe dulieu trogiup".split()
+    "start menu hoi gopy theodoi huy nhaclich khamsuckhoe danhgia khuvuc ngonngu lienhe dulieu "
+    "trogiup".split()
 )
 
 
@@ -32,6 +33,8 @@ COMMAND_DESCRIPTIONS = {
     "theodoi": _("Subscribe to health news"),
     "huy": _("Stop all news"),
     "nhaclich": _("Vaccination and health insurance reminders"),
+    "khamsuckhoe": _("Free yearly check-up: book a time"),
+    "danhgia": _("Rate the station's services"),
     "khuvuc": _("Set the area of this group (group admins)"),
     "ngonngu": _("Change language"),
     "lienhe": _("Contact the health station"),

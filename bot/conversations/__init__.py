@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bot.conversations import (
     broadcast,
+    checkups,
+    checkups_staff,
     feedback,
     groups,
     privacy,
@@ -12,6 +14,7 @@ from bot.conversations import (
     staff_menu,
     start,
     subscribe,
+    survey,
     tickets_staff,
     topics,
 )
@@ -23,6 +26,6 @@ def main_router() -> Router:
     router = Router()
     # feedback comes after topics: its free-text handler routes ticket replies, then asks topics.
     for feature in (start, topics, subscribe, privacy, reminders, groups, feedback, tickets_staff,
-                    broadcast, staff_menu, report_files):
+                    broadcast, staff_menu, report_files, checkups, checkups_staff, survey):
         router.include(feature.router)
     return router

@@ -98,6 +98,8 @@ async def help_(ctx: Context) -> None:
         "/theodoi – " + _("subscribe to health news"),
         "/huy – " + _("stop all news"),
         "/nhaclich – " + _("vaccination and BHYT card reminders"),
+        "/khamsuckhoe – " + _("free yearly check-up: book, move or cancel"),
+        "/danhgia – " + _("rate the station's services"),
         "/ngonngu – " + _("change language"),
         "/dulieu – " + _("see or delete your data"),
         _("Station phone: {phone}. Emergency: 115.").format(phone=ctx.settings.station.phone),

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.model import TELEGRAM, Outbound
 from scheduler.reminders import sweep_reminders
 from storage.erasure import RULES
-from storage.models import Base, Ticket
+from storage.models import Base, CheckupBooking, Ticket
 from tests.test_feedback_flow import STAFF_GROUP, STAFF_ID, bot, mark_sent, outbox_rows  # noqa: F401
 from tests.transcript import Transcript
 
@@ -36,6 +36,7 @@ CHILD = "Bé Bống Tí"
 BIRTH = date(2026, 9, 14)
 GROUP_QUESTION = "Bống Tí nhà tôi sốt ba ngày thì sao"
 GROUP = "-100555"
+BIRTH_YEAR = 1946
 
 
 def secrets_of_the_resident() -> list[str]:
@@ -105,6 +106,21 @@ async def use_everything(bot) -> Transcript:  # noqa: ANN001, F811
     services.clock.advance(days=55)  # type: ignore[attr-defined]
     assert await sweep_reminders(services.db, services.settings, services.library,
                                  services.clock()) >= 1
+    # A check-up booked with name, birth year and phone (issue 20), then listed for the staff.
+    staff_chat = Transcript(bot, TELEGRAM, "telegram", STAFF_ID)
+    day = (services.clock() + timedelta(days=3)).strftime("%d/%m/%Y")
+    await staff_chat.say(f"/taokham {day} 07:30-08:00; Trạm Y tế; *; 5")
+    assert "Đã tạo buổi khám" in staff_chat.text
+    await resident.say("/khamsuckhoe")
+    await resident.tap(resident.buttons()[0].data)
+    await resident.tap(resident.buttons()[0].data)  # the only time
+    await resident.tap("Tôi đồng ý")
+    await resident.say(NAME)
+    await resident.say(str(BIRTH_YEAR))
+    await resident.say(PHONE)
+    assert "Đã đặt lịch" in resident.text
+    await staff_chat.say("/dskham 1")
+    assert NAME in staff_chat.text
     # A question in a resident group.
     group = Transcript(bot, TELEGRAM, "telegram", GROUP, user_id=USER_ID, chat_kind="group")
     await group.send(text=f"/hoi {GROUP_QUESTION}", addressed=True, display_name=NAME)
@@ -135,7 +151,7 @@ async def test_erasure_leaves_none_of_the_residents_values_in_any_table(bot) -> 
                     BIRTH.isoformat(), "21.0345", GROUP_QUESTION}, seen  # fmt: skip
     assert {table for table, _ in before} >= {
         "identities", "chats", "people", "tickets", "ticket_events", "outbox", "message_log",
-        "children", "reminders", "conversation_states",
+        "children", "reminders", "conversation_states", "checkup_bookings",
     }  # fmt: skip
     await resident.say("/dulieu")
     await resident.tap("erase")
@@ -149,6 +165,11 @@ async def test_erasure_leaves_none_of_the_residents_values_in_any_table(bot) -> 
     assert ticket.code == "PA-2026-000001" and ticket.category == "sanitation"
     assert ticket.person_id is None and ticket.phone is None
     assert len(await outbox_rows(bot)) >= 3
+    # The check-up booking stays as a count for coverage: area and attendance, nobody's details.
+    async with bot.services.db.sessions() as session:
+        booking = (await session.execute(select(CheckupBooking))).scalar_one()
+    assert (booking.full_name, booking.birth_year, booking.phone, booking.person_id) == (
+        None, None, None, None)
 
 
 async def test_unsent_messages_to_an_erased_resident_are_cancelled(bot) -> None:  # noqa: ANN001, F811

@@ -1,0 +1,251 @@
+"""Check-up sessions, slots and bookings: the station's free yearly check-ups (issue 20).
+
+The promise: a slot is never overbooked, whatever the number of residents booking at once. A place
+is taken by one conditional UPDATE (`booked = booked + 1 WHERE booked < capacity`): PostgreSQL
+re-checks the condition on the locked row after a concurrent writer commits, SQLite has one writer
+at a time (BEGIN IMMEDIATE), so the counter can never pass the capacity. The booking row is
+written in the same transaction as the counter, so both or neither exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import CheckupBooking, CheckupSession, CheckupSlot
+
+ACTIVE = ("booked", "attended")
+
+
+@dataclass(frozen=True)
+class SlotView:
+    id: int
+    starts_at: datetime
+    capacity: int
+    booked: int
+
+    @property
+    def free(self) -> int:
+        return max(0, self.capacity - self.booked)
+
+
+async def create_session(
+    session: AsyncSession,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    place: str,
+    areas: list[str],
+    per_slot: int,
+    slot_minutes: int = 30,
+    priority_groups: str = "",
+    bring: str = "",
+    fasting: bool = False,
+    created_by: str | None = None,
+    station_id: int = 1,
+) -> CheckupSession:
+    """A session and its slots (`slot_minutes` each, `per_slot` places each) in one go."""
+    if ends_at <= starts_at or per_slot < 1 or slot_minutes < 5:
+        raise ValueError("a session needs an end after its start and at least one place per slot")
+    row = CheckupSession(
+        station_id=station_id, starts_at=starts_at, ends_at=ends_at, place=place,
+        areas=[a.upper() for a in areas], priority_groups=priority_groups, bring=bring,
+        fasting=fasting, created_by=created_by, status="open",
+    )  # fmt: skip
+    session.add(row)
+    await session.flush()
+    at = starts_at
+    while at < ends_at:
+        session.add(CheckupSlot(station_id=station_id, session_id=row.id, starts_at=at,
+                                capacity=per_slot, booked=0))
+        at += timedelta(minutes=slot_minutes)
+    await session.flush()
+    return row
+
+
+async def get_session(session: AsyncSession, session_id: int) -> CheckupSession | None:
+    return await session.get(CheckupSession, session_id)
+
+
+async def upcoming_sessions(
+    session: AsyncSession, now: datetime, area: str | None = None, station_id: int = 1
+) -> list[CheckupSession]:
+    """Open sessions not yet over, soonest first; with `area`, those for that area (or for all)."""
+    rows = (await session.execute(
+        select(CheckupSession)
+        .where(CheckupSession.station_id == station_id, CheckupSession.status == "open",
+               CheckupSession.ends_at > now)
+        .order_by(CheckupSession.starts_at, CheckupSession.id)
+    )).scalars().all()  # fmt: skip
+    if area is None:
+        return list(rows)
+    wanted = area.upper()
+    return [r for r in rows if not r.areas or wanted in r.areas]
+
+
+async def all_sessions(session: AsyncSession, station_id: int = 1) -> list[CheckupSession]:
+    return list((await session.execute(
+        select(CheckupSession).where(CheckupSession.station_id == station_id)
+        .order_by(CheckupSession.starts_at, CheckupSession.id)
+    )).scalars().all())  # fmt: skip
+
+
+async def slots(session: AsyncSession, session_id: int) -> list[SlotView]:
+    rows = (await session.execute(
+        select(CheckupSlot.id, CheckupSlot.starts_at, CheckupSlot.capacity, CheckupSlot.booked)
+        .where(CheckupSlot.session_id == session_id).order_by(CheckupSlot.starts_at)
+    )).all()  # fmt: skip
+    return [SlotView(*row) for row in rows]
+
+
+async def slot(session: AsyncSession, slot_id: int) -> CheckupSlot | None:
+    return await session.get(CheckupSlot, slot_id)
+
+
+async def _take_place(session: AsyncSession, slot_id: int) -> bool:
+    result = await session.execute(
+        update(CheckupSlot)
+        .where(CheckupSlot.id == slot_id, CheckupSlot.booked < CheckupSlot.capacity)
+        .values(booked=CheckupSlot.booked + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+async def _give_back(session: AsyncSession, slot_id: int) -> None:
+    await session.execute(
+        update(CheckupSlot)
+        .where(CheckupSlot.id == slot_id, CheckupSlot.booked > 0)
+        .values(booked=CheckupSlot.booked - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def active_booking(
+    session: AsyncSession, person_id: int, session_id: int | None = None
+) -> CheckupBooking | None:
+    """The person's booking that is still ahead (of one session, or the soonest of any)."""
+    stmt = (
+        select(CheckupBooking)
+        .join(CheckupSlot, CheckupSlot.id == CheckupBooking.slot_id)
+        .where(CheckupBooking.person_id == person_id, CheckupBooking.status == "booked")
+        .order_by(CheckupSlot.starts_at)
+    )
+    if session_id is not None:
+        stmt = stmt.where(CheckupBooking.session_id == session_id)
+    return (await session.execute(stmt.limit(1))).scalars().first()
+
+
+async def book(
+    session: AsyncSession,
+    *,
+    slot_id: int,
+    person_id: int,
+    full_name: str,
+    birth_year: int,
+    phone: str,
+    area_code: str | None,
+) -> CheckupBooking | None:
+    """Take a place in the slot; None when it is full (nothing written then)."""
+    found = await session.get(CheckupSlot, slot_id)
+    if found is None or not await _take_place(session, slot_id):
+        return None
+    row = CheckupBooking(
+        station_id=found.station_id, session_id=found.session_id, slot_id=slot_id,
+        person_id=person_id, full_name=full_name, birth_year=birth_year, phone=phone,
+        area_code=area_code, status="booked",
+    )  # fmt: skip
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def cancel(session: AsyncSession, booking: CheckupBooking) -> None:
+    if booking.status != "booked":
+        return
+    booking.status = "cancelled"
+    await _give_back(session, booking.slot_id)
+    await session.flush()
+
+
+async def move(session: AsyncSession, booking: CheckupBooking, slot_id: int) -> bool:
+    """Move to another slot of the same session; False (nothing changed) when it is full."""
+    target = await session.get(CheckupSlot, slot_id)
+    if target is None or target.session_id != booking.session_id or slot_id == booking.slot_id:
+        return False
+    if not await _take_place(session, slot_id):
+        return False
+    await _give_back(session, booking.slot_id)
+    booking.slot_id = slot_id
+    await session.flush()
+    return True
+
+
+async def bookings_of(session: AsyncSession, session_id: int) -> list[tuple[CheckupBooking, datetime]]:
+    """The session's live bookings (booked or attended) with their slot time, in slot order."""
+    rows = (await session.execute(
+        select(CheckupBooking, CheckupSlot.starts_at)
+        .join(CheckupSlot, CheckupSlot.id == CheckupBooking.slot_id)
+        .where(CheckupBooking.session_id == session_id, CheckupBooking.status.in_(ACTIVE))
+        .order_by(CheckupSlot.starts_at, CheckupBooking.id)
+    )).all()  # fmt: skip
+    return [(b, at) for b, at in rows]
+
+
+async def mark_attended(
+    session: AsyncSession, booking_id: int, now: datetime
+) -> CheckupBooking | None:
+    booking = await session.get(CheckupBooking, booking_id)
+    if booking is None or booking.status not in ACTIVE:
+        return None
+    if booking.status != "attended":
+        booking.status = "attended"
+        booking.attended_at = now
+        await session.flush()
+    return booking
+
+
+async def coverage(
+    session: AsyncSession, start: datetime, end: datetime, station_id: int = 1
+) -> dict[str, tuple[int, int]]:
+    """Per area: (people booked, people who came) for sessions starting in [start, end)."""
+    rows = (await session.execute(
+        select(CheckupBooking.area_code, CheckupBooking.status, func.count())
+        .join(CheckupSession, CheckupSession.id == CheckupBooking.session_id)
+        .where(CheckupSession.station_id == station_id, CheckupSession.starts_at >= start,
+               CheckupSession.starts_at < end, CheckupBooking.status.in_(ACTIVE))
+        .group_by(CheckupBooking.area_code, CheckupBooking.status)
+    )).all()  # fmt: skip
+    out: dict[str, tuple[int, int]] = {}
+    for area, status, count in rows:
+        booked, came = out.get(area or "-", (0, 0))
+        out[area or "-"] = (booked + count, came + (count if status == "attended" else 0))
+    return dict(sorted(out.items()))
+
+
+async def missed(
+    session: AsyncSession, now: datetime, areas: list[str], station_id: int = 1
+) -> list[tuple[CheckupBooking, CheckupSession]]:
+    """Bookings of sessions already over that nobody marked as come (no-shows), in `areas`
+    (every area when empty), the person still known; the latest per person."""
+    rows = (await session.execute(
+        select(CheckupBooking, CheckupSession)
+        .join(CheckupSession, CheckupSession.id == CheckupBooking.session_id)
+        .where(CheckupBooking.station_id == station_id, CheckupBooking.status == "booked",
+               CheckupBooking.person_id.is_not(None), CheckupSession.ends_at <= now)
+        .order_by(CheckupSession.starts_at.desc(), CheckupBooking.id.desc())
+    )).all()  # fmt: skip
+    wanted = {a.upper() for a in areas}
+    seen: set[int] = set()
+    out = []
+    for booking, row in rows:
+        if booking.person_id in seen:
+            continue
+        if wanted and (booking.area_code or "").upper() not in wanted:
+            continue
+        seen.add(booking.person_id)  # type: ignore[arg-type]
+        out.append((booking, row))
+    return out
