@@ -61,3 +61,18 @@ def test_money_dates_and_times_in_the_vietnamese_way() -> None:
     # 16:30 UTC is 23:30 in Hanoi: the date shown is the Vietnamese one.
     assert local_datetime(datetime(2026, 2, 16, 16, 30, tzinfo=UTC), "vi") == "23:30 16/02/2026"
     assert local_date(datetime(2026, 2, 16, 17, 30, tzinfo=UTC), "vi") == "17/02/2026"
+
+
+def test_one_source_string_reads_the_same_in_every_feature() -> None:
+    """Catalogs are merged, so a string translated two ways in two files shows one of them at
+    random to the feature that wrote the other (a report column said "Tổ dân phố" in check-up
+    sheets); each source string has one translation per language."""
+    for locale in LOCALES:
+        seen: dict[str, dict[str, str]] = {}
+        for po_path in sorted((LOCALE_DIR / locale / "LC_MESSAGES").glob("*.po")):
+            with po_path.open("rb") as fh:
+                for message in read_po(fh, locale=locale):
+                    if message.id and isinstance(message.id, str) and message.string:
+                        seen.setdefault(message.id, {})[po_path.name] = str(message.string)
+        clashes = {k: v for k, v in seen.items() if len(set(v.values())) > 1}
+        assert not clashes, f"{locale}: {clashes}"

@@ -71,7 +71,7 @@ async def queue_invitations(
     areas = tuple(row.areas)
     not_before = quiet_hours(settings).release_time(now).astimezone(UTC)
     audience = Audience(groups=areas or "all", areas=areas, subscribers_of="*")
-    found = await resolve_audience(session, audience, settings)
+    found = await resolve_audience(session, audience, settings, stations=[row.station_id])
     followed = await queue_missed_followups(session, settings, row, now, not_before)
     found = [r for r in found if (r.channel, r.chat_id) not in followed]
     total = len(followed)

@@ -36,7 +36,8 @@ async def checkups_menu(ctx: Context) -> None:
     if booking is not None:
         await show_booking(ctx, booking.id)
         return
-    sessions = await checkups.upcoming_sessions(ctx.session, ctx.now, ctx.contact.person.area_code)
+    sessions = await checkups.upcoming_sessions(ctx.session, ctx.now, ctx.contact.person.area_code,
+                                                station_id=ctx.station_id)
     if not sessions:
         ctx.reply(_("There is no check-up session open for booking now. Subscribe with /theodoi "
                     "and the station will invite you when one is planned. Phone: {phone}.")

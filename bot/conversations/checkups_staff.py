@@ -21,8 +21,10 @@ from bot.i18n import TIMEZONE, local_date
 from bot.model import Button
 from bot.permissions import Action
 from bot.router import Router
+from bot.stations import may_act_on
 from content.normalize import normalize
 from storage import checkups
+from storage.models import CheckupBooking
 
 router = Router()
 
@@ -96,7 +98,7 @@ async def new_session(ctx: Context) -> None:
     member = ctx.staff_member()
     row = await checkups.create_session(
         ctx.session, slot_minutes=SLOT_MINUTES, created_by=member.name if member else None,
-        **parsed)  # type: ignore[arg-type]
+        station_id=ctx.station_id, **parsed)  # type: ignore[arg-type]
     invited = await queue_invitations(ctx.session, ctx.settings, row, ctx.now)
     slots = await checkups.slots(ctx.session, row.id)
     ctx.reply(
@@ -119,7 +121,7 @@ async def session_list(ctx: Context) -> None:
         await show_list(ctx, int(arg))
         return
     _ = ctx._
-    sessions = await checkups.upcoming_sessions(ctx.session, ctx.now)
+    sessions = await checkups.upcoming_sessions(ctx.session, ctx.now, station_id=ctx.station_id)
     if not sessions:
         ctx.reply(_("No check-up session is planned. Create one with /taokham."))
         return
@@ -141,7 +143,7 @@ async def staff_button(ctx: Context) -> None:
 async def show_list(ctx: Context, session_id: int) -> None:
     _ = ctx._
     row = await checkups.get_session(ctx.session, session_id)
-    if row is None:
+    if row is None or not may_act_on(ctx.staff_member(), row.station_id):  # another station's
         ctx.reply(_("There is no session {id}.").format(id=session_id))
         return
     ctx.forget_exchange = True  # residents' names and phones stay out of the message log
@@ -161,7 +163,9 @@ async def show_list(ctx: Context, session_id: int) -> None:
 
 async def mark(ctx: Context, booking_id: int) -> None:
     _ = ctx._
-    booking = await checkups.mark_attended(ctx.session, booking_id, ctx.now)
+    found = await ctx.session.get(CheckupBooking, booking_id)
+    booking = (await checkups.mark_attended(ctx.session, booking_id, ctx.now)
+               if found is not None and may_act_on(ctx.staff_member(), found.station_id) else None)
     if booking is None:
         ctx.reply(_("That booking is not on any list (cancelled or unknown)."))
         return
