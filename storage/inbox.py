@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -214,16 +214,17 @@ async def claimable_chats(
     session: AsyncSession, channel: str, *, worker_id: str, now: datetime, lease: timedelta,
 ) -> list[str]:
     """Chats whose head nobody works on (see `_claimable`), oldest head first."""
-    older = _TABLE.alias("older")
+    heads = (
+        select(func.min(ProcessedUpdate.id).label("id"))
+        .where(ProcessedUpdate.channel == channel, ProcessedUpdate.status.in_(UNFINISHED))
+        .group_by(ProcessedUpdate.chat_id)
+        .subquery("heads")
+    )
     rows = (await session.execute(
-        select(ProcessedUpdate.chat_id).where(
-            ProcessedUpdate.channel == channel, ProcessedUpdate.status.in_(UNFINISHED),
-            _claimable(worker_id, now, lease),
-            ~exists().where(and_(older.c.channel == ProcessedUpdate.channel,
-                                 older.c.chat_id == ProcessedUpdate.chat_id,
-                                 older.c.status.in_(UNFINISHED),
-                                 older.c.id < ProcessedUpdate.id)),
-        ).order_by(ProcessedUpdate.id)
+        select(ProcessedUpdate.chat_id)
+        .join(heads, heads.c.id == ProcessedUpdate.id)
+        .where(ProcessedUpdate.status.in_(UNFINISHED), _claimable(worker_id, now, lease))
+        .order_by(ProcessedUpdate.id)
     )).scalars().all()
     return [chat or "" for chat in rows]
 

@@ -159,8 +159,8 @@ class InboxPump:
     async def resume(self, *, own: bool = True) -> int:
         """Wake every chat whose head nobody works on: this worker's own rows from before a
         restart (same id), rows never claimed, and a dead worker's (claim older than the lease).
-        `own` is kept for callers; a live worker's own claims are always its runners'."""
-        del own
+        `own`: at start (worth a warning); the sweep (`own=False`) finds heads that are free
+        for a moment on a busy installation too, so it only logs at INFO."""
         async with self.turns.db_slot(), self.bot.services.db.sessions() as session, \
                 session.begin():
             chats = await inbox.claimable_chats(
@@ -171,7 +171,8 @@ class InboxPump:
         for chat in chats:
             self._wake(chat)
         if fresh:
-            log.warning("%s: resuming %d chats left unfinished", self.channel, len(fresh))
+            log.log(logging.WARNING if own else logging.INFO,
+                    "%s: taking up %d chats with unfinished updates", self.channel, len(fresh))
         return len(fresh)
 
     def start(self) -> None:
