@@ -12,8 +12,15 @@ handled twice.
 - `finish()` marks 'done' once the replies went out and clears the payload and replies (they
   contain what residents wrote). A crash between sending and `finish()` resends those replies: the
   only duplicate allowed, the in-flight window.
-- `claim_unfinished()` gives a (re)started worker its own unfinished rows at once and another
-  worker's after `lease` (that worker died).
+- Per-chat order across workers (several `healthbot run` behind a load balancer, issue 21): a row
+  is handled only by the worker that claimed it with `take_next()`, and only the OLDEST unfinished
+  row of its channel+chat (the chat's head) can be claimed, and only while nobody holds it (its
+  claim is empty, this worker's own, or older than `lease`: its holder died). The worker that
+  finishes a row claims the chat's next one (the hand-over); the worker that received a row tries
+  too. The races are reasoned out at `take_next()` and in docs/inbox.md.
+- `renew()` keeps a live worker's claims fresh (a heartbeat well within the lease); `release()`
+  gives them up on a clean stop; `claimable_chats()` finds heads nobody is working on (a dead
+  worker's, or a row whose receiver died before it tried to claim it).
 
 Rows live in `processed_updates` (the dedupe table the engine already wrote), so a key that was
 handled before the inbox existed, or by a caller that sends its replies itself, is 'done'.
@@ -25,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,15 +79,18 @@ def _insert(session: AsyncSession) -> Any:
 async def receive(
     session: AsyncSession, channel: str, arrivals: list[Arrival], *, worker_id: str, now: datetime
 ) -> list[InboxItem]:
-    """Record updates (one statement); returns the ones that were new, in the given order."""
+    """Record updates (one statement); returns the ones that were new, in the given order.
+
+    Rows are stored unclaimed: whoever handles one claims it with `take_next()` once it is its
+    chat's head (`worker_id` is kept for the callers' symmetry)."""
     if not arrivals:
         return []
     arrivals = [Arrival(_text(a.update_key)[:128], _text(a.chat_id)[:64], a.payload)
                 for a in arrivals]
     rows = [
         {"channel": channel, "update_key": a.update_key[:128], "chat_id": a.chat_id[:64],
-         "payload": a.payload, "status": RECEIVED, "attempts": 0, "claimed_by": worker_id,
-         "claimed_at": now, "created_at": now}
+         "payload": a.payload, "status": RECEIVED, "attempts": 0, "claimed_by": None,
+         "claimed_at": None, "created_at": now}
         for a in arrivals
     ]
     stmt = (
@@ -148,31 +158,105 @@ def _item(row: ProcessedUpdate) -> InboxItem:
                      row.status, row.replies, row.attempts)
 
 
-async def claim_unfinished(
-    session: AsyncSession, channel: str, *, worker_id: str, now: datetime, lease: timedelta,
-    own_worker_id: str | None = None,
-) -> list[InboxItem]:
-    """Take over unfinished rows: this worker's own from before a restart (`own_worker_id`), and
-    any whose claim is older than `lease`; returned oldest first."""
-    stale = or_(ProcessedUpdate.claimed_at.is_(None), ProcessedUpdate.claimed_at < now - lease)
-    if own_worker_id is not None:
-        stale = or_(stale, ProcessedUpdate.claimed_by == own_worker_id)
-    ids = (await session.execute(
-        select(ProcessedUpdate.id).where(
-            ProcessedUpdate.channel == channel, ProcessedUpdate.status.in_(UNFINISHED), stale)
-        .order_by(ProcessedUpdate.id)
-    )).scalars().all()
-    if not ids:
-        return []
-    await session.execute(
-        update(ProcessedUpdate).where(ProcessedUpdate.id.in_(ids), ProcessedUpdate.status.in_(UNFINISHED))
+def _claimable(worker_id: str, now: datetime, lease: timedelta) -> Any:
+    """Nobody works on the row: never claimed, claimed by this worker (before a restart with the
+    same id, or by this very runner), or its holder has not renewed the claim within `lease`."""
+    return or_(ProcessedUpdate.claimed_by.is_(None), ProcessedUpdate.claimed_by == worker_id,
+               ProcessedUpdate.claimed_at.is_(None), ProcessedUpdate.claimed_at < now - lease)
+
+
+async def take_next(
+    session: AsyncSession, channel: str, chat_id: str, *, worker_id: str, now: datetime,
+    lease: timedelta,
+) -> InboxItem | None:
+    """Claim the chat's head (its oldest unfinished row) if nobody works on it; None otherwise.
+
+    One statement: UPDATE … WHERE id = (oldest unfinished of the chat) AND unfinished AND
+    claimable RETURNING. Why two workers never handle one chat at once, nor out of order:
+    - Only the head can be claimed, and the head changes only when its row is finished, which its
+      holder commits after the replies went out. So the next row is handled after the previous
+      one's replies were sent, whichever worker does it.
+    - Two workers claiming the same head: on PostgreSQL the second UPDATE waits for the first's
+      row lock and re-checks its WHERE on the committed row (READ COMMITTED), which is then held
+      by the first: it matches nothing. SQLite has one writer, so the statements do not overlap.
+    - A row received while the chat's previous row is being finished (the race of the hand-over):
+      the receiver commits its row, THEN tries `take_next`. If that try still saw the previous
+      row unfinished, its snapshot predates the finish's commit, so the row it inserted was
+      committed before the finish, and the finisher's `take_next` (started after its finish
+      committed) sees it. Either the receiver or the finisher claims it, or both try and exactly
+      one wins; it is never left to nobody (and the sweep would find it anyway).
+    The subquery reads through an alias, so it is not correlated with the row being updated.
+    """
+    head_row = _TABLE.alias("head")
+    head = (
+        select(func.min(head_row.c.id))
+        .where(head_row.c.channel == channel, head_row.c.chat_id == chat_id[:64],
+               head_row.c.status.in_(UNFINISHED))
+        .scalar_subquery()
+    )
+    row = (await session.execute(
+        update(ProcessedUpdate)
+        .where(ProcessedUpdate.id == head, ProcessedUpdate.status.in_(UNFINISHED),
+               _claimable(worker_id, now, lease))
         .values(claimed_by=worker_id, claimed_at=now)
+        .returning(ProcessedUpdate.id, ProcessedUpdate.channel, ProcessedUpdate.update_key,
+                   ProcessedUpdate.chat_id, ProcessedUpdate.payload, ProcessedUpdate.status,
+                   ProcessedUpdate.replies, ProcessedUpdate.attempts)
+        .execution_options(synchronize_session=False)
+    )).first()
+    if row is None:
+        return None
+    return InboxItem(row.id, row.channel, row.update_key, row.chat_id or "", row.payload or {},
+                     row.status, row.replies, row.attempts)
+
+
+async def claimable_chats(
+    session: AsyncSession, channel: str, *, worker_id: str, now: datetime, lease: timedelta,
+) -> list[str]:
+    """Chats whose head nobody works on (see `_claimable`), oldest head first."""
+    heads = (
+        select(func.min(ProcessedUpdate.id).label("id"))
+        .where(ProcessedUpdate.channel == channel, ProcessedUpdate.status.in_(UNFINISHED))
+        .group_by(ProcessedUpdate.chat_id)
+        .subquery("heads")
     )
     rows = (await session.execute(
-        select(ProcessedUpdate).where(ProcessedUpdate.id.in_(ids)).order_by(ProcessedUpdate.id)
-        .execution_options(populate_existing=True)
+        select(ProcessedUpdate.chat_id)
+        .join(heads, heads.c.id == ProcessedUpdate.id)
+        .where(ProcessedUpdate.status.in_(UNFINISHED), _claimable(worker_id, now, lease))
+        .order_by(ProcessedUpdate.id)
     )).scalars().all()
-    return [_item(row) for row in rows if row.status in UNFINISHED]
+    return [chat or "" for chat in rows]
+
+
+async def renew(session: AsyncSession, channel: str, *, worker_id: str, now: datetime) -> None:
+    """The heartbeat: this worker still works on the rows it claimed."""
+    await session.execute(
+        update(ProcessedUpdate)
+        .where(ProcessedUpdate.channel == channel, ProcessedUpdate.claimed_by == worker_id,
+               ProcessedUpdate.status.in_(UNFINISHED))
+        .values(claimed_at=now)
+    )
+
+
+async def release(session: AsyncSession, channel: str, *, worker_id: str) -> None:
+    """A clean stop: the rows this worker claimed are free for the others' next sweep."""
+    await session.execute(
+        update(ProcessedUpdate)
+        .where(ProcessedUpdate.channel == channel, ProcessedUpdate.claimed_by == worker_id,
+               ProcessedUpdate.status.in_(UNFINISHED))
+        .values(claimed_by=None, claimed_at=None)
+    )
+
+
+async def still_unfinished(session: AsyncSession, item_ids: list[int]) -> set[int]:
+    """Which of these rows are not finished yet (by anyone)."""
+    if not item_ids:
+        return set()
+    return set((await session.execute(
+        select(ProcessedUpdate.id).where(ProcessedUpdate.id.in_(item_ids),
+                                         ProcessedUpdate.status.in_(UNFINISHED))
+    )).scalars().all())
 
 
 async def unfinished_count(session: AsyncSession, channel: str | None = None) -> int:

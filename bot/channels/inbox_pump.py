@@ -2,22 +2,27 @@
 
 Each channel adapter hands its updates to `InboxPump.receive()` (a poller before it confirms the
 batch, a webhook before it answers 200). `receive` commits them to the inbox (`storage.inbox`)
-and queues them; the pump handles them in the background, one chat at a time and in order,
-different chats concurrently: `HealthBot.handle(update_key=…)` (which marks the row 'handled' and
-keeps the replies in the same transaction), then the adapter's `deliver`, then `finish`.
+and wakes the chats they belong to; the pump handles them in the background, one chat at a time
+and in order, different chats concurrently: `HealthBot.handle(update_key=…)` (which marks the row
+'handled' and keeps the replies in the same transaction), then the adapter's `deliver`, then
+`finish`.
 
-On start `resume()` takes over what this worker left unfinished (a crash, a kill) and, every
-`SWEEP_EVERY` seconds, what a dead worker left for longer than `LEASE`. A row that was already
-handled is not handled again: its stored replies are sent. See docs/reliability-inbox.md.
+Per-chat order holds across workers (several `healthbot run` behind a load balancer): a chat's
+runner claims the chat's oldest unfinished row in the database (`inbox.take_next`), whichever
+worker received it, handles it, finishes it, and claims the next one (the hand-over). A row whose
+chat is busy on another worker is left to that worker. Claims are renewed every `lease / 3`; every
+`lease / 2` the sweep looks for chats nobody works on (a killed worker's: its claim was not
+renewed within `lease`), so survivors take them over promptly; a row that was already handled is
+not handled again, its stored replies are sent. See docs/inbox.md.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import traceback
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -32,8 +37,10 @@ from storage import inbox
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)  # an unfinished row claimed longer ago belongs to a dead worker
-SWEEP_EVERY = 30.0  # seconds between looks for such rows
+# A claim not renewed for this long belongs to a dead worker; its chat is taken over. Live workers
+# renew theirs every LEASE / 3 and sweep every LEASE / 2. HEALTHBOT_INBOX_LEASE_SECONDS overrides.
+LEASE = timedelta(seconds=30)
+LEASE_ENV = "HEALTHBOT_INBOX_LEASE_SECONDS"
 MAX_QUEUED = 2000  # a poller waits before fetching more while this many updates are queued
 RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)  # handling failed: the database may be back
 MAX_ATTEMPTS = 20  # then the update is given up ('failed') and logged
@@ -54,6 +61,16 @@ class InboxChannel(Protocol):
         """Send the replies; never raises for a platform refusal (it is logged)."""
 
 
+def lease_from_env() -> timedelta:
+    """The lease, from HEALTHBOT_INBOX_LEASE_SECONDS if set (≥ 1 s), else `LEASE`."""
+    raw = os.environ.get(LEASE_ENV, "").strip()
+    try:
+        seconds = float(raw) if raw else 0.0
+    except ValueError:
+        seconds = 0.0
+    return timedelta(seconds=max(seconds, 1.0)) if seconds else LEASE
+
+
 def worker_id(port: int) -> str:
     """Stable across restarts of one process slot (as the outbox dispatcher's)."""
     return f"{socket.gethostname()}:{port}"
@@ -63,16 +80,18 @@ class InboxPump:
     """The inbox of one channel; see the module docstring."""
 
     def __init__(self, bot: HealthBot, channel: str, caps: Capabilities, adapter: InboxChannel,
-                 *, worker: str, turns: ChatTurns | None = None) -> None:
+                 *, worker: str, turns: ChatTurns | None = None,
+                 lease: timedelta | None = None) -> None:
         self.bot = bot
         self.channel = channel
         self.caps = caps
         self.adapter = adapter
         self.worker = worker
         self.turns = turns or ChatTurns(bot.services.db)
-        self._queues: dict[str, deque[inbox.InboxItem]] = {}
+        self.lease = lease or lease_from_env()
         self._runners: dict[str, asyncio.Task[None]] = {}
-        self._queued_ids: set[int] = set()
+        self._woken: set[str] = set()  # chats that may have a claimable head since their last look
+        self._pending: set[int] = set()  # rows received here and not known to be finished
         self._slots = asyncio.Semaphore(CONCURRENT_CHATS)
         self._room = asyncio.Event()
         self._room.set()
@@ -121,8 +140,10 @@ class InboxPump:
                 continue
             fresh = {item.update_key for item in new}
             self.stats["received"] += len(new)
-            for item in new:
-                self._queue(item)
+            self._pending.update(item.id for item in new)
+            self._full_check()
+            for item in new:  # after the commit: see inbox.take_next on the hand-over race
+                self._wake(item.chat_id)
             for arrivals, future in batch:
                 count = sum(1 for a in arrivals if a.update_key[:128] in fresh)
                 self.stats["duplicates"] += len(arrivals) - count
@@ -133,89 +154,138 @@ class InboxPump:
         """A poller calls this before fetching more (bounded memory under a backlog)."""
         await self._room.wait()
 
-    # -- resuming --
+    # -- resuming, sweeping, the heartbeat --
 
     async def resume(self, *, own: bool = True) -> int:
-        """Queue unfinished rows: this worker's own (`own`) and those of dead workers."""
-        now = self.bot.services.clock()
+        """Wake every chat whose head nobody works on: this worker's own rows from before a
+        restart (same id), rows never claimed, and a dead worker's (claim older than the lease).
+        `own`: at start (worth a warning); the sweep (`own=False`) finds heads that are free
+        for a moment on a busy installation too, so it only logs at INFO."""
         async with self.turns.db_slot(), self.bot.services.db.sessions() as session, \
                 session.begin():
-            items = await inbox.claim_unfinished(
-                session, self.channel, worker_id=self.worker, now=now, lease=LEASE,
-                own_worker_id=self.worker if own else None,
+            chats = await inbox.claimable_chats(
+                session, self.channel, worker_id=self.worker, now=self.bot.services.clock(),
+                lease=self.lease,
             )
-        for item in items:
-            self._queue(item)
-        if items:
-            log.warning("%s: resuming %d updates left unfinished", self.channel, len(items))
-        return len(items)
+        fresh = [chat for chat in chats if chat not in self._runners]
+        for chat in chats:
+            self._wake(chat)
+        if fresh:
+            log.log(logging.WARNING if own else logging.INFO,
+                    "%s: taking up %d chats with unfinished updates", self.channel, len(fresh))
+        return len(fresh)
 
     def start(self) -> None:
-        """Start the periodic look for rows a dead worker left (several webhook workers)."""
+        """Start the heartbeat and the sweep (a dead worker's chats are taken over)."""
         self._sweeper = asyncio.create_task(self._sweep_forever())
 
     async def _sweep_forever(self) -> None:
+        beat = self.lease.total_seconds() / 3
+        ticks = 0
         while True:
-            await asyncio.sleep(SWEEP_EVERY)
+            await asyncio.sleep(beat / 2)  # heartbeat every lease/3 and sweep every lease/2:
+            ticks += 1  # ticks of lease/6
             try:
-                await self.resume(own=False)
+                if ticks % 2 == 0:
+                    async with self.turns.db_slot(), self.bot.services.db.sessions() as session, \
+                            session.begin():
+                        await inbox.renew(session, self.channel, worker_id=self.worker,
+                                          now=self.bot.services.clock())
+                if ticks % 3 == 0:
+                    await self.resume(own=False)
+                    await self._prune_pending()
             except Exception as exc:  # noqa: BLE001 - the database may be restarting
-                log.warning("%s: inbox sweep failed (%s)", self.channel, type(exc).__name__)
+                log.warning("%s: inbox heartbeat or sweep failed (%s)", self.channel,
+                            type(exc).__name__)
+
+    async def _prune_pending(self) -> None:
+        """Forget received rows another worker finished (the poller's back-pressure count)."""
+        if not self._pending:
+            return
+        ids = sorted(self._pending)[:MAX_QUEUED]
+        async with self.bot.services.db.sessions() as session:
+            left = await inbox.still_unfinished(session, ids)
+        self._pending.difference_update(set(ids) - left)
+        self._full_check()
 
     async def stop(self, timeout: float = 10.0) -> None:
-        """Finish what is being handled (within `timeout`); the rest stays in the inbox."""
+        """Finish what is being handled (within `timeout`); the rest stays in the inbox, released
+        so that other workers' sweeps take it over at once."""
         self._stopping = True
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
-        for queue in self._queues.values():
-            for item in queue:
-                self._queued_ids.discard(item.id)
-            queue.clear()
         runners = list(self._runners.values())
         if runners:
             _done, pending = await asyncio.wait(runners, timeout=timeout)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*runners, return_exceptions=True)
+        try:
+            async with self.turns.db_slot(), self.bot.services.db.sessions() as session, \
+                    session.begin():
+                await inbox.release(session, self.channel, worker_id=self.worker)
+        except Exception as exc:  # noqa: BLE001 - then the claims expire after the lease
+            log.warning("%s: inbox claims not released (%s)", self.channel, type(exc).__name__)
 
     async def drain(self, timeout: float = 10.0) -> None:
-        """Wait until everything queued was dealt with (tests)."""
+        """Wait until everything woken was dealt with (tests)."""
         async with asyncio.timeout(timeout):
             while self._runners:
                 await asyncio.gather(*list(self._runners.values()), return_exceptions=True)
 
     @property
     def queued(self) -> int:
-        return len(self._queued_ids)
+        """Updates received here and not finished yet (as far as this worker knows)."""
+        return len(self._pending)
 
-    # -- handling, one chat at a time --
-
-    def _queue(self, item: inbox.InboxItem) -> None:
-        if self._stopping or item.id in self._queued_ids:
-            return
-        self._queued_ids.add(item.id)
-        key = item.chat_id or f"#{item.id}"
-        self._queues.setdefault(key, deque()).append(item)
-        if key not in self._runners:
-            self._runners[key] = asyncio.create_task(self._run_chat(key))
-        if len(self._queued_ids) >= MAX_QUEUED:
+    def _full_check(self) -> None:
+        if len(self._pending) >= MAX_QUEUED:
             self._room.clear()
+        elif len(self._pending) < MAX_QUEUED // 2:
+            self._room.set()
 
-    async def _run_chat(self, key: str) -> None:
+    # -- handling, one chat at a time (across workers: the chat's head in the database) --
+
+    def _wake(self, chat: str) -> None:
+        """The chat may have a row to claim: its runner (started if need be) looks again."""
+        if self._stopping:
+            return
+        self._woken.add(chat)
+        if chat not in self._runners:
+            self._runners[chat] = asyncio.create_task(self._run_chat(chat))
+
+    async def _run_chat(self, chat: str) -> None:
+        """Claim the chat's head, handle it, finish it, claim the next (the hand-over); stop when
+        the head is gone or held by another worker, unless woken meanwhile (a row arrived while
+        the claim was being tried: it may have missed it, so look again)."""
         try:
-            while (queue := self._queues.get(key)) and not self._stopping:
-                item = queue[0]
+            while not self._stopping:
+                self._woken.discard(chat)
                 async with self._slots:
-                    await self._process(item)
-                queue.popleft()
-                self._queued_ids.discard(item.id)
-                if len(self._queued_ids) < MAX_QUEUED // 2:
-                    self._room.set()
+                    item = await self._take(chat)
+                    if item is not None:
+                        await self._process(item)
+                        self._pending.discard(item.id)
+                        self._full_check()
+                if item is None and chat not in self._woken:
+                    return
         finally:
-            if not self._queues.get(key):
-                self._queues.pop(key, None)
-            self._runners.pop(key, None)
+            self._runners.pop(chat, None)
+
+    async def _take(self, chat: str) -> inbox.InboxItem | None:
+        try:
+            async with self.turns.db_slot(), self.bot.services.db.sessions() as session, \
+                    session.begin():
+                return await inbox.take_next(
+                    session, self.channel, chat, worker_id=self.worker,
+                    now=self.bot.services.clock(), lease=self.lease,
+                )
+        except Exception as exc:  # noqa: BLE001 - the database may be away: the sweep wakes it
+            log.warning("%s: could not claim a chat's next update (%s)", self.channel,
+                        type(exc).__name__)
+            self._woken.discard(chat)
+            return None
 
     async def _process(self, item: inbox.InboxItem) -> None:
         """Handle (unless already handled), deliver, finish; retried while the database fails."""
