@@ -4,6 +4,10 @@ JSON may carry "\\ud83d" alone (half an emoji, a buggy client, a forged update).
 it into a str that no database driver can encode, so the handling failed every attempt and the
 inbox gave the update up: the resident got no answer (found by the property-based webhook fuzz,
 tests/faults/test_webhook_fuzz.py). Each lone surrogate becomes U+FFFD, as a decoder would.
+
+Ids are stored in 64-character columns: PostgreSQL refuses a longer one (SQLite does not care), so
+an update with a 200-character Zalo id failed every attempt there. Real ids are far shorter (a
+Telegram id is an int64, a Zalo id about 20 characters): such an update is ignored, logged once.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import fields, replace
 from bot.model import Inbound
 
 _LONE = re.compile("[\ud800-\udfff]")
+MAX_ID_CHARS = 64  # chats.external_id, conversation_states.chat_id/user_id: String(64)
 
 
 def scrub(value: str | None) -> str | None:
@@ -25,3 +30,7 @@ def without_lone_surrogates(inbound: Inbound) -> Inbound:
     changed = {f.name: scrub(v) for f in fields(inbound)
                if isinstance(v := getattr(inbound, f.name), str) and _LONE.search(v)}
     return replace(inbound, **changed) if changed else inbound
+
+
+def storable_ids(inbound: Inbound) -> bool:
+    return len(inbound.chat_id) <= MAX_ID_CHARS and len(inbound.user_id) <= MAX_ID_CHARS
