@@ -12,8 +12,11 @@ Telegram id is an int64, a Zalo id about 20 characters): such an update is ignor
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import fields, replace
+from typing import Any
 
 from bot.model import Inbound
 
@@ -34,3 +37,21 @@ def without_lone_surrogates(inbound: Inbound) -> Inbound:
 
 def storable_ids(inbound: Inbound) -> bool:
     return len(inbound.chat_id) <= MAX_ID_CHARS and len(inbound.user_id) <= MAX_ID_CHARS
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError("a number JSON cannot hold")
+    return value
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+def strict_json(raw: bytes | str) -> Any:
+    """`json.loads` without Python's extensions: NaN, Infinity and 1e999 are refused (400), as
+    no platform sends them and a JSON database column cannot store them (PostgreSQL refused the
+    stored update: 503, redelivered forever)."""
+    return json.loads(raw, parse_constant=_no_constant, parse_float=_finite)

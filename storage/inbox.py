@@ -72,11 +72,12 @@ def _text(value: str) -> str:
 
 
 def _clean(value: Any) -> Any:
-    """`_text` applied to every string of a payload, keys included."""
+    """No lone surrogate in any string of a payload, keys included (NULs are kept: a JSON column
+    takes them, and removing one could turn an id into the empty string)."""
     if isinstance(value, str):
-        return _text(value)
+        return _LONE_SURROGATE.sub("\ufffd", value)
     if isinstance(value, dict):
-        return {_text(str(k)): _clean(v) for k, v in value.items()}
+        return {_clean(str(k)): _clean(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_clean(v) for v in value]
     return value
