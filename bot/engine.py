@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.context import Context, Services
 from bot.i18n import gettext_for, normalize_locale
+from bot.inbound_scrub import scrub, storable_ids, without_lone_surrogates
 from bot.model import Capabilities, Inbound, Outbound
 from bot.permissions import permit
 from bot.rendering import MENU_KEY, fit, pick_numbered
@@ -55,6 +56,10 @@ class HealthBot:
         is recorded in the same transaction as the handling, so a crash before the commit leaves
         neither, and the redelivery is then answered.
         """
+        inbound, update_key = without_lone_surrogates(inbound), scrub(update_key)
+        if not storable_ids(inbound):
+            log.warning("%s update ignored: a chat or user id no platform sends", inbound.channel)
+            return []
         inbound = replace(inbound, text=clean_text(inbound.text or ""))
         if (
             inbound.event is None

@@ -28,6 +28,7 @@ handled before the inbox existed, or by a caller that sends its replies itself, 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -67,9 +68,26 @@ class Arrival:
     payload: dict[str, Any]
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _text(value: str) -> str:
-    """PostgreSQL text refuses NUL characters; only a forged update carries them."""
-    return value.replace("\x00", "")
+    """PostgreSQL text refuses NUL characters, and no driver can encode a lone UTF-16 surrogate
+    (JSON "\\ud83d" alone); only a forged or broken update carries them. One such update must
+    not fail the whole batch it shares a transaction with."""
+    return _LONE_SURROGATE.sub("\ufffd", value.replace("\x00", ""))
+
+
+def _clean(value: Any) -> Any:
+    """No lone surrogate in any string of a payload, keys included (NULs are kept: a JSON column
+    takes them, and removing one could turn an id into the empty string)."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_clean(str(k)): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -85,7 +103,7 @@ async def receive(
     chat's head (`worker_id` is kept for the callers' symmetry)."""
     if not arrivals:
         return []
-    arrivals = [Arrival(_text(a.update_key)[:128], _text(a.chat_id)[:64], a.payload)
+    arrivals = [Arrival(_text(a.update_key)[:128], _text(a.chat_id)[:64], _clean(a.payload))
                 for a in arrivals]
     rows = [
         {"channel": channel, "update_key": a.update_key[:128], "chat_id": a.chat_id[:64],

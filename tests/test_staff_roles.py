@@ -55,6 +55,8 @@ MATRIX: list[tuple[str, str]] = [
     ("button bc:ok", "AS"),
     ("button bcy:1", "AP"),
     ("button bcn:1", "AP"),
+    ("/duyet 1", "AP"),
+    ("/tuchoi 1", "AP"),
     ("button bcx:1", "APS"),
     ("/taokham", "AS"),
     ("/dskham", "AS"),

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import time
 import traceback
@@ -46,6 +45,7 @@ from bot.channels.telegram_send import (
 from bot.channels.telegram_staff_commands import set_staff_command_menus
 from bot.config import ConfigError
 from bot.engine import HealthBot
+from bot.inbound_scrub import strict_json
 from bot.model import TELEGRAM, Inbound, Outbound
 from storage import people
 from storage.inbox import Arrival
@@ -245,7 +245,7 @@ class TelegramChannel:
         if not self.secret or not hmac.compare_digest(given.encode(), self.secret.encode()):
             return web.Response(status=403, text="forbidden")
         try:
-            data: Any = json.loads(await request.read())
+            data: Any = strict_json(await request.read())
         except (ValueError, RecursionError, UnicodeDecodeError):
             return web.Response(status=400, text="not json")
         except web.HTTPException as exc:  # too large

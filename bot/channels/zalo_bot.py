@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -39,6 +38,7 @@ from bot.channels.zalo_bot_send import (
 from bot.channels.zalo_common import ChatTurns, Inflight
 from bot.config import ConfigError
 from bot.engine import HealthBot
+from bot.inbound_scrub import strict_json
 from bot.model import ZALO_BOT, Inbound, Outbound
 from storage import people
 from storage.inbox import Arrival
@@ -219,7 +219,7 @@ class ZaloBotChannel:
         if request.content_length is not None and request.content_length > MAX_WEBHOOK_BODY:
             return web.Response(status=413, text="too large")
         try:
-            update = unwrap(json.loads(await request.read()))
+            update = unwrap(strict_json(await request.read()))
             inbound = to_inbound(update)
         except web.HTTPException as exc:  # the body was larger than the app allows
             return web.Response(status=exc.status, text="refused")

@@ -20,12 +20,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
-import json
 import re
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.channels.zalo_oa_send import BUTTON_PAYLOAD_PREFIX, CHANNEL
+from bot.inbound_scrub import strict_json
 from bot.model import Inbound, Location
 
 SIGNATURE_HEADER = "X-ZEvent-Signature"
@@ -69,7 +69,7 @@ def verified_event(
     if timestamp is None:
         raise RefusedEvent(401, "bad signature")
     try:  # signed by Zalo: only now is it parsed
-        event = json.loads(raw_body)
+        event = strict_json(raw_body)
     except (ValueError, RecursionError):
         raise RefusedEvent(400, "body is not JSON") from None
     if not isinstance(event, dict):

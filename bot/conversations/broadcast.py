@@ -23,6 +23,7 @@ from bot.conversations.broadcast_cards import (
     approval_card,
     close_approval_cards,
     deliver,
+    typed_decision,
     wake,
     when_text,
 )
@@ -142,7 +143,7 @@ async def step(ctx: Context) -> None:
         await _preview(ctx)
     elif action == "w" and arg == "quiet":  # "send at 07:00", offered when now is quiet time
         release = broadcasts.quiet_hours(ctx.settings).release_time(ctx.now)
-        ctx.update_data(at=release.astimezone(UTC).isoformat(), force=False)
+        ctx.update_data(at=release.astimezone(UTC).isoformat(), force=False, time_given=True)
         await _preview(ctx)
     elif action == "w" and arg == "force" and ctx.data.get("kind") == "urgent":
         ctx.update_data(at=None, force=True)
@@ -311,7 +312,7 @@ async def _confirm(ctx: Context) -> None:
             ctx.session, audience, ctx.settings, broadcasts.audience_stations(record.audience)))
         card = approval_card(ctx, record, count)
         for _approver, channel, chat_id in approvers:
-            await deliver(ctx, channel, chat_id, card,
+            await deliver(ctx, channel, chat_id, typed_decision(ctx, card, channel, record),
                           f"broadcast:{record.id}:approve:{channel}:{chat_id}")
         ctx.reply(_("Sent for approval to {names}. Nothing goes out before that.").format(
             names=", ".join(a.name for a, _c, _i in approvers)))
@@ -358,6 +359,19 @@ async def approve(ctx: Context) -> None:
 
 @router.button("bcn", action=Action.BROADCAST_APPROVE)
 async def reject(ctx: Context) -> None:
+    await _decide(ctx, approved=False)
+
+
+# Zalo Bot shows no buttons on a card sent later, so its card names these typed twins instead.
+@router.command("duyet", "approve", groups=False, action=Action.BROADCAST_APPROVE)
+async def approve_command(ctx: Context) -> None:
+    ctx.args = ctx.args.strip()
+    await _decide(ctx, approved=True)
+
+
+@router.command("tuchoi", "reject", groups=False, action=Action.BROADCAST_APPROVE)
+async def reject_command(ctx: Context) -> None:
+    ctx.args = ctx.args.strip()
     await _decide(ctx, approved=False)
 
 

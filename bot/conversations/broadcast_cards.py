@@ -8,6 +8,7 @@ a card not yet sent is withdrawn; on channels that cannot edit a short note goes
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime
 
 from babel.dates import format_datetime
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from bot.config import StaffMember
 from bot.context import Context
 from bot.i18n import TIMEZONE, Gettext, gettext_for, normalize_locale
-from bot.model import Button, Outbound
+from bot.model import ZALO_BOT, Button, Outbound
 from scheduler import broadcasts
 from storage import outbox
 from storage.models import BroadcastRecord, Outbox
@@ -59,6 +60,15 @@ def approval_card(ctx: Context, record: BroadcastRecord, count: int) -> Outbound
     text = "\n".join(lines) + "\n\n" + render(locale).text[:PREVIEW_CHARS]
     return Outbound(text=text, buttons=((Button(_("Approve"), f"bcy:{record.id}"),
                                          Button(_("Reject"), f"bcn:{record.id}")),))
+
+
+def typed_decision(ctx: Context, card: Outbound, channel: str, record: BroadcastRecord) -> Outbound:
+    """On a channel without buttons (Zalo Bot) the card says which commands decide instead."""
+    if channel != ZALO_BOT.name:
+        return card
+    _ = gettext_for(ctx.settings.station.default_language)
+    line = _("Send /duyet {id} to approve or /tuchoi {id} to reject.").format(id=record.id)
+    return replace(card, text=f"{card.text}\n\n{line}", buttons=())
 
 
 async def deliver(ctx: Context, channel: str, chat_id: str, message: Outbound, key: str) -> None:
