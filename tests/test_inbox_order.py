@@ -78,6 +78,13 @@ async def test_one_chats_updates_split_over_two_workers_are_handled_in_order(
 
     async def resident(index: int, chat: str) -> None:
         for n in range(MESSAGES):  # the platform waits for each 200 before the next update
+            if n == MESSAGES // 2:
+                # The resident pauses mid-way (reads the answers): the chat is idle, so the worker
+                # that receives the next message takes it. Without a pause one worker may keep a
+                # busy chat to itself, and the split asserted below would not be exercised.
+                while sum(1 for c, *_ in platform.delivered if c == chat) < n:
+                    await asyncio.sleep(0.01)
+                await asyncio.sleep(0.2)
             await pumps[(index + n) % 2].receive([arrival(chat, n)])
             await asyncio.sleep(platform.random.uniform(0, 0.005))
 
