@@ -19,11 +19,13 @@ from bot.channels.web.server import WebChat
 from bot.config import Settings
 from bot.context import Services
 from bot.conversations import main_router
+from bot.conversations.report_files import REPORT_DIR
 from bot.delivery import OutboxDeliverer
 from bot.engine import HealthBot
 from bot.maintenance import start_maintenance
 from bot.metrics import MeteredHealthBot, add_metrics_route
 from bot.readiness import add_readiness
+from bot.report.downloads import add_download_route
 from bot.stations import sync_stations
 from content.library import load_library
 from content.matching import Matcher
@@ -56,6 +58,7 @@ def build_web_app(bot: HealthBot) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
     add_readiness(app, bot.services)  # /readyz; 503 instead of a traceback while the DB is away
     add_metrics_route(app, bot.services)  # GET /metrics (Prometheus)
+    add_download_route(app, REPORT_DIR)  # one-time report links for Zalo (issue 17)
     if bot.services.settings.web.enabled:
         WebChat(bot).add_routes(app)
     return app

@@ -14,7 +14,9 @@ Errors (2.7) are read from the shared table `scheduler.sender.SEND_ERRORS["zalo_
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -32,6 +34,14 @@ log = logging.getLogger(__name__)
 CHANNEL = "zalo_oa"
 CS_PATH = "/v3.0/oa/message/cs"
 GROUP_PATH = "/v3.0/oa/group/message"
+UPLOAD_FILE_PATH = "/v2.0/oa/upload/file"
+# What the file upload takes: PDF, DOC, DOCX, at most 5 MB [S] (zalo-api.md 2.3; docs/report.md).
+FILE_TYPES = {
+    ".pdf": "application/pdf",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_TEXT = 2000  # reported [S]
 MAX_OA_BUTTONS = 5  # public gateway samples send 5 oa.query buttons on /message/cs [S]; docs/zalo.md
 BUTTON_PAYLOAD_PREFIX = "#hb:"
@@ -62,12 +72,23 @@ class OAClient:
         self.http = http
 
     async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._call(lambda token: self._post(path, body, token))
+
+    async def upload_file(self, file: Path) -> str:
+        """Upload a local file (`/v2.0/oa/upload/file`, multipart `file`); returns its token."""
+        data = await self._call(lambda token: self._upload(file, token))
+        if not data.get("token"):
+            raise OAApiError(-100, "upload answered no token")
+        return str(data["token"])
+
+    async def _call(self, attempt: Callable[[str], Awaitable[dict[str, Any]]]
+                    ) -> dict[str, Any]:
         token = await self.tokens.access_token()
-        answer = await self._post(path, body, token)
+        answer = await attempt(token)
         if answer.get("error") in TOKEN_ERRORS:
             log.info("zalo_oa access token refused (%s); refreshing", answer.get("error"))
             token = await self.tokens.refresh(stale=token)
-            answer = await self._post(path, body, token)
+            answer = await attempt(token)
         code = answer.get("error", 0)
         if code:
             raise OAApiError(int(code), str(answer.get("message") or ""))
@@ -79,7 +100,21 @@ class OAClient:
             self.base + path, json=body, headers={"access_token": token},
             timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_SECONDS),
         ) as response:
-            answer = await response.json(content_type=None)
+            return await self._read(response)
+
+    async def _upload(self, file: Path, token: str) -> dict[str, Any]:
+        form = aiohttp.FormData()
+        form.add_field("file", file.read_bytes(), filename=file.name,
+                       content_type=FILE_TYPES.get(file.suffix.lower(), "application/octet-stream"))
+        async with self.http.post(
+            self.base + UPLOAD_FILE_PATH, data=form, headers={"access_token": token},
+            timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_SECONDS),
+        ) as response:
+            return await self._read(response)
+
+    @staticmethod
+    async def _read(response: aiohttp.ClientResponse) -> dict[str, Any]:
+        answer = await response.json(content_type=None)
         if not isinstance(answer, dict):
             raise OAApiError(-100, f"malformed answer (HTTP {response.status})")
         return answer
@@ -136,11 +171,29 @@ def message_bodies(message: Outbound, *, group: bool, locale: str) -> list[dict[
     return bodies
 
 
+def can_send_file(path: Path) -> bool:
+    """Whether the OA file upload takes this file (type and size, as documented)."""
+    return path.suffix.lower() in FILE_TYPES and path.stat().st_size <= MAX_FILE_BYTES
+
+
+def sendable_file(name: str) -> Path:
+    path = Path(name)
+    if not path.is_file() or not can_send_file(path):
+        raise SendError("message", "file type or size the OA upload refuses")
+    return path
+
+
 async def send_outbound(client: OAClient, chat_id: str, message: Outbound, *,
                         chat_kind: str = "private", locale: str = "vi") -> str | None:
     """Send one `Outbound` to a user (cs) or an OA group; returns the last message id."""
     group = chat_kind == "group"
     recipient = {"group_id": chat_id} if group else {"user_id": chat_id}
+    if message.document:  # a report file (issue 17): uploaded, then sent as a file message
+        body = {"attachment": {"type": "file", "payload": {
+            "token": await client.upload_file(sendable_file(message.document))}}}
+        data = await client.post(GROUP_PATH if group else CS_PATH,
+                                 {"recipient": recipient, "message": body})
+        return str(data.get("message_id") or "") or None
     last: str | None = None
     for body in message_bodies(message, group=group, locale=locale):
         data = await client.post(GROUP_PATH if group else CS_PATH,

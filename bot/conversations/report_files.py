@@ -2,9 +2,11 @@
 member as documents (issue 17). Role-checked by the engine (`Action.REPORT_VIEW`).
 
 The files are aggregates only (no personal data) and are written to a temporary folder from which
-the outbox sends them; Telegram receives them as documents. The Zalo channels take no documents
-from a bot, so there the member gets the key figures and is told to fetch the files on Telegram or
-with `healthbot report`.
+the outbox sends them. Telegram receives both as documents. The Zalo OA receives the DOCX as a file
+(uploaded with `/v2.0/oa/upload/file`, which takes PDF/DOC/DOCX up to 5 MB only) and the XLSX as a
+one-time download link; the Zalo Bot Platform has no file method at all, so both are links
+(`bot/report/downloads.py`). Without a public web address (`[posters] web_url`) there is no link:
+the member is told to fetch the file on Telegram or with `healthbot report`.
 """
 
 from __future__ import annotations
@@ -17,12 +19,24 @@ from bot.i18n import TIMEZONE
 from bot.model import Button, Outbound
 from bot.permissions import Action
 from bot.report.content import percent
+from bot.report.downloads import offer
 from bot.report.figures import Period, current_half, parse_period
 from bot.router import Router
 
 router = Router()
 REPORT_DIR = Path(tempfile.gettempdir()) / "healthbot-reports"
-DOCUMENT_CHANNELS = ("telegram",)
+DOCUMENT_CHANNELS = ("telegram",)  # every file goes as a document
+FILE_CHANNELS = ("zalo_oa",)  # the files the OA upload takes go as files, the others as links
+
+
+def sent_as_file(channel: str, path: Path) -> bool:
+    if channel in DOCUMENT_CHANNELS:
+        return True
+    if channel in FILE_CHANNELS:
+        from bot.channels.zalo_oa_send import can_send_file
+
+        return can_send_file(path)
+    return False
 
 
 def report_buttons(ctx: Context) -> list[list[Button]]:
@@ -50,13 +64,12 @@ async def send_report_files(ctx: Context, text: str) -> None:
     from bot.report.files import load_plan_quietly, make_report
 
     settings = ctx.settings
-    documents = ctx.inbound.channel in DOCUMENT_CHANNELS
     folder = REPORT_DIR / f"{ctx.inbound.channel}-{ctx.inbound.chat_id}"
     member = ctx.staff_member()  # province staff get the province's figures, others their station's
     station_id = None if member is not None and member.province else ctx.station_id
     files = await make_report(
         ctx.session, settings, period, folder, station_id=station_id,
-        formats=("docx", "xlsx") if documents else (), locale=ctx.locale,
+        formats=("docx", "xlsx"), locale=ctx.locale,
         library=ctx.services.library, plan=load_plan_quietly(settings),
         issued_on=ctx.now.astimezone(TIMEZONE).date())
     fb, c = files.figures.feedback, files.figures.communication
@@ -64,11 +77,18 @@ async def send_report_files(ctx: Context, text: str) -> None:
                 "satisfaction {rate} (target 90 %).").format(
                     period=period.slug, delivered=c.delivered, received=fb.received,
                     rate=percent(fb.satisfaction.rate, ctx.locale))
-    if not documents:
-        ctx.reply(summary + "\n" + _("This channel cannot receive files: open /baocao {period} on "
-                                     "Telegram, or run `healthbot report --period {period}`."
-                                     ).format(period=period.slug))
-        return
-    ctx.reply(summary)
-    for path in files.paths:
+    channel = ctx.inbound.channel
+    as_files = [p for p in files.paths if sent_as_file(channel, p)]
+    links = [(p.name, offer(p, REPORT_DIR, settings.posters.web_url))
+             for p in files.paths if p not in as_files]
+    lines = [summary]
+    if links and all(url for _name, url in links):
+        lines.append(_("Download link (works once, for 24 hours):"))
+        lines += [f"{name}: {url}" for name, url in links]
+    elif links:
+        lines.append(_("This channel cannot receive files: open /baocao {period} on "
+                       "Telegram, or run `healthbot report --period {period}`."
+                       ).format(period=period.slug))
+    ctx.reply("\n".join(lines))
+    for path in as_files:
         ctx.replies.append(Outbound(text=path.name, document=str(path)))

@@ -169,8 +169,14 @@ def build(figures: ReportFigures, settings: Settings, locale: str, *, library: A
         return category_name(category(settings, code), locale, code)
 
     def item(campaign_id: str) -> str:
+        """A plan item's human name: what it serves, else its topic's title; never its id."""
         c = plan.campaign(campaign_id) if plan is not None and _has(plan, campaign_id) else None
-        return (c.serves or c.note or campaign_id) if c else campaign_id
+        if c is not None and c.serves:
+            return c.serves
+        code = c.topic if c is not None else figures.communication.item_topics.get(campaign_id)
+        if library is not None and code in getattr(library, "topics", {}):
+            return library.topics[code].title(locale)
+        return t("Other plan item") if c is not None else t("Campaign no longer in the plan")
 
     c, r, q, rm, fb = (figures.communication, figures.residents, figures.questions,
                        figures.reminders, figures.feedback)
@@ -187,7 +193,7 @@ def build(figures: ReportFigures, settings: Settings, locale: str, *, library: A
             [t("Messages blocked"), c.blocked], [t("Residents reached"), c.residents_reached],
             [t("Groups reached"), c.groups_reached]]),
         Table(t("Campaigns per plan item"), [t("Plan item"), t("Times sent")], [TEXT, INT],
-              [[item(k), n] for k, n in c.campaigns_by_item.items()]),
+              [[k, n] for k, n in by_name(item, c.campaigns_by_item).items()]),
         Table(t("Broadcasts per topic"), [t("Topic"), t("Broadcasts")], [TEXT, INT],
               [[topic(k), n] for k, n in c.broadcasts_by_topic.items()]),
         Table(t("Messages delivered per area"), [t("Area"), t("Messages delivered")],
@@ -258,7 +264,7 @@ def build(figures: ReportFigures, settings: Settings, locale: str, *, library: A
     idle = unserved_items(figures, plan)
     if idle:
         shortcomings.append(t("Plan items with nothing sent in the period: {items}.").format(
-            items="; ".join(item(i) for i in idle)))
+            items="; ".join(dict.fromkeys(item(i) for i in idle))))
     if q.unanswered:
         shortcomings.append(t("{count} residents' questions had no answer in the library; the "
                               "most frequent themes are listed in the table.").format(
@@ -282,6 +288,14 @@ def build(figures: ReportFigures, settings: Settings, locale: str, *, library: A
 
 def _has(plan: Any, campaign_id: str) -> bool:
     return any(c.id == campaign_id for c in plan.campaigns)
+
+
+def by_name(name: Any, counts: dict[str, int]) -> dict[str, int]:
+    """Counts keyed by a human name (two ids with the same name add up)."""
+    out: dict[str, int] = {}
+    for key, count in counts.items():
+        out[name(key)] = out.get(name(key), 0) + count
+    return out
 
 
 def _resident_campaigns(plan: Any) -> list[Any]:

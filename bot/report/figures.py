@@ -114,6 +114,8 @@ def current_half(today: date) -> Period:
 class Communication:
     broadcasts_by_kind: dict[str, int] = field(default_factory=dict)  # campaign | staff | urgent
     campaigns_by_item: dict[str, int] = field(default_factory=dict)  # plan item -> occurrences
+    # plan item -> the library topic of its messages, to name an item the plan no longer has
+    item_topics: dict[str, str] = field(default_factory=dict)
     broadcasts_by_topic: dict[str, int] = field(default_factory=dict)
     delivered: int = 0
     failed: int = 0
@@ -255,6 +257,8 @@ async def communication(session: AsyncSession, period: Period, station_id: int |
         (r.created_by or "").removeprefix(PLAN_PREFIX) for r in records if r.kind == "campaign"
     ).most_common())
     topics = topic_of or {}
+    out.item_topics = {(r.created_by or "").removeprefix(PLAN_PREFIX): topics[r.message_id]
+                       for r in records if r.kind == "campaign" and topics.get(r.message_id or "")}
     out.broadcasts_by_topic = dict(Counter(
         topics.get(r.message_id or "", "") or "other" for r in records if r.message_id
     ).most_common())

@@ -36,6 +36,15 @@ INTERACTION_WINDOW = 7 * 86_400  # consultation messages need an interaction in 
 MAX_TEXT_LENGTH = 2000  # reported [S]
 MAX_CS_BUTTONS = 5  # public gateway samples send 5 oa.query buttons on /message/cs [S]
 MAX_LIST_COUNT = 50  # user/getlist page size every known caller stays within
+# /v2.0/oa/upload/file: PDF, DOC and DOCX only, at most 5 MB [S] (zalo-api.md 2.3; two public
+# SDKs say the same). Over the size Zalo answers -210 "parameter exceeds the allowed range" [S];
+# which code a refused type gets is not documented (one client says "silently rejected"): -201 [I].
+MAX_FILE_BYTES = 5 * 1024 * 1024
+FILE_TYPES = {
+    ".pdf": "application/pdf",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 BUTTON_TYPES = frozenset({"oa.query.show", "oa.query.hide", "oa.open.url", "oa.open.phone",
                           "oa.open.sms"})
 SIGNATURE_HEADER = "X-ZEvent-Signature"
@@ -46,6 +55,7 @@ OA_ERRORS = {
     -100: "Unknown error",
     -124: "Access token has expired",
     -201: "Parameters are invalid",
+    -210: "Parameter exceeds the allowed range",
     -211: "Out of quota",
     -213: "User has not followed the OA",
     -216: "Access token is invalid",
@@ -91,6 +101,17 @@ class OASent:
     image: str | None = None
     buttons: list[dict[str, Any]] = field(default_factory=list)
     body: dict[str, Any] = field(default_factory=dict)
+    file: UploadedFile | None = None  # a file message: what was uploaded under its token
+
+
+@dataclass
+class UploadedFile:
+    """A file uploaded with ``/v2.0/oa/upload/file``, kept under the token Zalo answered."""
+
+    filename: str
+    content_type: str
+    size: int
+    content: bytes = field(repr=False, default=b"")
 
 
 @dataclass
@@ -154,6 +175,7 @@ class FakeZaloOA(FakeApiServer):
         self.user_error_times: dict[str, int] = {}  # recipient -> remaining answers (absent: always)
         self.last_interaction: dict[str, float] = {}
         self.uploads: dict[str, str] = {}
+        self.file_uploads: dict[str, UploadedFile] = {}  # token -> the file
         self._next_errors: list[int] = []
 
     @property
@@ -177,6 +199,7 @@ class FakeZaloOA(FakeApiServer):
         app.router.add_post("/v3.0/oa/message/cs", self._message_cs)
         app.router.add_post("/v3.0/oa/group/message", self._group_message)
         app.router.add_post("/v2.0/oa/upload/image", self._upload_image)
+        app.router.add_post("/v2.0/oa/upload/file", self._upload_file)
         app.router.add_get("/v3.0/oa/user/detail", self._user_detail)
         app.router.add_get("/v3.0/oa/user/getlist", self._user_list)
         app.router.add_get("/v2.0/oa/getoa", self._get_oa)
@@ -285,6 +308,16 @@ class FakeZaloOA(FakeApiServer):
 
     # -- sending --
 
+    def _file(self, message: Any) -> UploadedFile | None:
+        """The uploaded file a file message points at (an unknown token: -100, re-upload)."""
+        attachment = (message or {}).get("attachment") if isinstance(message, dict) else None
+        if not isinstance(attachment, dict) or attachment.get("type") != "file":
+            return None
+        token = str((attachment.get("payload") or {}).get("token") or "")
+        if token not in self.file_uploads:
+            raise OAError(-100)
+        return self.file_uploads[token]
+
     def _content(self, message: Any, *, group: bool) -> tuple[str | None, str | None, list]:
         """(text, image, buttons) of a message body, refusing what Zalo refuses."""
         if not isinstance(message, dict):
@@ -347,7 +380,8 @@ class FakeZaloOA(FakeApiServer):
                     last is not None and self.now() - last > INTERACTION_WINDOW):
                 raise OAError(-230)
             text, image, buttons = self._content(body.get("message"), group=False)
-            sent = OASent("message/cs", user_id, secrets.token_hex(16), text, image, buttons, body)
+            sent = OASent("message/cs", user_id, secrets.token_hex(16), text, image, buttons, body,
+                          self._file(body.get("message")))
             self.sent.append(sent)
             return {"message_id": sent.message_id, "user_id": user_id}
 
@@ -363,7 +397,8 @@ class FakeZaloOA(FakeApiServer):
             if group_id not in self.groups:
                 raise OAError(-403)
             text, image, _ = self._content(body.get("message"), group=True)
-            sent = OASent("group/message", group_id, secrets.token_hex(16), text, image, [], body)
+            sent = OASent("group/message", group_id, secrets.token_hex(16), text, image, [], body,
+                          self._file(body.get("message")))
             self.sent.append(sent)
             return {"message_id": sent.message_id}
 
@@ -380,6 +415,29 @@ class FakeZaloOA(FakeApiServer):
             return {"attachment_id": attachment_id}
 
         return await self._answer("upload/image", request, {}, upload)
+
+    async def _upload_file(self, request: web.Request) -> web.Response:
+        params: dict[str, Any] = {}
+
+        async def upload() -> dict[str, Any]:
+            form = await request.post()
+            upload = form.get("file")
+            if not hasattr(upload, "filename"):
+                raise OAError(-201)
+            content = upload.file.read()
+            suffix = "." + str(upload.filename).rsplit(".", 1)[-1].lower()
+            params.update(filename=upload.filename, size=len(content))
+            if suffix not in FILE_TYPES:
+                raise OAError(-201)
+            if len(content) > MAX_FILE_BYTES:
+                raise OAError(-210)
+            token = secrets.token_urlsafe(32)
+            self.file_uploads[token] = UploadedFile(
+                str(upload.filename), upload.content_type or FILE_TYPES[suffix], len(content),
+                content)
+            return {"token": token}
+
+        return await self._answer("upload/file", request, params, upload)
 
     # -- followers and profiles --
 
