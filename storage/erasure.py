@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, false, or_, select, update
+from sqlalchemy import delete, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import inbox, web
@@ -23,6 +23,7 @@ from storage.models import (
     CheckupBooking,
     Child,
     ConversationState,
+    EndedSubscription,
     Identity,
     MessageLog,
     Outbox,
@@ -59,7 +60,12 @@ RULES: dict[str, Rule] = {
                   "the resident's private chats deleted (groups are not personal)"),
     "conversation_states": Rule("platform ids, the draft being written (complaint, phone)",
                                 "until erased", "rows of the resident's ids and chats deleted"),
-    "subscriptions": Rule("news topics chosen", "until erased", "rows deleted"),
+    "subscriptions": Rule("news topics chosen", "until erased",
+                          "rows deleted (kept as ended, without the person, for the counts)"),
+    "ended_subscriptions": Rule("a person id with the topics they followed and when",
+                                "kept for the periodic report",
+                                "the person id replaced by a negative number that links to "
+                                "nothing"),
     "children": Rule("child's nickname and birth date", "until erased", "rows deleted"),
     "reminders": Rule("reminder payload (child's nickname, due dates)", "until erased",
                       "rows deleted"),
@@ -196,11 +202,26 @@ async def erase_person(session: AsyncSession, person_id: int) -> None:
         .where(CheckupBooking.person_id == person_id)
         .values(full_name=None, birth_year=None, phone=None, person_id=None)
     )
+    await _end_subscriptions_anonymously(session, person_id)
     for model in (Reminder, Child, Subscription, SurveyInvitation, Identity):
         await session.execute(delete(model).where(model.person_id == person_id))
     await session.execute(delete(Chat).where(Chat.person_id == person_id, Chat.kind == "private"))
     await session.execute(update(Chat).where(Chat.person_id == person_id).values(person_id=None))
     await session.execute(delete(Person).where(Person.id == person_id))
+
+
+async def _end_subscriptions_anonymously(session: AsyncSession, person_id: int) -> None:
+    """The person stays counted as a subscriber until now, under a key that names no one: minus
+    the id of one of their ended rows (unique, unlike a person id SQLite may hand out again)."""
+    from storage.people import end_subscriptions
+
+    await end_subscriptions(session, Subscription.person_id == person_id)
+    await session.flush()
+    first = (await session.execute(select(func.min(EndedSubscription.id)).where(
+        EndedSubscription.person_key == person_id))).scalar_one_or_none()
+    if first is not None:
+        await session.execute(update(EndedSubscription).where(
+            EndedSubscription.person_key == person_id).values(person_key=-first))
 
 
 async def _erase_outbox(

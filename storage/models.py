@@ -131,6 +131,20 @@ class Subscription(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class EndedSubscription(Base):
+    """A subscription that ended (topic removed, /huy, erasure), kept so that the report counts
+    the subscribers of a past date right (issue 17). `person_key` is the person's id while they
+    exist; erasure replaces it by a negative number that links to nothing."""
+
+    __tablename__ = "ended_subscriptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = station_column()
+    person_key: Mapped[int] = mapped_column(Integer, index=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class MessageLog(Base):
     """Inbound/outbound log for reports and support; purged after the retention period."""
 

@@ -16,6 +16,7 @@ from storage.models import (
     Chat,
     Child,
     ConversationState,
+    EndedSubscription,
     Identity,
     MessageLog,
     Person,
@@ -372,15 +373,27 @@ async def subscribe(session: AsyncSession, person_id: int, topic: str,
                          station_id=station_id)
 
 
+async def end_subscriptions(session: AsyncSession, where: Any) -> int:
+    """Delete the subscriptions matching `where`, keeping each as ended (for the report's
+    subscriber counts at past dates, issue 17); returns how many ended."""
+    rows = (await session.execute(select(Subscription).where(where))).scalars().all()
+    now = utcnow()
+    session.add_all([EndedSubscription(station_id=r.station_id, person_key=r.person_id,
+                                       topic=r.topic, started_at=r.created_at, ended_at=now)
+                     for r in rows])
+    if rows:
+        await session.execute(delete(Subscription).where(
+            Subscription.id.in_([r.id for r in rows])))
+    return len(rows)
+
+
 async def unsubscribe(session: AsyncSession, person_id: int, topic: str) -> None:
-    await session.execute(
-        delete(Subscription).where(Subscription.person_id == person_id, Subscription.topic == topic)
-    )
+    await end_subscriptions(
+        session, (Subscription.person_id == person_id) & (Subscription.topic == topic))
 
 
 async def unsubscribe_all(session: AsyncSession, person_id: int) -> int:
-    result = await session.execute(delete(Subscription).where(Subscription.person_id == person_id))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return await end_subscriptions(session, Subscription.person_id == person_id)
 
 
 async def subscriptions(session: AsyncSession, person_id: int) -> list[str]:

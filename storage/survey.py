@@ -36,8 +36,10 @@ async def may_ask(session: AsyncSession, person_id: int, now: datetime, interval
     return await latest_invitation(session, person_id, since) is None
 
 
-async def invite(session: AsyncSession, person_id: int, now: datetime) -> SurveyInvitation:
-    row = SurveyInvitation(person_id=person_id, asked_at=now, finished=False)
+async def invite(session: AsyncSession, person_id: int, now: datetime,
+                 station_id: int = 1) -> SurveyInvitation:
+    row = SurveyInvitation(person_id=person_id, asked_at=now, finished=False,
+                           station_id=station_id)
     session.add(row)
     await session.flush()
     return row
@@ -46,7 +48,9 @@ async def invite(session: AsyncSession, person_id: int, now: datetime) -> Survey
 async def start(
     session: AsyncSession, invitation: SurveyInvitation, trigger: str, now: datetime
 ) -> SurveyResponse:
-    response = SurveyResponse(trigger=trigger, answers={}, created_at=now)
+    # The response belongs to the invitation's station (a station's rate counts its residents).
+    response = SurveyResponse(trigger=trigger, answers={}, created_at=now,
+                              station_id=invitation.station_id or 1)
     session.add(response)
     await session.flush()
     invitation.response_id = response.id

@@ -16,7 +16,7 @@ from bot.i18n import TIMEZONE, local_date
 from bot.model import Button
 from bot.router import Router
 from storage import checkups
-from storage.models import CheckupBooking
+from storage.models import CheckupBooking, CheckupSession, CheckupSlot
 
 router = Router()
 router.keyword("khamsuckhoe", "kham suc khoe", "lich kham", "dat lich kham", "kham dinh ky",
@@ -87,10 +87,32 @@ async def slot_rows(ctx: Context, session_id: int, prefix: str, skip: int = 0) -
             if s.free > 0 and s.id != skip and s.starts_at > ctx.now]
 
 
+async def session_here(ctx: Context, session_id: int) -> CheckupSession | None:
+    """The session if this resident may book it: their station's, open, not over, and for their
+    area (or every area). Ids typed by hand (`ck:s:7`) are checked like buttons."""
+    row = await checkups.get_session(ctx.session, session_id)
+    if row is None or row.station_id != ctx.station_id or row.status != "open" \
+            or row.ends_at <= ctx.now:
+        return None
+    area = (ctx.contact.person.area_code or "").upper()
+    if row.areas and area and area not in row.areas:
+        return None
+    return row
+
+
+async def slot_here(ctx: Context, slot_id: int) -> CheckupSlot | None:
+    """The slot if it is still ahead in a session this resident may book (`session_here`)."""
+    found = await checkups.slot(ctx.session, slot_id)
+    if found is None or found.starts_at <= ctx.now \
+            or await session_here(ctx, found.session_id) is None:
+        return None
+    return found
+
+
 async def show_session(ctx: Context, session_id: int) -> None:
     _ = ctx._
-    row = await checkups.get_session(ctx.session, session_id)
-    if row is None or row.status != "open" or row.ends_at <= ctx.now:
+    row = await session_here(ctx, session_id)
+    if row is None:
         ctx.reply(_("This session is no longer open."))
         await checkups_menu(ctx)
         return
@@ -111,7 +133,7 @@ async def show_session(ctx: Context, session_id: int) -> None:
 
 async def ask_consent(ctx: Context, slot_id: int) -> None:
     _ = ctx._
-    if await checkups.slot(ctx.session, slot_id) is None:
+    if await slot_here(ctx, slot_id) is None:
         await checkups_menu(ctx)
         return
     ctx.clear_state()
@@ -124,6 +146,9 @@ async def ask_consent(ctx: Context, slot_id: int) -> None:
 
 
 async def consent_given(ctx: Context, slot_id: int) -> None:
+    if await slot_here(ctx, slot_id) is None:
+        await checkups_menu(ctx)
+        return
     if ctx.contact.person.consent_at is None:
         ctx.contact.person.consent_at = ctx.now
     ctx.set_state(NAME_STATE, slot=slot_id)
@@ -162,10 +187,9 @@ async def phone_given(ctx: Context) -> None:
         return
     data = ctx.data
     slot_id = int(data.get("slot") or 0)
-    found = await checkups.slot(ctx.session, slot_id)
+    found = await slot_here(ctx, slot_id)
     ctx.clear_state()  # the draft (name, year) leaves the conversation state either way
-    row = await checkups.get_session(ctx.session, found.session_id) if found else None
-    if found is None or row is None or row.status != "open" or found.starts_at <= ctx.now:
+    if found is None:
         ctx.reply(_("This session is no longer open."))
         await checkups_menu(ctx)
         return

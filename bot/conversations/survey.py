@@ -77,7 +77,7 @@ async def begin(ctx: Context, trigger: str) -> None:
                   [[Button(_("Main menu"), "menu")]])
         return
     if invitation is None:
-        invitation = await survey.invite(ctx.session, person.id, ctx.now)
+        invitation = await survey.invite(ctx.session, person.id, ctx.now, ctx.station_id)
     if invitation.response_id is None:
         await survey.start(ctx.session, invitation, trigger, ctx.now)
         ctx.reply(_("Thank you for helping the station improve. {count} short questions; "
@@ -124,7 +124,7 @@ async def invite_after_visit(
     if not await survey.may_ask(session, person_id, now, settings.survey.interval_days):
         return False
     row = (await session.execute(
-        select(Chat.channel, Chat.external_id, Person.locale)
+        select(Chat.channel, Chat.external_id, Person.locale, Person.station_id)
         .join(Person, Person.id == Chat.person_id)
         .where(Chat.person_id == person_id, Chat.kind == "private", Chat.active.is_(True),
                Chat.unreachable_reason.is_(None))
@@ -132,11 +132,11 @@ async def invite_after_visit(
     )).first()  # fmt: skip
     if row is None:
         return False
-    channel, chat_id, locale = row
+    channel, chat_id, locale, station_id = row
     _ = gettext_for(normalize_locale(locale or settings.station.default_language))
     from scheduler.broadcasts import quiet_hours  # the quiet hours of ordinary broadcasts
 
-    await survey.invite(session, person_id, now)
+    await survey.invite(session, person_id, now, station_id or 1)
     message = Outbound(
         text=_("Thank you for coming to the station. Would you answer {count} short questions "
                "about it? It takes a minute and is anonymous.").format(count=len(QUESTIONS)),

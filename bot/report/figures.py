@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.broadcast_figures import UNREACHABLE, WAITING
@@ -32,6 +32,7 @@ from storage import outbox, report_facts
 from storage.models import (
     BroadcastRecord,
     Chat,
+    EndedSubscription,
     Identity,
     Outbox,
     Person,
@@ -330,9 +331,17 @@ async def residents(session: AsyncSession, period: Period,
     start, end = _bounds(period)
     out = Residents()
 
-    async def subscribers(before: datetime) -> int:
-        stmt = _for_station(select(func.count(func.distinct(Subscription.person_id)))
-                            .where(Subscription.created_at < before), Subscription, station_id)
+    async def subscribers(at: datetime) -> int:
+        """People following at least one topic at `at`: current subscriptions begun before it,
+        and ended ones that were running then (an erased person counts under an anonymous key)."""
+        current = _for_station(select(Subscription.person_id.label("key"))
+                               .where(Subscription.created_at < at), Subscription, station_id)
+        ended = _for_station(select(EndedSubscription.person_key.label("key"))
+                             .where(EndedSubscription.started_at < at,
+                                    EndedSubscription.ended_at > at),
+                             EndedSubscription, station_id)
+        both = union(current, ended).subquery()
+        stmt = select(func.count()).select_from(both)
         return int((await session.execute(stmt)).scalar_one())
 
     async def people(before: datetime) -> int:
