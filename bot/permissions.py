@@ -124,6 +124,7 @@ STAFF_COMMANDS: tuple[tuple[str, Action | None, str], ...] = (
     ("baocao", Action.REPORT_VIEW, _("Today's figures")),
     ("taokham", Action.CHECKUP_MANAGE, _("New check-up session: /taokham (see the guide)")),
     ("dskham", Action.CHECKUP_ATTEND, _("Check-up list, mark who came: /dskham <session>")),
+    ("suakham", Action.CHECKUP_MANAGE, _("Change or cancel a check-up session: /suakham")),
     ("toi", None, _("My id and role")),
 )
 

@@ -9,8 +9,9 @@ written in the same transaction as the counter, so both or neither exist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import CheckupBooking, CheckupSession, CheckupSlot
 
 ACTIVE = ("booked", "attended")
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass(frozen=True)
@@ -249,3 +251,126 @@ async def missed(
         seen.add(booking.person_id)  # type: ignore[arg-type]
         out.append((booking, row))
     return out
+
+
+# -- coverage per area and per priority group (issue 20) ----------------------------------------
+# The groups are read from the birth year given at booking, as the age reached in the session's
+# year: the Law on the Elderly (39/2009/QH12, art. 2) makes a citizen elderly from 60; the Law on
+# Children (102/2016/QH13, art. 1) counts a child under 16. A booking whose birth year was erased
+# is "unknown". Sessions record their own priority groups as free text, which cannot be counted.
+ELDERLY_FROM_AGE = 60
+ADULT_FROM_AGE = 16
+AGE_GROUPS = ("elderly", "adult", "child", "unknown")
+
+
+def age_group(birth_year: int | None, year: int) -> str:
+    if not birth_year:
+        return "unknown"
+    age = year - birth_year
+    return "elderly" if age >= ELDERLY_FROM_AGE else "adult" if age >= ADULT_FROM_AGE else "child"
+
+
+@dataclass
+class Coverage:
+    """Sessions held and, per area and per age group, (people booked, people who came)."""
+
+    sessions_held: int = 0
+    by_area: dict[str, tuple[int, int]] = field(default_factory=dict)
+    by_group: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def booked(self) -> int:
+        return sum(b for b, _c in self.by_area.values())
+
+    @property
+    def came(self) -> int:
+        return sum(c for _b, c in self.by_area.values())
+
+
+async def coverage_of(
+    session: AsyncSession, start: datetime, end: datetime, station_id: int | None = 1
+) -> Coverage:
+    """Sessions starting in [start, end), not cancelled (`station_id=None`: every station).
+    A booking counts once (cancelled ones never); "came" = marked as come by the staff."""
+    where = [CheckupSession.starts_at >= start, CheckupSession.starts_at < end,
+             CheckupSession.status != "cancelled"]
+    if station_id is not None:
+        where.append(CheckupSession.station_id == station_id)
+    out = Coverage()
+    out.sessions_held = int((await session.execute(
+        select(func.count()).select_from(CheckupSession).where(*where))).scalar_one())
+    rows = (await session.execute(
+        select(CheckupBooking.area_code, CheckupBooking.birth_year, CheckupBooking.status,
+               CheckupSession.starts_at)
+        .join(CheckupSession, CheckupSession.id == CheckupBooking.session_id)
+        .where(*where, CheckupBooking.status.in_(ACTIVE))
+    )).all()  # fmt: skip
+    areas: dict[str, list[int]] = {}
+    groups: dict[str, list[int]] = {g: [0, 0] for g in AGE_GROUPS}
+    for area, birth_year, status, starts_at in rows:
+        came = int(status == "attended")
+        year = starts_at.astimezone(LOCAL).year
+        for bucket in (areas.setdefault(area or "-", [0, 0]),
+                       groups[age_group(birth_year, year)]):
+            bucket[0] += 1
+            bucket[1] += came
+    out.by_area = {a: (v[0], v[1]) for a, v in sorted(areas.items())}
+    out.by_group = {g: (v[0], v[1]) for g, v in groups.items() if v[0]}
+    return out
+
+
+# -- editing a session from the staff chat (issue 20) --------------------------------------------
+
+
+async def _slot_rows(session: AsyncSession, session_id: int) -> list[CheckupSlot]:
+    return list((await session.execute(
+        select(CheckupSlot).where(CheckupSlot.session_id == session_id)
+        .order_by(CheckupSlot.starts_at, CheckupSlot.id))).scalars().all())
+
+
+async def reschedule(session: AsyncSession, row: CheckupSession, starts_at: datetime,
+                     ends_at: datetime, slot_minutes: int = 30) -> bool:
+    """Move the session to a new window: every slot keeps its place in the order (shifted by the
+    change of start); slots past the new end go if empty, new ones fill a longer window. False,
+    with nothing changed, when a booked slot would fall outside the new window."""
+    if ends_at <= starts_at:
+        return False
+    delta = starts_at - row.starts_at
+    rows = await _slot_rows(session, row.id)
+    if any(s.booked and s.starts_at + delta >= ends_at for s in rows):
+        return False
+    for s in rows:
+        s.starts_at = s.starts_at + delta
+        if s.starts_at >= ends_at:
+            await session.delete(s)
+    kept = [s.starts_at for s in rows if s.starts_at < ends_at]
+    at = (max(kept) + timedelta(minutes=slot_minutes)) if kept else starts_at
+    capacity = rows[0].capacity if rows else 1
+    while at < ends_at:
+        session.add(CheckupSlot(station_id=row.station_id, session_id=row.id, starts_at=at,
+                                capacity=capacity, booked=0))
+        at += timedelta(minutes=slot_minutes)
+    row.starts_at, row.ends_at = starts_at, ends_at
+    await session.flush()
+    return True
+
+
+async def set_capacity(session: AsyncSession, row: CheckupSession, per_slot: int) -> bool:
+    """Places per slot; False (nothing changed) when a slot already has more bookings."""
+    rows = await _slot_rows(session, row.id)
+    if per_slot < 1 or any(s.booked > per_slot for s in rows):
+        return False
+    for s in rows:
+        s.capacity = per_slot
+    await session.flush()
+    return True
+
+
+async def cancel_session(session: AsyncSession, row: CheckupSession) -> list[CheckupBooking]:
+    """The session and its live bookings cancelled; returns the bookings that were live."""
+    live = [b for b, _at in await bookings_of(session, row.id) if b.status == "booked"]
+    for booking in live:
+        booking.status = "cancelled"
+    row.status = "cancelled"
+    await session.flush()
+    return live

@@ -120,12 +120,13 @@ def compute(answer_sets: list[dict[str, int]]) -> Satisfaction:
 
 
 async def satisfaction(
-    session: AsyncSession, start_at: datetime, end_at: datetime, station_id: int = 1
+    session: AsyncSession, start_at: datetime, end_at: datetime, station_id: int | None = 1
 ) -> Satisfaction:
-    """Completed surveys finished in [start_at, end_at)."""
-    rows = (await session.execute(
-        select(SurveyResponse.answers).where(
-            SurveyResponse.station_id == station_id, SurveyResponse.completed_at.is_not(None),
-            SurveyResponse.completed_at >= start_at, SurveyResponse.completed_at < end_at)
-    )).scalars().all()  # fmt: skip
+    """Completed surveys finished in [start_at, end_at) (`station_id=None`: every station)."""
+    stmt = select(SurveyResponse.answers).where(
+        SurveyResponse.completed_at.is_not(None),
+        SurveyResponse.completed_at >= start_at, SurveyResponse.completed_at < end_at)
+    if station_id is not None:
+        stmt = stmt.where(SurveyResponse.station_id == station_id)
+    rows = (await session.execute(stmt)).scalars().all()
     return compute([{k: int(v) for k, v in a.items()} for a in rows])

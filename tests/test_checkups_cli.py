@@ -83,7 +83,9 @@ def test_list_sheet_and_coverage(config: str, tmp_path: Path,
 
     assert main(["checkups", "coverage", "--config", config, "--year", "2026", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {
-        "year": 2026, "areas": {"TDP1": {"booked": 1, "came": 1}, "TDP2": {"booked": 1, "came": 0}}}
+        "year": 2026, "sessions_held": 1,
+        "areas": {"TDP1": {"booked": 1, "came": 1}, "TDP2": {"booked": 1, "came": 0}},
+        "groups": {"elderly": {"booked": 2, "came": 1}}}  # born 1950 and 1948
     assert main(["checkups", "coverage", "--config", config, "--year", "2026"]) == 0
     out = capsys.readouterr().out
     assert "Tổ dân phố 1: 1 người đặt, 1 người đã đến" in out

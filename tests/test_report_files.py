@@ -77,7 +77,7 @@ async def test_xlsx_has_sheets_native_charts_and_formats(settings, tmp_path) -> 
     files = await make(settings, tmp_path)
     book = load_workbook(next(p for p in files.paths if p.suffix == ".xlsx"))
     assert book.sheetnames == ["Tổng hợp", "Truyền thông", "Người dân", "Câu hỏi", "Nhắc lịch",
-                               "Phản ánh", "Định nghĩa"]
+                               "Phản ánh", "Khám sức khỏe, hài lòng", "Định nghĩa"]
     summary = book["Tổng hợp"]
     values = {summary.cell(r, 1).value: summary.cell(r, 2) for r in range(5, 13)}
     assert values["Số tin đã gửi đến"].value == 7

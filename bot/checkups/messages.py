@@ -124,6 +124,19 @@ async def cancel_reminders(session: AsyncSession, booking_id: int) -> None:
     )
 
 
+async def private_chat_of(session: AsyncSession, person_id: int
+                          ) -> tuple[str, str, str | None, int] | None:
+    """(channel, chat id, locale, station) of the person's most recent reachable private chat."""
+    found = (await session.execute(
+        select(Chat.channel, Chat.external_id, Person.locale, Person.station_id)
+        .join(Person, Person.id == Chat.person_id)
+        .where(Chat.person_id == person_id, Chat.kind == "private", Chat.active.is_(True),
+               Chat.unreachable_reason.is_(None))
+        .order_by(Chat.last_inbound_at.desc().nulls_last(), Chat.id.desc()).limit(1)
+    )).first()  # fmt: skip
+    return None if found is None else (found[0], found[1], found[2], found[3])
+
+
 def missed_followup(settings: Settings, row: CheckupSession, missed_at: datetime,
                     locale: str) -> Outbound:
     _ = gettext_for(locale)
@@ -141,16 +154,10 @@ async def queue_missed_followups(
     the new session; returns the chats written to (they get no separate invitation)."""
     chats: set[tuple[str, str]] = set()
     for booking, past in await missed(session, now, list(row.areas), row.station_id):
-        found = (await session.execute(
-            select(Chat.channel, Chat.external_id, Person.locale)
-            .join(Person, Person.id == Chat.person_id)
-            .where(Chat.person_id == booking.person_id, Chat.kind == "private",
-                   Chat.active.is_(True), Chat.unreachable_reason.is_(None))
-            .order_by(Chat.last_inbound_at.desc().nulls_last(), Chat.id.desc()).limit(1)
-        )).first()  # fmt: skip
+        found = await private_chat_of(session, booking.person_id)  # type: ignore[arg-type]
         if found is None:
             continue
-        channel, chat_id, locale = found
+        channel, chat_id, locale, _station = found
         message = missed_followup(settings, row, past.starts_at,
                                   normalize_locale(locale or settings.station.default_language))
         if await outbox.enqueue(session, dedupe_key=f"checkup-missed:{booking.id}",

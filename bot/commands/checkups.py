@@ -3,8 +3,9 @@
 - `healthbot checkups [--json]` lists the sessions with places booked and people who came;
 - `healthbot checkups sheet SESSION --xlsx FILE` writes the printable sign-in sheet (one row per
   booking, a column to sign); it holds names and phones, so keep the file at the station;
-- `healthbot checkups coverage [--year 2026]` prints, per area, the people booked and examined in
-  the year's sessions (a person counts once per booking; cancelled bookings do not count).
+- `healthbot checkups coverage [--year 2026]` prints, per area and per priority group (age from
+  the birth year given), the people booked and examined in the year's sessions (a person counts
+  once per booking; cancelled bookings and cancelled sessions do not count).
 """
 
 from __future__ import annotations
@@ -141,21 +142,14 @@ def sheet_command(args: argparse.Namespace) -> int:
 
 
 def coverage_command(args: argparse.Namespace) -> int:
+    from bot.checkups.coverage import coverage_json, coverage_text, year_coverage
+
     settings = _settings(args)
     locale = _locale(settings)
-    _ = gettext_for(locale)
     year = args.year or datetime.now(TIMEZONE).year
-    start = datetime(year, 1, 1, tzinfo=TIMEZONE)
-    end = datetime(year + 1, 1, 1, tzinfo=TIMEZONE)
-    figures = asyncio.run(_read(settings, lambda s: checkups.coverage(s, start, end)))
+    cov = asyncio.run(_read(settings, lambda s: year_coverage(s, year)))
     if args.json:
-        print(json.dumps({"year": year, "areas": {a: {"booked": b, "came": c}
-                                                  for a, (b, c) in figures.items()}}))
+        print(json.dumps(coverage_json(cov, year), ensure_ascii=False))
         return 0
-    print(_("Check-ups in {year}: people booked and examined per area").format(year=year))
-    for code, (booked, came) in figures.items():
-        name = area_names(settings, [code], locale) if code != "-" else _("no area given")
-        print(f"  {name}: " + _("{booked} booked, {came} came").format(booked=booked, came=came))
-    if not figures:
-        print("  " + _("none yet"))
+    print(coverage_text(settings, cov, year, locale))
     return 0

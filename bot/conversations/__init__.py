@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.conversations import (
     broadcast,
     checkups,
+    checkups_edit,
     checkups_staff,
     feedback,
     groups,
@@ -26,6 +27,7 @@ def main_router() -> Router:
     router = Router()
     # feedback comes after topics: its free-text handler routes ticket replies, then asks topics.
     for feature in (start, topics, subscribe, privacy, reminders, groups, feedback, tickets_staff,
-                    broadcast, staff_menu, report_files, checkups, checkups_staff, survey):
+                    broadcast, staff_menu, report_files, checkups, checkups_staff, checkups_edit,
+                    survey):
         router.include(feature.router)
     return router

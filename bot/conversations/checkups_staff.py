@@ -34,23 +34,30 @@ FASTING_WORDS = {"nhin an", "nhin doi", "fasting", "co", "yes"}
 ALL_AREAS = {"*", "tat ca", "all"}
 
 
-def parse_session(text: str, known_areas: set[str]) -> dict[str, object] | str:
-    """The fields of `/taokham`, or the name of the first field that is wrong."""
-    parts = [p.strip() for p in re.split(r"[;|]", text)]
-    if len(parts) < 4:
-        return "format"
-    window = WINDOW.match(parts[0])
+def parse_window(text: str) -> tuple[datetime, datetime] | None:
+    """`15/12/2026 07:30-11:00` as (start, end), local time; None when it is not right."""
+    window = WINDOW.match(text)
     day = parse_local_date(window.group(1)) if window else None
     if window is None or day is None:
-        return "when"
+        return None
     h1, m1, h2, m2 = (int(g) for g in window.groups()[1:])
     try:
         starts = datetime(day.year, day.month, day.day, h1, m1, tzinfo=TIMEZONE)
         ends = datetime(day.year, day.month, day.day, h2, m2, tzinfo=TIMEZONE)
     except ValueError:
+        return None
+    return (starts, ends) if ends > starts else None
+
+
+def parse_session(text: str, known_areas: set[str]) -> dict[str, object] | str:
+    """The fields of `/taokham`, or the name of the first field that is wrong."""
+    parts = [p.strip() for p in re.split(r"[;|]", text)]
+    if len(parts) < 4:
+        return "format"
+    window = parse_window(parts[0])
+    if window is None:
         return "when"
-    if ends <= starts:
-        return "when"
+    starts, ends = window
     if not parts[1]:
         return "place"
     if parts[2].strip() == "*" or normalize(parts[2]) in ALL_AREAS:
@@ -120,14 +127,31 @@ async def session_list(ctx: Context) -> None:
     if arg.isdigit():
         await show_list(ctx, int(arg))
         return
+    if normalize(arg).split()[:1] in (["baophu"], ["coverage"]):
+        year = arg.split()[-1]
+        await show_coverage(ctx, int(year) if year.isdigit() else 0)
+        return
     _ = ctx._
     sessions = await checkups.upcoming_sessions(ctx.session, ctx.now, station_id=ctx.station_id)
+    coverage = [Button(_("Coverage this year"), "ckst:c:0")]
     if not sessions:
-        ctx.reply(_("No check-up session is planned. Create one with /taokham."))
+        ctx.reply(_("No check-up session is planned. Create one with /taokham."), [coverage])
         return
     ctx.reply(_("Check-up sessions:"), [
         [Button(f"#{s.id} {local_date(s.starts_at, ctx.locale)} {hhmm(s.starts_at)} · {s.place}"[:60],
-                f"ckst:l:{s.id}")] for s in sessions[:10]])
+                f"ckst:l:{s.id}")] for s in sessions[:10]] + [coverage])
+
+
+async def show_coverage(ctx: Context, year: int) -> None:
+    """Per area and per priority group over the year, for the member's station (`/dskham baophu
+    2026`); province staff see every station."""
+    from bot.checkups.coverage import coverage_text, year_coverage
+
+    member = ctx.staff_member()
+    year = year or ctx.now.astimezone(TIMEZONE).year
+    station_id = None if member is not None and member.province else ctx.station_id
+    cov = await year_coverage(ctx.session, year, station_id)
+    ctx.reply(coverage_text(ctx.settings, cov, year, ctx.locale))
 
 
 @router.button("ckst", action=_staff_action)
@@ -136,6 +160,8 @@ async def staff_button(ctx: Context) -> None:
     number = int(rest) if rest.isdigit() else 0
     if verb == "a":
         await mark(ctx, number)
+    elif verb == "c":
+        await show_coverage(ctx, number)
     else:
         await show_list(ctx, number)
 

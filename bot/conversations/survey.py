@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -20,7 +19,7 @@ from bot.i18n import gettext_for, normalize_locale
 from bot.model import Button, Outbound
 from bot.router import Router
 from storage import outbox, survey
-from storage.models import Chat, Person, SurveyInvitation
+from storage.models import SurveyInvitation
 
 router = Router()
 router.keyword("danhgia", "danh gia", "khao sat", "survey")
@@ -123,13 +122,9 @@ async def invite_after_visit(
     """After a recorded visit: invite once (outbox, quiet hours kept), unless asked recently."""
     if not await survey.may_ask(session, person_id, now, settings.survey.interval_days):
         return False
-    row = (await session.execute(
-        select(Chat.channel, Chat.external_id, Person.locale, Person.station_id)
-        .join(Person, Person.id == Chat.person_id)
-        .where(Chat.person_id == person_id, Chat.kind == "private", Chat.active.is_(True),
-               Chat.unreachable_reason.is_(None))
-        .order_by(Chat.last_inbound_at.desc().nulls_last(), Chat.id.desc()).limit(1)
-    )).first()  # fmt: skip
+    from bot.checkups.messages import private_chat_of
+
+    row = await private_chat_of(session, person_id)
     if row is None:
         return False
     channel, chat_id, locale, station_id = row

@@ -269,6 +269,10 @@ def build(figures: ReportFigures, settings: Settings, locale: str, *, library: A
         shortcomings.append(t("{count} residents' questions had no answer in the library; the "
                               "most frequent themes are listed in the table.").format(
                                   count=q.unanswered))
+    from bot.report.checkups_group import checkups_part
+
+    visits, visit_problems, visit_definitions = checkups_part(figures, locale, area)
+    shortcomings += visit_problems
     summary = [
         (t("Messages delivered"), c.delivered, INT),
         (t("Residents reached"), c.residents_reached, INT),
@@ -281,9 +285,10 @@ def build(figures: ReportFigures, settings: Settings, locale: str, *, library: A
     ]
     return ReportContent(
         locale=locale, period=period, period_name=pname, title=title,
-        groups=[comm, res, ques, rem, feed], shortcomings=shortcomings,
-        next_items=next_items(plan, period, locale, item),
-        definitions=[(t(a), t(b)) for a, b in DEFINITIONS], summary=summary, figures=figures)
+        groups=[comm, res, ques, rem, feed] + ([visits] if visits else []),
+        shortcomings=shortcomings, next_items=next_items(plan, period, locale, item),
+        definitions=[(t(a), t(b)) for a, b in DEFINITIONS] + visit_definitions,
+        summary=summary, figures=figures)
 
 
 def _has(plan: Any, campaign_id: str) -> bool:

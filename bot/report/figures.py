@@ -198,6 +198,8 @@ class ReportFigures:
     questions: Questions
     reminders: Reminders
     feedback: Feedback
+    checkups: Any = None  # storage.checkups.Coverage: free yearly check-ups (issue 20)
+    survey: Any = None  # storage.survey.Satisfaction: the residents' survey (issue 20)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values for JSON and for comparing two computations."""
@@ -469,7 +471,23 @@ async def compute(session: AsyncSession, period: Period, station_id: int | None 
         questions=await questions(session, period, station_id),
         reminders=await reminders(session, period, station_id),
         feedback=await feedback(session, period, station_id),
+        checkups=await checkups_coverage(session, period, station_id),
+        survey=await survey_satisfaction(session, period, station_id),
     )
+
+
+async def checkups_coverage(session: AsyncSession, period: Period,
+                            station_id: int | None = None) -> Any:
+    from storage.checkups import coverage_of
+
+    return await coverage_of(session, *_bounds(period), station_id=station_id)
+
+
+async def survey_satisfaction(session: AsyncSession, period: Period,
+                              station_id: int | None = None) -> Any:
+    from storage.survey import satisfaction
+
+    return await satisfaction(session, *_bounds(period), station_id=station_id)
 
 
 def library_topics(library: Any) -> dict[str, str]:
