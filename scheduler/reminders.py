@@ -145,9 +145,12 @@ def compose(
             vaccines=names,
             phone=settings.station.phone,
         )
+        # "Vaccinated": the resident confirms the dose (then a satisfaction survey, issue 20).
+        done = ((Button(_("Vaccinated"), f"rem:done:{reminder.id}"),),) \
+            if getattr(reminder, "id", None) else ()
         return Outbound(
             text=text,
-            buttons=((Button(_("My reminders"), "rem:list"),),),
+            buttons=(*done, (Button(_("My reminders"), "rem:list"),)),
             source=_(
                 "Source: Ministry of Health – Circular 13/2026/TT-BYT (from 1 July 2026); ages "
                 "as published in Circulars 10/2024 and 52/2025"

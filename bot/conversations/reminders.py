@@ -94,6 +94,11 @@ async def reminder_button(ctx: Context) -> None:
             await start_flow(ctx, ctx.args)
     elif ctx.args.startswith("consent:"):
         await consent_given(ctx, ctx.args.split(":", 1)[1])
+    elif ctx.args.startswith("done:"):
+        from bot.conversations.reminder_done import confirm_dose
+
+        number = ctx.args.split(":", 1)[1]
+        await confirm_dose(ctx, int(number) if number.isdigit() else 0)
 
 
 async def ask_consent(ctx: Context, flow: str) -> None:

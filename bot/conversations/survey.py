@@ -45,6 +45,9 @@ SCALE = (
 )  # fmt: skip
 
 
+TRIGGERS = ("checkup", "request", "vaccination")  # what led to a survey (SurveyResponse.trigger)
+
+
 def _since(settings: Settings, now: datetime) -> datetime:
     return now - timedelta(days=settings.survey.interval_days)
 
@@ -60,7 +63,7 @@ async def survey_button(ctx: Context) -> None:
         return
     verb, _sep, rest = ctx.args.partition(":")
     if verb == "start":
-        await begin(ctx, rest if rest in ("checkup", "request") else "request")
+        await begin(ctx, rest if rest in TRIGGERS else "request")
     elif verb == "a":
         question, _sep, score = rest.partition(":")
         await record(ctx, question, int(score) if score.isdigit() else 0)
@@ -117,7 +120,8 @@ async def record(ctx: Context, question: str, score: int) -> None:
 
 
 async def invite_after_visit(
-    session: AsyncSession, settings: Settings, person_id: int, now: datetime, key: str
+    session: AsyncSession, settings: Settings, person_id: int, now: datetime, key: str,
+    trigger: str = "checkup",
 ) -> bool:
     """After a recorded visit: invite once (outbox, quiet hours kept), unless asked recently."""
     if not await survey.may_ask(session, person_id, now, settings.survey.interval_days):
@@ -132,10 +136,12 @@ async def invite_after_visit(
     from scheduler.broadcasts import quiet_hours  # the quiet hours of ordinary broadcasts
 
     await survey.invite(session, person_id, now, station_id or 1)
-    message = Outbound(
-        text=_("Thank you for coming to the station. Would you answer {count} short questions "
-               "about it? It takes a minute and is anonymous.").format(count=len(QUESTIONS)),
-        buttons=((Button(_("Answer the survey"), "sv:start:checkup"),),))
+    thanks = (_("Thank you for coming to the station. Would you answer {count} short questions "
+                "about it? It takes a minute and is anonymous.") if trigger == "checkup" else
+              _("Thank you for having your child vaccinated. Would you answer {count} short "
+                "questions about the service? It takes a minute and is anonymous."))
+    message = Outbound(text=thanks.format(count=len(QUESTIONS)),
+                       buttons=((Button(_("Answer the survey"), f"sv:start:{trigger}"),),))
     return await outbox.enqueue(
         session, dedupe_key=f"survey-invite:{key}", channel=channel, chat_id=chat_id,
         payload=message.to_payload(), not_before=quiet_hours(settings).release_time(now))
