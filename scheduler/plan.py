@@ -528,15 +528,16 @@ def check_plan(path: Path | None = None, library_entry_ids: set[str] | None = No
     """
     campaigns, _files, problems = _read_all(path)
     if library_entry_ids is not None:
-        from scheduler.report_reminders import STAFF_MESSAGES  # built-in staff texts
+        from scheduler.report_reminders import STAFF_MESSAGES, is_staff_message
 
         for campaign in campaigns:
             for message_id in campaign.messages:
                 if message_id.startswith(STAFF_MESSAGE_PREFIX):
-                    if message_id not in STAFF_MESSAGES:
+                    if not is_staff_message(message_id):
                         problems.append(
                             f"{campaign.source}: campaign {campaign.id!r}, field 'messages': "
                             f"expected one of {', '.join(sorted(STAFF_MESSAGES))}, "
+                            "or staff:checkup:<area code>, "
                             f"got {message_id!r}"
                         )
                 elif message_id not in library_entry_ids:
