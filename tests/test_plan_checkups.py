@@ -4,23 +4,16 @@ the staff get a reminder to create the area's session, never the residents."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from content.library import load_library
 from scheduler.plan import check_plan, load_plan
 from scheduler.plan_cli import main_show
-from scheduler.planner import Planner
-from storage import people
-from storage.db import open_database
-from storage.models import Outbox
+from tests.test_plan_ward import LIBRARY_IDS, db, staff_reminders_on
 
-LIBRARY = load_library()
-LIBRARY_IDS = {e.id for e in LIBRARY.entries() if e.approved}
+__all__ = ["db"]  # the database fixture
 CHECKUP = """version: 1
 campaigns:
   - id: checkup-tdp1
@@ -60,30 +53,9 @@ def test_the_schedule_checks_and_plan_show_lists_it(tmp_path: Path,
     assert {"checkup-tdp1", "checkup-tdp2", "checkup-tdp3"} <= {c.id for c in shipped.campaigns}
 
 
-@pytest.fixture
-async def db(db_url: str):  # noqa: ANN201
-    database = open_database(db_url)
-    yield database
-    await database.close()
-
-
 async def test_staff_are_reminded_to_create_the_session(db, settings, clock,  # noqa: ANN001
                                                         tmp_path: Path) -> None:
-    settings = replace(settings, feedback=replace(settings.feedback, staff_chat="telegram:-9001"))
-    async with db.sessions() as session, session.begin():
-        await people.ensure_chat(session, "telegram", "-1001", "group", None)  # residents
-    plan = load_plan(plan_file(tmp_path))
-    clock.now = datetime(2027, 2, 28, 17, 0, tzinfo=UTC)  # 01/03/2027 00:00 in Vietnam
-    planner = Planner(db, settings, LIBRARY, plan, clock)
-    try:
-        await planner.fire_due()  # first start sets the mark
-        clock.now += timedelta(hours=8)  # 08:00 on 1/3
-        report = await planner.fire_due()
-    finally:
-        await planner.stop()
-    assert len(report.fired) == 1
-    async with db.sessions() as session:
-        rows = (await session.execute(select(Outbox))).scalars().all()
+    rows = await staff_reminders_on(db, settings, clock, plan_file(tmp_path), date(2027, 3, 1))
     assert [(r.chat_id, r.campaign_id) for r in rows] == [("-9001", "checkup-tdp1")]
     text = rows[0].payload["text"]
     assert "buổi khám sức khoẻ định kỳ miễn phí cho Tổ dân phố 1 vào ngày 15/03/2027" in text

@@ -135,23 +135,30 @@ async def db(db_url: str):  # noqa: ANN201
     await database.close()
 
 
-async def test_report_reminder_goes_to_the_staff_chat_a_week_before(
-        db, settings, clock, tmp_path: Path) -> None:  # noqa: ANN001
+async def staff_reminders_on(db, settings, clock, plan_path: Path,  # noqa: ANN001
+                             day: date) -> list[Outbox]:
+    """Run the planner through 08:00 Vietnam time on `day` with a staff chat and a residents'
+    group; the outbox rows it queued (the staff reminders, never for the group)."""
     settings = replace(settings, feedback=replace(settings.feedback, staff_chat="telegram:-9001"))
     async with db.sessions() as session, session.begin():
         await people.ensure_chat(session, "telegram", "-1001", "group", None)  # residents
-    plan = load_plan(_plan(tmp_path, STAFF))
-    clock.now = datetime(2027, 6, 2, 17, 0, tzinfo=UTC)  # 03/06/2027 00:00 in Vietnam
+    plan = load_plan(plan_path)
+    clock.now = datetime(day.year, day.month, day.day, tzinfo=VN_TZ).astimezone(UTC)  # 00:00
     planner = Planner(db, settings, LIBRARY, plan, clock)
     try:
         await planner.fire_due()  # first start sets the mark
-        clock.now += timedelta(hours=8)  # 08:00 Vietnam time on 3/6
+        clock.now += timedelta(hours=8)  # 08:00 Vietnam time
         report = await planner.fire_due()
     finally:
         await planner.stop()
     assert len(report.fired) == 1
     async with db.sessions() as session:
-        rows = (await session.execute(select(Outbox))).scalars().all()
+        return list((await session.execute(select(Outbox))).scalars().all())
+
+
+async def test_report_reminder_goes_to_the_staff_chat_a_week_before(
+        db, settings, clock, tmp_path: Path) -> None:  # noqa: ANN001
+    rows = await staff_reminders_on(db, settings, clock, _plan(tmp_path, STAFF), date(2027, 6, 3))
     assert [(r.chat_id, r.campaign_id) for r in rows] == [("-9001", "staff-report")]
     text = rows[0].payload["text"]
     assert "hạn nộp báo cáo 6 tháng là ngày 10/06/2027 (còn 7 ngày)" in text

@@ -25,6 +25,17 @@ async def services(settings: Settings, clock):  # noqa: ANN001, ANN201
     await svc.db.close()
 
 
+async def child_of_55_days(chat: Transcript, name: str, clock) -> Transcript:  # noqa: ANN001
+    """Vaccine reminders for a child born 55 days ago: doses at 2, 3 and 4 months ahead."""
+    await chat.say("/nhaclich")
+    await chat.tap("rem:child")
+    await chat.tap("rem:consent:child")
+    await chat.say(name)
+    today = (clock.now + timedelta(hours=7)).date()
+    await chat.say((today - timedelta(days=55)).strftime("%d/%m/%Y"))
+    return chat
+
+
 async def sent_reminder(services, clock) -> Outbox:  # noqa: ANN001
     """Sweep after moving the clock to the next reminder's morning; the reminder row sent."""
     before = await rows(services, Outbox, Outbox.dedupe_key.like("reminder:%"))
@@ -49,13 +60,7 @@ def done_button(row: Outbox) -> str:
 
 
 async def test_confirmed_dose_invites_to_the_survey_once_per_interval(services, clock) -> None:  # noqa: ANN001
-    chat = Transcript(build_bot(services))
-    await chat.say("/nhaclich")
-    await chat.tap("rem:child")
-    await chat.tap("rem:consent:child")
-    await chat.say("Na")
-    today = (clock.now + timedelta(hours=7)).date()
-    await chat.say((today - timedelta(days=55)).strftime("%d/%m/%Y"))  # doses at 2, 3, 4 months
+    chat = await child_of_55_days(Transcript(build_bot(services)), "Na", clock)
 
     first = await sent_reminder(services, clock)
     await chat.send(button=done_button(first))
@@ -90,13 +95,7 @@ async def test_confirmed_dose_invites_to_the_survey_once_per_interval(services, 
 
 async def test_only_the_residents_own_sent_reminder_can_be_confirmed(services, clock) -> None:  # noqa: ANN001
     bot = build_bot(services)
-    chat = Transcript(bot)
-    await chat.say("/nhaclich")
-    await chat.tap("rem:child")
-    await chat.tap("rem:consent:child")
-    await chat.say("Bin")
-    today = (clock.now + timedelta(hours=7)).date()
-    await chat.say((today - timedelta(days=55)).strftime("%d/%m/%Y"))
+    chat = await child_of_55_days(Transcript(bot), "Bin", clock)
     (pending, *_rest) = await rows(services, Reminder)
     await chat.send(button=f"rem:done:{pending.id}")  # not sent yet
     assert "không còn trong danh sách" in chat.text
