@@ -125,3 +125,17 @@ async def test_zalo_bot_staff_get_both_files_by_one_time_links(
         assert (status, kind) == (200, DOCX)
         status, kind, _body = await download(links["bao-cao-2026-H1.xlsx"])
         assert (status, kind) == (200, XLSX)
+
+
+async def test_zalo_oa_without_a_public_address_gets_the_docx_and_a_pointer(
+        settings: Settings, oa_fake: FakeZaloOA, clock: object) -> None:
+    no_web = with_staff(settings, 0)
+    no_web = replace(no_web, posters=replace(no_web.posters, web_url=""))
+    async with running_oa_bot(no_web, oa_fake, clock) as oa:
+        await seed_tokens(oa.db, oa_fake, clock)
+        async with oa.db.sessions() as session, session.begin():
+            await seed(session)
+        summary, document = await say_oa(oa_fake, "/baocao 2026-H1", user=NURSE_OA, expect=2)
+        assert document.file is not None and document.file.filename == "bao-cao-2026-H1.docx"
+        assert "Tệp còn lại không gửi được qua kênh này" in (summary.text or "")
+        assert "tai-bao-cao" not in (summary.text or "")

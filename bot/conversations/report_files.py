@@ -19,7 +19,7 @@ from bot.i18n import TIMEZONE
 from bot.model import Button, Outbound
 from bot.permissions import Action
 from bot.report.content import percent
-from bot.report.downloads import offer
+from bot.report.downloads import download_origin, offer
 from bot.report.figures import Period, current_half, parse_period
 from bot.router import Router
 
@@ -64,12 +64,17 @@ async def send_report_files(ctx: Context, text: str) -> None:
     from bot.report.files import load_plan_quietly, make_report
 
     settings = ctx.settings
+    channel = ctx.inbound.channel
+    # Make only what can reach the member: links need the station's public web address.
+    formats: tuple[str, ...] = (
+        ("docx", "xlsx") if channel in DOCUMENT_CHANNELS or download_origin(settings.posters.web_url)
+        else ("docx",) if channel in FILE_CHANNELS else ())
     folder = REPORT_DIR / f"{ctx.inbound.channel}-{ctx.inbound.chat_id}"
     member = ctx.staff_member()  # province staff get the province's figures, others their station's
     station_id = None if member is not None and member.province else ctx.station_id
     files = await make_report(
         ctx.session, settings, period, folder, station_id=station_id,
-        formats=("docx", "xlsx"), locale=ctx.locale,
+        formats=formats, locale=ctx.locale,
         library=ctx.services.library, plan=load_plan_quietly(settings),
         issued_on=ctx.now.astimezone(TIMEZONE).date())
     fb, c = files.figures.feedback, files.figures.communication
@@ -77,15 +82,18 @@ async def send_report_files(ctx: Context, text: str) -> None:
                 "satisfaction {rate} (target 90 %).").format(
                     period=period.slug, delivered=c.delivered, received=fb.received,
                     rate=percent(fb.satisfaction.rate, ctx.locale))
-    channel = ctx.inbound.channel
     as_files = [p for p in files.paths if sent_as_file(channel, p)]
-    links = [(p.name, offer(p, REPORT_DIR, settings.posters.web_url))
-             for p in files.paths if p not in as_files]
+    links = [(p.name, url) for p in files.paths if p not in as_files
+             if (url := offer(p, REPORT_DIR, settings.posters.web_url))]
     lines = [summary]
-    if links and all(url for _name, url in links):
+    if links:
         lines.append(_("Download link (works once, for 24 hours):"))
         lines += [f"{name}: {url}" for name, url in links]
-    elif links:
+    if len(as_files) + len(links) < 2 and as_files:  # one file came, the other cannot
+        lines.append(_("The other file cannot come on this channel: open /baocao {period} on "
+                       "Telegram, or run `healthbot report --period {period}`."
+                       ).format(period=period.slug))
+    elif len(as_files) + len(links) < 2:
         lines.append(_("This channel cannot receive files: open /baocao {period} on "
                        "Telegram, or run `healthbot report --period {period}`."
                        ).format(period=period.slug))
