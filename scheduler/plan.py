@@ -242,6 +242,8 @@ def _window(f: _Fields, value: Any) -> Window | None:
         f.bad("window", "exactly one of fixed, yearly, lunar", sorted(raw))
         return None
     kind, body = next(iter(raw.items()))
+    if kind not in {"fixed", "yearly", "lunar"}:
+        return None  # already reported as an unknown field by f.mapping
     field = f"window.{kind}"
     if kind == "fixed":
         spec = f.mapping(body, field, {"start", "end"})
@@ -295,6 +297,8 @@ def _rhythm(f: _Fields, value: Any) -> Rhythm | None:
         f.bad("rhythm", "exactly one of daily, weekly, once", sorted(raw))
         return None
     kind, body = next(iter(raw.items()))
+    if kind not in {"daily", "weekly", "once"}:
+        return None  # already reported as an unknown field by f.mapping
     field = f"rhythm.{kind}"
     allowed = {
         "daily": {"time"},

@@ -91,6 +91,11 @@ def test_error_names_file_campaign_field_and_expectation(tmp_path: Path) -> None
         (("    topic: dengue", "    topic: dengue\n    regions: [west]"), "'regions'"),
         (("{weekly: {days: [mon], time: \"08:00\"}}", "{once: {day_offset: 40, time: \"08:00\"}}"),
          "'rhythm.once.day_offset'"),
+        # an unknown rhythm or window kind is one clear problem, not a crash
+        (("{weekly: {days: [mon], time: \"08:00\"}}", "{monthly: {time: \"08:00\"}}"),
+         "'rhythm.monthly'"),
+        (('{yearly: {start: "01-05", end: "31-05"}}', '{seasonal: {start: "01-05"}}'),
+         "'window.seasonal'"),
     ],
 )
 def test_each_bad_field_is_reported(tmp_path: Path, change: tuple[str, str], field: str) -> None:
