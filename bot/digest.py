@@ -21,7 +21,7 @@ from bot.feedback.routing import StaffChat, admin_chats, parse_staff_chat
 from bot.feedback.sla import WorkingCalendar
 from bot.i18n import TIMEZONE, Gettext, gettext_for
 from bot.model import Outbound
-from bot.stations import settings_for, station_ids
+from bot.stations import only_stations, settings_for, station_ids
 from storage import outbox, tickets
 from storage.models import BroadcastRecord, Ticket
 
@@ -61,10 +61,10 @@ async def digest_text(services: Services, session: AsyncSession, day: date, now:
         d is not None and start <= d < end
         for d in ((t.accept_due if t.status == "new" else None), t.resolve_due))]
     y_start, y_end = _local_day_bounds(day - timedelta(days=1))
+    rated_stmt = select(Ticket).where(Ticket.rated_at >= y_start, Ticket.rated_at < y_end)
     rated = list((await session.execute(
-        select(Ticket).where(Ticket.rated_at >= y_start, Ticket.rated_at < y_end,
-                             *([Ticket.station_id.in_(stations)] if stations else []))
-        .order_by(Ticket.rated_at))).scalars().all())
+        only_stations(rated_stmt, Ticket, stations or None).order_by(Ticket.rated_at)
+    )).scalars().all())
     lines = [_("Good morning! The station's day, {day}:").format(day=f"{day:%d/%m/%Y}"), ""]
     for label, found in ((_("New feedback"), new), (_("Overdue"), overdue),
                          (_("Due today"), due_today)):

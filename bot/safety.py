@@ -44,8 +44,6 @@ def headline(_: Gettext, kind: str) -> str:
         )
     if kind == "electric_shock":
         return _("An electric shock or a lightning strike is an emergency.")
-    if kind == "snake_bite":
-        return _("A snake bite needs emergency care.")
     if kind == "pregnancy_bleeding":
         return _("Bleeding or severe pain in pregnancy needs a hospital now.")
     if kind == "bleeding":

@@ -10,16 +10,17 @@ Every resident, chat, ticket, broadcast, outbox row and log row carries a `stati
 - `parse_start(settings, param)` reads a deep link (`/start NGHIADO_TDP1`) of a shared provincial
   bot: a station code, optionally followed by `_` and one of its area codes.
 - `may_act_on(member, station_id)` is the one scoping rule: staff act on their stations only,
-  province staff on all.
+  province staff on all. `only_stations(stmt, model, stations)` is its query side: the rows of
+  some stations (the report, the digest).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Area, Settings, StaffMember, Station, StationEntry
@@ -103,6 +104,18 @@ def parse_start(settings: Settings, param: str) -> tuple[int | None, Area | None
 def may_act_on(member: StaffMember | None, station_id: int) -> bool:
     """The scoping rule: a staff member acts on the stations they work for; province on all."""
     return member is not None and (member.province or station_id in member.stations)
+
+
+def only_stations(stmt: Select[Any], model: Any,
+                  stations: int | Iterable[int] | None) -> Select[Any]:
+    """`stmt` keeping the rows of `stations` (one id or several; None: every station) when
+    `model`'s table has a station column (tables without one are shared by all stations)."""
+    column = getattr(model, "station_id", None)
+    if stations is None or column is None:
+        return stmt
+    if isinstance(stations, int):
+        return stmt.where(column == stations)
+    return stmt.where(column.in_(list(stations)))
 
 
 def member_scope(ctx: Context) -> list[int] | None:

@@ -82,9 +82,16 @@ class Topic:
     # Phrases that mean another subject although they share words with this topic ("bảo hiểm
     # ô tô" beside health insurance): a question with one and no topic's keyword gets no answer.
     not_about: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The entry that answers a question naming only the topic ("sốt xuất huyết"): `main:` in
+    # the file, else the first entry.
+    main: str = ""
 
     def title(self, locale: str | None = None) -> str:
         return _pick(self.titles, locale)
+
+    @property
+    def main_entry_id(self) -> str:
+        return self.main or self.entries[0].id
 
 
 @dataclass(frozen=True)
@@ -163,9 +170,12 @@ def parse_topic_file(file: Path) -> Topic:
         raise LibraryError(f"{where}: field 'entries': expected a non-empty list")
     parsed = tuple(_parse_entry(item, topic_id, f"{where}: entry #{n + 1}")
                    for n, item in enumerate(raw_entries))
+    main = str(raw.get("main") or "")
+    if main and main not in {entry.id for entry in parsed}:
+        raise LibraryError(f"{where}: field 'main': '{main}' is not an entry of this topic")
     return Topic(id=topic_id, titles=titles, entries=parsed, source_file=file.name,
                  keywords=_keywords(raw.get("keywords"), where, "keywords"),
-                 not_about=_keywords(raw.get("not_about"), where, "not_about"))
+                 not_about=_keywords(raw.get("not_about"), where, "not_about"), main=main)
 
 
 def _parse_entry(raw: Any, topic_id: str, where: str) -> Entry:

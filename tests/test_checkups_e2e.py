@@ -4,41 +4,22 @@ dispatcher delivers), books with consent, is reminded the day before (fixed cloc
 booking, and the staff mark them as come. Runs on SQLite and PostgreSQL.
 """
 
+# The shared fixtures (`fake`, `stack`, `visitor`) come from tests/web_visitor.py; pytest passes
+# them as parameters of the same name.
+# ruff: noqa: F811
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import select
 
 from storage.models import CheckupBooking, CheckupSlot, Outbox
-from tests.fakes.telegram_api import FakeTelegram
-from tests.web_visitor import WebStack, WebVisitor, staffed, web_stack
+from tests.web_visitor import WebStack, WebVisitor, fake, stack, visitor  # noqa: F401
 
 NAME = "Trần Văn Khám"
 PHONE = "0987654321"
 NEW_SESSION = ("/taokham 25/11/2026 07:30-09:30; Nhà văn hoá TDP1; TDP1; 2; Người cao tuổi; ; "
                "nhịn ăn")
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(flood_limits=None) as server:
-        yield server
-
-
-@pytest.fixture
-async def stack(settings, fake: FakeTelegram, clock) -> AsyncIterator[WebStack]:  # noqa: ANN001
-    async with web_stack(staffed(settings), fake, clock) as running:
-        yield running
-
-
-@pytest.fixture
-async def visitor(stack: WebStack) -> AsyncIterator[WebVisitor]:
-    v = WebVisitor(stack.url)
-    yield v
-    await v.close()
 
 
 async def checkup_rows(stack: WebStack) -> tuple[list[CheckupBooking], list[Outbox]]:

@@ -136,21 +136,26 @@ ZALO_BOT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("code", "description", "kind", "reason"), ZALO_BOT_CASES)
-async def test_each_zalo_bot_error_through_the_bot_api(
-    code: int, description: str, kind: str, reason: str, settings: object
-) -> None:
-    async with FakeZaloBot() as fake:
-        cfg = replace(settings, zalo_bot=replace(  # type: ignore[arg-type]
-            settings.zalo_bot, token=fake.token, api_base_url=fake.bot_api_url))  # type: ignore[attr-defined]
-        sender = ZaloBotSender.from_settings(cfg)
-        fake.fail_next("a1b2c3", code, description)
+async def refusal_through_the_bot_api(
+    platform: str, settings: object, code: int, description: str
+) -> SendError:
+    """The SendError the platform's real sender raises when its fake answers `code` (the Zalo
+    Bot and Telegram Bot APIs share their shape: one token, one base URL, one chat id)."""
+    fake_of, sender_of, chat = {
+        "zalo_bot": (FakeZaloBot, ZaloBotSender, "a1b2c3"),
+        "telegram": (lambda: FakeTelegram(flood_limits=None), TelegramSender, 4242),
+    }[platform]
+    async with fake_of() as fake:
+        section = replace(getattr(settings, platform), token=fake.token,
+                          api_base_url=fake.bot_api_url)
+        sender = sender_of.from_settings(replace(settings, **{platform: section}))  # type: ignore[arg-type]
+        fake.fail_next(chat, code, description)
         try:
             with pytest.raises(SendError) as caught:
-                await sender.send("a1b2c3", Outbound("Xin chào"))
+                await sender.send(str(chat), Outbound("Xin chào"))
         finally:
             await sender.close()
-    assert (caught.value.kind, caught.value.reason) == (kind, reason)
+    return caught.value
 
 
 TELEGRAM_CASES = [
@@ -167,21 +172,16 @@ TELEGRAM_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("code", "description", "kind", "reason"), TELEGRAM_CASES)
-async def test_each_telegram_refusal_through_the_bot_api(
-    code: int, description: str, kind: str, reason: str, settings: object
+@pytest.mark.parametrize(
+    ("platform", "code", "description", "kind", "reason"),
+    [("zalo_bot", *case) for case in ZALO_BOT_CASES]
+    + [("telegram", *case) for case in TELEGRAM_CASES],
+)
+async def test_each_bot_api_refusal_is_classified(
+    platform: str, code: int, description: str, kind: str, reason: str, settings: object
 ) -> None:
-    async with FakeTelegram(flood_limits=None) as fake:
-        cfg = replace(settings, telegram=replace(  # type: ignore[arg-type]
-            settings.telegram, token=fake.token, api_base_url=fake.bot_api_url))  # type: ignore[attr-defined]
-        sender = TelegramSender.from_settings(cfg)
-        fake.fail_next(4242, code, description)
-        try:
-            with pytest.raises(SendError) as caught:
-                await sender.send("4242", Outbound("Xin chào"))
-        finally:
-            await sender.close()
-    assert (caught.value.kind, caught.value.reason) == (kind, reason)
+    error = await refusal_through_the_bot_api(platform, settings, code, description)
+    assert (error.kind, error.reason) == (kind, reason)
 
 
 def test_unknown_codes_fall_back_safely() -> None:

@@ -18,6 +18,7 @@ from bot.config import Settings, StaffMember
 from scheduler.dispatcher import Dispatcher
 from storage import people
 from storage.models import BroadcastRecord, Person, Ticket
+from tests.digest_seed import seed_digest_day
 from tests.fakes.telegram_api import FakeTelegram
 from tests.test_telegram_e2e import Running, running_bot, say, tap
 
@@ -276,24 +277,10 @@ async def test_morning_digest_on_a_fixed_date(
     clock.now = datetime(2026, 11, 25, 0, 35, tzinfo=UTC)  # type: ignore[attr-defined]
     now = clock.now  # type: ignore[attr-defined]
     async with running_bot(staff_settings(settings), fake, clock) as tg:
-        async with tg.bot.services.db.sessions() as session, session.begin():
-            def ticket(n: int, **kw: object) -> Ticket:
-                base = dict(code=f"PA-2026-{n:06d}", channel="web", chat_id=f"r{n}",
-                            category="other", text="…", status="new",
-                            accept_due=now + timedelta(hours=5),
-                            resolve_due=now + timedelta(days=5), created_at=now)
-                return Ticket(**(base | kw))
-            session.add_all([
-                ticket(1, accept_due=now - timedelta(hours=2)),  # overdue
-                ticket(2, status="accepted", resolve_due=now + timedelta(hours=3)),  # due today
-                ticket(3, status="closed", rating=4, rating_comment="Cán bộ tận tình",
-                       rated_at=now - timedelta(hours=20)),
-                ticket(4, status="closed", rating=2, rated_at=now - timedelta(days=3)),
-            ])
-            session.add(BroadcastRecord(kind="staff", created_by="Chị Lan", text="Tiêm chủng",
-                                        audience={"kind": "all"}, status="scheduled",
-                                        scheduled_at=now + timedelta(hours=2)))
         services = tg.bot.services
+        await seed_digest_day(services, now, channel="web", chat_prefix="r",
+                              rating=(4, "Cán bộ tận tình"), old_rating=2, old_days=3,
+                              broadcast="Tiêm chủng")
         assert await send_digest(services) == 1
         await send_digest(services)  # the next minute's run: still one per chat and day
         await dispatcher(tg, clock).drain(timeout=20)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -21,7 +21,8 @@ from scheduler.dispatcher import Dispatcher
 from scheduler.plan import Plan
 from scheduler.planner import Planner
 from storage import people
-from storage.models import BroadcastRecord, Chat, Ticket
+from storage.models import BroadcastRecord, Chat
+from tests.digest_seed import seed_digest_day
 from tests.fakes.zalo_bot_api import FakeZaloBot
 from tests.test_staff_zalo import pick
 from tests.test_zalo_bot import Running, numbered, running_bot, say
@@ -190,24 +191,10 @@ async def test_morning_digest_on_zalo_on_a_fixed_date(
     clock.now = datetime(2026, 11, 25, 0, 35, tzinfo=UTC)  # type: ignore[attr-defined]  # Wed 07:35
     now = clock.now  # type: ignore[attr-defined]
     async with running_bot(staffed(settings), fake, clock, mode="polling") as zb:
-        async with zb.bot.services.db.sessions() as session, session.begin():
-            def ticket(n: int, **kw: object) -> Ticket:
-                base = dict(code=f"PA-2026-{n:06d}", channel="zalo_bot", chat_id=f"zr{n}",
-                            category="other", text="…", status="new",
-                            accept_due=now + timedelta(hours=5),
-                            resolve_due=now + timedelta(days=5), created_at=now)
-                return Ticket(**(base | kw))
-            session.add_all([
-                ticket(1, accept_due=now - timedelta(hours=2)),  # overdue
-                ticket(2, status="accepted", resolve_due=now + timedelta(hours=3)),  # due today
-                ticket(3, status="closed", rating=5, rating_comment="Trạm xử lý nhanh",
-                       rated_at=now - timedelta(hours=20)),
-                ticket(4, status="closed", rating=1, rated_at=now - timedelta(days=2)),
-            ])
-            session.add(BroadcastRecord(kind="staff", created_by="Chị Lan", text="Tiêm chủng mở rộng",
-                                        audience={"kind": "all"}, status="scheduled",
-                                        scheduled_at=now + timedelta(hours=2)))
         services = zb.bot.services
+        await seed_digest_day(services, now, channel="zalo_bot", chat_prefix="zr",
+                              rating=(5, "Trạm xử lý nhanh"), old_rating=1, old_days=2,
+                              broadcast="Tiêm chủng mở rộng")
         assert await send_digest(services) == 1
         await send_digest(services)  # the next minute's run: still one a day
         await drain(zb)

@@ -5,38 +5,19 @@ Staff work on Telegram (the real PTB client against FakeTelegram); the resident 
 HTTP API; the real outbox Dispatcher delivers. Runs on SQLite and PostgreSQL.
 """
 
+# The shared fixtures (`fake`, `stack`, `visitor`) come from tests/web_visitor.py; pytest passes
+# them as parameters of the same name.
+# ruff: noqa: F811
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.model import Outbound
 from storage import outbox, people
 from storage.models import Chat, Outbox, WebMessage, WebPushSubscription
-from tests.fakes.telegram_api import FakeTelegram
-from tests.web_visitor import WebStack, WebVisitor, staffed, web_stack
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(flood_limits=None) as server:
-        yield server
-
-
-@pytest.fixture
-async def stack(settings, fake: FakeTelegram, clock) -> AsyncIterator[WebStack]:  # noqa: ANN001
-    async with web_stack(staffed(settings), fake, clock) as running:
-        yield running
-
-
-@pytest.fixture
-async def visitor(stack: WebStack) -> AsyncIterator[WebVisitor]:
-    v = WebVisitor(stack.url)
-    yield v
-    await v.close()
+from tests.web_visitor import WebStack, WebVisitor, fake, stack, visitor  # noqa: F401
 
 
 async def _web_rows(stack: WebStack) -> list[tuple[str, str]]:

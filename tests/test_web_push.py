@@ -3,6 +3,9 @@ over HTTP to FakePushService, which verifies the VAPID signature and decrypts th
 the test subscription's keys, the way the resident's browser would.
 """
 
+# The shared fixtures (`fake`, `stack`, `visitor`) come from tests/web_visitor.py; pytest passes
+# them as parameters of the same name.
+# ruff: noqa: F811
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -14,14 +17,7 @@ from bot.channels.web.push import WebPush
 from bot.model import Outbound
 from storage.models import Outbox, WebMessage, WebPushSubscription
 from tests.fakes.push_service import FakePushService
-from tests.fakes.telegram_api import FakeTelegram
-from tests.web_visitor import WebStack, WebVisitor, staffed, web_stack
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(flood_limits=None) as server:
-        yield server
+from tests.web_visitor import WebStack, WebVisitor, fake, staffed, visitor, web_stack  # noqa: F401
 
 
 @pytest.fixture
@@ -36,13 +32,6 @@ async def stack(settings, fake, clock, push_service) -> AsyncIterator[WebStack]:
     async with web_stack(running_settings, fake, clock) as running:
         running.web.push_endpoint_prefixes = ("https://", push_service.base_url)
         yield running
-
-
-@pytest.fixture
-async def visitor(stack: WebStack) -> AsyncIterator[WebVisitor]:
-    v = WebVisitor(stack.url)
-    yield v
-    await v.close()
 
 
 async def _subscribe(visitor: WebVisitor, push_service: FakePushService):  # noqa: ANN202

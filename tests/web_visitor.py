@@ -1,5 +1,8 @@
 """Test helpers for the web chat: a running stack (web page + Telegram for staff + the real outbox
 dispatcher) and a `WebVisitor` that talks to the page's API over real HTTP like the browser does.
+
+The fixtures `fake`, `stack` and `visitor` are shared by the web tests: a module imports them
+(`from tests.web_visitor import fake, stack, visitor  # noqa: F401`) and may override `stack`.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from bot.app import build_bot, build_services, build_web_app
@@ -90,6 +94,28 @@ async def web_stack(
         await stop()
         await runner.cleanup()
         await services.db.close()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """FakeTelegram for the staff, without flood limits."""
+    async with FakeTelegram(flood_limits=None) as server:
+        yield server
+
+
+@pytest.fixture
+async def stack(settings: Settings, fake: FakeTelegram, clock: object) -> AsyncIterator[WebStack]:
+    """The web stack with one admin on Telegram and the staff group for feedback."""
+    async with web_stack(staffed(settings), fake, clock) as running:
+        yield running
+
+
+@pytest.fixture
+async def visitor(stack: WebStack) -> AsyncIterator[WebVisitor]:
+    """One resident's browser on the running stack."""
+    v = WebVisitor(stack.url)
+    yield v
+    await v.close()
 
 
 class WebVisitor:

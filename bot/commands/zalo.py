@@ -18,7 +18,7 @@ import aiohttp
 
 from bot.channels.zalo_oa_tokens import OATokens, OAuthError, new_verifier, permission_url
 from bot.config import Settings, load_settings
-from bot.i18n import gettext_for, local_datetime, normalize_locale
+from bot.i18n import Gettext, gettext_for, local_datetime, normalize_locale
 from storage import tokens
 from storage.db import open_database, upgrade
 
@@ -47,17 +47,19 @@ def _gettext(settings: Settings):  # noqa: ANN202 - bot.i18n.Gettext
     return gettext_for(normalize_locale(settings.station.default_language))
 
 
-def _missing(settings: Settings, *keys: str) -> list[str]:
-    return [k for k in keys if not getattr(settings.zalo_oa, k)]
+def _lacks(settings: Settings, _: Gettext, *keys: str) -> bool:
+    """True (and says which) when one of the [zalo_oa] `keys` is not set."""
+    missing = [k for k in keys if not getattr(settings.zalo_oa, k)]
+    if missing:
+        print(_("Please set {keys} in the [zalo_oa] section first.").format(
+            keys=", ".join(missing)), file=sys.stderr)
+    return bool(missing)
 
 
 def auth_url_command(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _ = _gettext(settings)
-    missing = _missing(settings, "app_id", "redirect_uri")
-    if missing:
-        print(_("Please set {keys} in the [zalo_oa] section first.").format(
-            keys=", ".join(missing)), file=sys.stderr)
+    if _lacks(settings, _, "app_id", "redirect_uri"):
         return EXIT_USAGE
     verifier = new_verifier()
     asyncio.run(_store_verifier(settings, verifier))
@@ -81,10 +83,7 @@ async def _store_verifier(settings: Settings, verifier: str) -> None:
 def exchange_code_command(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _ = _gettext(settings)
-    missing = _missing(settings, "app_id", "app_secret")
-    if missing:
-        print(_("Please set {keys} in the [zalo_oa] section first.").format(
-            keys=", ".join(missing)), file=sys.stderr)
+    if _lacks(settings, _, "app_id", "app_secret"):
         return EXIT_USAGE
     try:
         expires_at, renewable = asyncio.run(exchange(settings, args.code.strip()))

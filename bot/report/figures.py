@@ -6,7 +6,7 @@ figures because nothing here reads the wall clock.
 
 Station-aware: `compute(session, period, station_id=None)` counts every station; with a station
 id, each query of a table that has a `station_id` column keeps only that station's rows
-(`_for_station`), so the filter is one parameter once the stations helper's column exists.
+(`bot.stations.only_stations`, the same scoping the digest uses).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, union
+from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.broadcast_figures import UNREACHABLE, WAITING
@@ -28,6 +28,7 @@ from bot.feedback.reports import (
     month_starts,
     on_time,
 )
+from bot.stations import only_stations
 from storage import outbox, report_facts
 from storage.models import (
     BroadcastRecord,
@@ -217,14 +218,6 @@ class ReportFigures:
         return plain(asdict(self))
 
 
-def _for_station(stmt: Select[Any], model: Any, station_id: int | None) -> Select[Any]:
-    """Keep one station's rows when the table has a station column (see the module doc)."""
-    column = getattr(model, "station_id", None)
-    if station_id is None or column is None:
-        return stmt
-    return stmt.where(column == station_id)
-
-
 def _bounds(period: Period) -> tuple[datetime, datetime]:
     return local_midnight(period.start).astimezone(UTC), local_midnight(period.end).astimezone(UTC)
 
@@ -245,7 +238,7 @@ async def communication(session: AsyncSession, period: Period, station_id: int |
                         topic_of: dict[str, str] | None = None) -> Communication:
     start, end = _bounds(period)
     out = Communication()
-    stmt = _for_station(select(BroadcastRecord.id, BroadcastRecord.kind, BroadcastRecord.created_by,
+    stmt = only_stations(select(BroadcastRecord.id, BroadcastRecord.kind, BroadcastRecord.created_by,
                                BroadcastRecord.message_id, BroadcastRecord.approved_at)
                         .where(BroadcastRecord.scheduled_at >= start,
                                BroadcastRecord.scheduled_at < end,
@@ -267,7 +260,7 @@ async def communication(session: AsyncSession, period: Period, station_id: int |
     ).most_common())
     # Deliveries: the outbox rows of broadcasts and campaigns created in the period.
     month = _month_expr(session)
-    rows_stmt = _for_station(
+    rows_stmt = only_stations(
         select(month, Outbox.status, Outbox.last_error, func.count())
         .where(Outbox.created_at >= start, Outbox.created_at < end,
                or_(Outbox.broadcast_id.is_not(None), Outbox.campaign_id.is_not(None)))
@@ -293,11 +286,11 @@ async def communication(session: AsyncSession, period: Period, station_id: int |
                       Outbox.status == outbox.STATUS_SENT,
                       or_(Outbox.broadcast_id.is_not(None), Outbox.campaign_id.is_not(None)))
     chat_key = Outbox.channel + ":" + Outbox.chat_id
-    reached = _for_station(select(Outbox.chat_kind, func.count(func.distinct(chat_key)))
+    reached = only_stations(select(Outbox.chat_kind, func.count(func.distinct(chat_key)))
                            .where(sent_where).group_by(Outbox.chat_kind), Outbox, station_id)
     kinds = {kind: int(n) for kind, n in (await session.execute(reached)).all()}
     out.residents_reached, out.groups_reached = kinds.get("private", 0), kinds.get("group", 0)
-    area_stmt = _for_station(
+    area_stmt = only_stations(
         select(Chat.area_code, func.count())
         .select_from(Outbox)
         .join(Chat, and_(Chat.channel == Outbox.channel, Chat.external_id == Outbox.chat_id),
@@ -336,9 +329,9 @@ async def residents(session: AsyncSession, period: Period,
     async def subscribers(at: datetime) -> int:
         """People following at least one topic at `at`: current subscriptions begun before it,
         and ended ones that were running then (an erased person counts under an anonymous key)."""
-        current = _for_station(select(Subscription.person_id.label("key"))
+        current = only_stations(select(Subscription.person_id.label("key"))
                                .where(Subscription.created_at < at), Subscription, station_id)
-        ended = _for_station(select(EndedSubscription.person_key.label("key"))
+        ended = only_stations(select(EndedSubscription.person_key.label("key"))
                              .where(EndedSubscription.started_at < at,
                                     EndedSubscription.ended_at > at),
                              EndedSubscription, station_id)
@@ -347,30 +340,30 @@ async def residents(session: AsyncSession, period: Period,
         return int((await session.execute(stmt)).scalar_one())
 
     async def people(before: datetime) -> int:
-        stmt = _for_station(select(func.count(func.distinct(Identity.person_id)))
+        stmt = only_stations(select(func.count(func.distinct(Identity.person_id)))
                             .where(Identity.created_at < before), Identity, station_id)
         return int((await session.execute(stmt)).scalar_one())
 
     out.subscribers_start, out.subscribers_end = await subscribers(start), await subscribers(end)
     out.residents_start, out.residents_end = await people(start), await people(end)
-    active = _for_station(select(func.count(func.distinct(Identity.person_id)))
+    active = only_stations(select(func.count(func.distinct(Identity.person_id)))
                           .where(Identity.last_inbound_at >= start,
                                  Identity.last_inbound_at < end), Identity, station_id)
     out.active = int((await session.execute(active)).scalar_one())
-    by_channel = _for_station(select(Identity.channel, func.count(func.distinct(Identity.person_id)))
+    by_channel = only_stations(select(Identity.channel, func.count(func.distinct(Identity.person_id)))
                               .where(Identity.created_at < end).group_by(Identity.channel),
                               Identity, station_id)
     out.by_channel_end = dict(sorted(((c, int(n)) for c, n in
                                       (await session.execute(by_channel)).all()),
                                      key=lambda kv: (-kv[1], kv[0])))
-    by_area = _for_station(select(Person.area_code, func.count(func.distinct(Person.id)))
+    by_area = only_stations(select(Person.area_code, func.count(func.distinct(Person.id)))
                            .join(Identity, Identity.person_id == Person.id)
                            .where(Identity.created_at < end).group_by(Person.area_code),
                            Person, station_id)
     out.by_area_end = dict(sorted(((a or NO_AREA, int(n)) for a, n in
                                    (await session.execute(by_area)).all()),
                                   key=lambda kv: (-kv[1], kv[0])))
-    optouts = _for_station(select(func.count()).select_from(ReportFact)
+    optouts = only_stations(select(func.count()).select_from(ReportFact)
                            .where(ReportFact.kind == report_facts.OPTOUT,
                                   ReportFact.created_at >= start, ReportFact.created_at < end),
                            ReportFact, station_id)
@@ -381,7 +374,7 @@ async def residents(session: AsyncSession, period: Period,
 async def questions(session: AsyncSession, period: Period,
                     station_id: int | None = None) -> Questions:
     start, end = _bounds(period)
-    stmt = _for_station(select(ReportFact.outcome, ReportFact.topic, func.count())
+    stmt = only_stations(select(ReportFact.outcome, ReportFact.topic, func.count())
                         .where(ReportFact.kind == report_facts.QUESTION,
                                ReportFact.created_at >= start, ReportFact.created_at < end)
                         .group_by(ReportFact.outcome, ReportFact.topic), ReportFact, station_id)
@@ -407,7 +400,7 @@ async def questions(session: AsyncSession, period: Period,
 async def reminders(session: AsyncSession, period: Period,
                     station_id: int | None = None) -> Reminders:
     start, end = _bounds(period)
-    stmt = _for_station(select(Reminder.kind, func.count())
+    stmt = only_stations(select(Reminder.kind, func.count())
                         .where(Reminder.sent_at >= start, Reminder.sent_at < end)
                         .group_by(Reminder.kind), Reminder, station_id)
     return Reminders(dict(sorted(((k, int(n)) for k, n in (await session.execute(stmt)).all()),
@@ -420,7 +413,7 @@ async def feedback(session: AsyncSession, period: Period,
     cols = (Ticket.id, Ticket.category, Ticket.channel, Ticket.status, Ticket.created_at,
             Ticket.accepted_at, Ticket.accept_due, Ticket.closed_at, Ticket.resolve_due,
             Ticket.rating, Ticket.rated_at)
-    filed = (await session.execute(_for_station(
+    filed = (await session.execute(only_stations(
         select(*cols).where(Ticket.created_at >= start, Ticket.created_at < end),
         Ticket, station_id))).all()
     out = Feedback(received=len(filed))
@@ -437,13 +430,13 @@ async def feedback(session: AsyncSession, period: Period,
     out.resolved_on_time = sum(1 for t in resolved if on_time(t.closed_at, t.resolve_due))
     # Open at the end of the period: filed before it ends and not closed by then (duplicates are
     # folded into their original and never count as open).
-    still_open = (await session.execute(_for_station(
+    still_open = (await session.execute(only_stations(
         select(Ticket.resolve_due).where(
             Ticket.created_at < end, Ticket.status != "duplicate",
             or_(Ticket.closed_at.is_(None), Ticket.closed_at >= end)), Ticket, station_id))).all()
     out.open_at_end = len(still_open)
     out.overdue_at_end = sum(1 for (due,) in still_open if due is not None and due < end)
-    rated = (await session.execute(_for_station(
+    rated = (await session.execute(only_stations(
         select(Ticket.rating, Ticket.rated_at).where(
             Ticket.rating.is_not(None), Ticket.rated_at >= start, Ticket.rated_at < end),
         Ticket, station_id))).all()
