@@ -27,7 +27,8 @@ How to add a page (e.g. the campaign calendar):
            await visit(request).audit("broadcast.approve", item_id)  # else an automatic row
            return redirect("/console/calendar")
 
-2. Add "calendar" to `PAGE_MODULES` in bot/console/app.py (the one line).
+2. Nothing else to register: every module of bot/console/pages/ is imported at start-up, and
+   its `@page(...)` line is the registration (route, Action, navigation label and position).
 3. bot/console/templates/calendar.html: `{% extends "base.html" %}`, `{% block title %}`,
    `{% block content %}`; texts as `{{ _("English text") }}`; every form carries
    `<input type="hidden" name="csrf" value="{{ csrf }}">`.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import pkgutil
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import jinja2
 from aiohttp import web
 
 from bot.channels.web import guard
-from bot.console import security
+from bot.console import pages, security
 from bot.console.registry import PAGES, Page
 from bot.console.visit import VISIT, Visit, visit
 from bot.engine import HealthBot
@@ -33,7 +34,6 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
-PAGE_MODULES = ("home", "audit")  # bot/console/pages/<name>.py
 
 
 class Console:
@@ -50,8 +50,8 @@ class Console:
         self.failures_by_address = security.Limiter(20, 15 * 60)
         self.requests_by_member = security.Limiter(3, 15 * 60)
         self.requests_by_address = security.Limiter(10, 15 * 60)
-        for name in PAGE_MODULES:
-            importlib.import_module(f"bot.console.pages.{name}")
+        for module in pkgutil.iter_modules(pages.__path__):  # every bot/console/pages/*.py
+            importlib.import_module(f"{pages.__name__}.{module.name}")
         self.pages: list[Page] = list(PAGES)
         bot.services.extras["console"] = self
 
