@@ -97,6 +97,7 @@ async def erase(request: web.Request) -> web.Response:
     person_id = int(request.match_info["person_id"])
     form = await request.post()
     if form.get("confirm") != "yes":
+        await current.audit("data.erase", person_id, outcome="failed")
         current.flash(current._("Tick the box to confirm the resident asked for erasure."))
         return redirect("/console/data")
     async with current.console.services.db.sessions() as session, session.begin():

@@ -144,13 +144,14 @@ async def ticket_page(request: web.Request) -> web.Response:
         thread=thread, events=events, duplicates=duplicates, statuses=status_labels(current),
         label=lambda e: event_label(current, e), may_handle=current.allows(Action.TICKET_HANDLE),
         open_statuses=store.OPEN_STATUSES,
+        actor=lambda e: current._("the resident") if e.actor == "resident" else e.actor,
         max_chars=current.settings.feedback.max_text_chars)
 
 
 def event_label(current: Visit, event: TicketEvent) -> str:
     _ = current._
     labels = {
-        "accepted": _("accepted"), "answered": _("answered the resident"),
+        "filed": _("filed"), "accepted": _("accepted"), "answered": _("answered the resident"),
         "note": _("internal note"), "closed": _("closed"), "reopened": _("reopened"),
         "transferred": _("moved to another category"), "duplicate": _("marked as a duplicate"),
         "added": _("the resident added"), "commented": _("the resident commented"),
