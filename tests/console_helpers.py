@@ -194,6 +194,22 @@ class ConsoleStack:
             assert ticket is not None
             return ticket.id
 
+    async def sign_in_browser(self, page: Any, member: StaffMember, at_code: Any = None) -> None:
+        """Sign `member` in on a Playwright page, as a person would (the code from Telegram);
+        `at_code(page)` is awaited on the code page (e.g. for a screenshot)."""
+        from playwright.async_api import expect
+
+        await page.goto(self.url + "/console/signin")
+        before = len(self.fake.sent_to(int(member.telegram_id)))
+        await page.fill("#handle", member.handle or member.name)
+        await page.get_by_role("button", name="Gửi mã cho tôi").click()
+        await expect(page).to_have_url(self.url + "/console/signin/code")
+        if at_code is not None:
+            await at_code(page)
+        await page.fill("#code", await self.code_for(member, before))
+        await page.get_by_role("button", name="Đăng nhập").click()
+        await expect(page.locator("h1")).to_contain_text(f"Xin chào, {member.name}")
+
     async def close(self) -> None:
         for visitor in self._visitors:
             await visitor.close()

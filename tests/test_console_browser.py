@@ -37,20 +37,13 @@ async def console(settings, fake, clock) -> AsyncIterator[ConsoleStack]:  # noqa
 
 
 async def sign_in(console: ConsoleStack, page, member) -> None:  # noqa: ANN001
+    """Through the sign-in pages (screenshots of both), then as tests/console_helpers does."""
     from playwright.async_api import expect
 
     await page.goto(console.url + "/console/")
     await expect(page).to_have_url(console.url + "/console/signin")
     await shoot(page, "signin")
-    before = len(console.fake.sent_to(int(member.telegram_id)))
-    await page.fill("#handle", member.handle)
-    await page.get_by_role("button", name="Gửi mã cho tôi").click()
-    await expect(page).to_have_url(console.url + "/console/signin/code")
-    await shoot(page, "code")
-    code = await console.code_for(member, before)
-    await page.fill("#code", code)
-    await page.get_by_role("button", name="Đăng nhập").click()
-    await expect(page.locator("h1")).to_contain_text(f"Xin chào, {member.name}")
+    await console.sign_in_browser(page, member, at_code=lambda p: shoot(p, "code"))
 
 
 async def shoot(page, name: str) -> None:  # noqa: ANN001
