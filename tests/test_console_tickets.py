@@ -82,6 +82,10 @@ async def test_an_answer_from_the_console_reaches_telegram_and_the_web_chat(cons
     assert [(a.actor, a.action, a.target) for a in audit][:2] == [
         (NURSE.name, "ticket.answer", str(tid)), (NURSE.name, "ticket.answer", str(wid))]
     assert all("lốp" not in str(a.target) for a in audit)
+    async with console.bot.services.db.sessions() as session:
+        views = (await session.execute(select(ConsoleAudit.target).where(
+            ConsoleAudit.action == "tickets.view.item"))).scalars().all()
+    assert str(tid) in views and str(wid) in views  # opening a ticket (a phone may show) too
 
 
 async def test_the_queue_filters_and_colours_by_working_time(console, clock) -> None:  # noqa: ANN001

@@ -118,7 +118,7 @@ async def queue(request: web.Request) -> web.Response:
         areas=sorted(areas.items()), several=len(current.stations) > 1)
 
 
-@page(r"tickets/{ticket_id:\d+}", action=Action.TICKET_LIST)
+@page(r"tickets/{ticket_id:\d+}", action=Action.TICKET_LIST, audit_reads=True)
 async def ticket_page(request: web.Request) -> web.Response:
     current = visit(request)
     now = current.now()
