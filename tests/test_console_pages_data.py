@@ -205,3 +205,26 @@ async def test_report_view_and_files_come_from_the_report_builder(bot, clock) ->
             library=services.library, plan=None, issued_on=date(2026, 11, 23))
     assert len(view.charts) == 4 and view.charts[0][1].startswith("data:image/png;base64,")
     assert view.content.groups and name == "bao-cao-2026-H2.xlsx" and body[:2] == b"PK"
+
+
+async def test_unanswered_questions_are_erased_with_the_resident_and_purged(bot, clock) -> None:
+    resident = Transcript(bot, TELEGRAM, "telegram", "811")
+    await resident.say("/start")
+    await resident.say("Trạm có bán kính lão không")
+    in_group = Transcript(bot, TELEGRAM, "telegram", "-900", user_id="811", chat_kind="group")
+    await in_group.say("/hoi trạm có bán kính lão không")
+    await Transcript(bot, TELEGRAM, "telegram", "812").say("Trạm có bán kính lão không ạ")
+
+    async def askers() -> list[str]:
+        async with bot.services.db.sessions() as session:
+            rows = await unanswered.since(session, clock() - timedelta(days=1), stations=None)
+        return sorted(r.user_id or "" for r in rows)
+
+    assert await askers() == ["811", "811", "812"]
+    await resident.say("/dulieu")
+    await resident.tap("erase")
+    await resident.tap("erase_yes")
+    assert await askers() == ["812"]
+    async with bot.services.db.sessions() as session, session.begin():
+        await people.purge_message_log(session, clock() + timedelta(seconds=1))
+    assert await askers() == []

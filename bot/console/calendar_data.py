@@ -76,6 +76,23 @@ class Month:
         return [e for day in sorted(self.days) for e in self.days[day]]
 
 
+_PLANS: dict[str, Plan | None] = {}
+
+
+def fired_plan(services: Any) -> Plan | None:
+    """The plan the scheduler fires: the running planner's, else the one it would load (the
+    station's region, read once; the planner too reads it at start-up)."""
+    planner = services.extras.get("planner")
+    if planner is not None:
+        return planner.plan  # type: ignore[no-any-return]
+    region = services.settings.station.region
+    if region not in _PLANS:
+        from bot.report.files import load_plan_quietly
+
+        _PLANS[region] = load_plan_quietly(services.settings)
+    return _PLANS[region]
+
+
 def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
     start = datetime(year, month, 1, tzinfo=VN_TZ)
     end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=VN_TZ)
