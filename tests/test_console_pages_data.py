@@ -228,3 +228,15 @@ async def test_unanswered_questions_are_erased_with_the_resident_and_purged(bot,
     async with bot.services.db.sessions() as session, session.begin():
         await people.purge_message_log(session, clock() + timedelta(seconds=1))
     assert await askers() == []
+
+
+def test_similar_wordings_group_and_different_questions_do_not() -> None:
+    """Why `SIMILAR` = 75 on content words: typed with or without marks, shortened or reordered,
+    a question joins its group; sharing only "trạm có ... không" does not."""
+    texts = ["Trạm có bán kính lão không?", "tram co ban kinh lao ko", "kính lão ở trạm có bán k",
+             "Trạm có bán thuốc cảm không?", "Trạm có mở cửa chủ nhật không",
+             "Giá gửi xe máy ở trạm bao nhiêu", "gui xe may o tram bao nhieu tien"]
+    rows = [UnansweredQuestion(id=i, text=t, locale="vi", created_at=datetime(2026, 11, 23, tzinfo=UTC))
+            for i, t in enumerate(texts, start=1)]
+    groups = console_unanswered.group_questions(rows)
+    assert sorted(sorted(g.ids) for g in groups) == [[1, 2, 3], [4], [5], [6, 7]]

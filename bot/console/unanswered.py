@@ -2,9 +2,11 @@
 counts, anonymised; a group exported as a library entry for the content maintainers, or answered
 by staff to the residents who asked.
 
-Grouping: each question's matching form (`content.normalize.normalize`) is compared with the
-groups found so far (rapidfuzz `token_set_ratio`, the wording's overlap whatever the order); at
-`SIMILAR` or more it joins the closest group, else it starts one. Questions are taken oldest
+Grouping: each question's content words (its matching form, `content.normalize.normalize`,
+without the function words "có", "không", "ở"... of `content.normalize.FUNCTION_WORDS`, which
+would make "trạm có bán kính lão không" and "trạm có bán thuốc cảm không" look alike) are
+compared with the groups found so far (rapidfuzz `token_set_ratio`, the overlap whatever the
+order); at `SIMILAR` or more it joins the closest group, else it starts one. Questions are taken oldest
 first, so a group's first question is its stable key (its id).
 
 Anonymised: staff see the words with phone numbers, dates and ids masked (`bot.log_privacy`),
@@ -30,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import gettext_for, normalize_locale
 from bot.log_privacy import redact
 from bot.model import Outbound
-from content.normalize import normalize
+from content.normalize import FUNCTION_WORDS, normalize
 from storage import outbox, unanswered
 from storage.models import Chat, UnansweredQuestion
 
@@ -61,12 +63,19 @@ def anonymised(text: str) -> str:
     return redact(" ".join(text.split()))
 
 
+def content_form(text: str) -> str:
+    """The words that carry a question's meaning, in matching form."""
+    form = normalize(text)
+    return " ".join(w for w in form.split() if w not in FUNCTION_WORDS) or form or \
+        text.strip().lower()
+
+
 def group_questions(rows: list[UnansweredQuestion], similar: int = SIMILAR) -> list[Group]:
     """Groups of similar questions, the largest first (then the most recent)."""
     groups: list[Group] = []
     forms: list[str] = []
     for row in sorted(rows, key=lambda r: r.id):
-        form = normalize(row.text) or row.text.strip().lower()
+        form = content_form(row.text)
         best = process.extractOne(form, forms, scorer=fuzz.token_set_ratio,
                                   score_cutoff=similar) if forms else None
         if best is None:
