@@ -58,6 +58,10 @@ def build_web_app(bot: HealthBot) -> web.Application:
     add_metrics_route(app, bot.services)  # GET /metrics (Prometheus)
     if bot.services.settings.web.enabled:
         WebChat(bot).add_routes(app)
+    if bot.services.settings.console.enabled:  # the station's web console (issue 18)
+        from bot.console import mount_console
+
+        mount_console(app, bot)
     return app
 
 

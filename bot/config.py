@@ -141,6 +141,8 @@ class StaffMember:
     # stations (issue 21): the stations this member works for; province = sees and acts on all
     stations: list[int] = field(default_factory=lambda: [1])
     province: bool = False
+    # the console (issue 18): the short sign-in name; "" = sign in with the full name
+    handle: str = ""
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,17 @@ class StationEntry:
     areas: list[Area] = field(default_factory=list)
 
 
+# --- the station's web console (issue 18): /console/ on the web server, off by default ---
+@dataclass(frozen=True)
+class Console:
+    enabled: bool = False
+    session_hours: int = 12  # a sign-in lasts this long (absolute, not sliding)
+    code_minutes: int = 10  # a one-time sign-in code expires after this many minutes
+    # Only for http://127.0.0.1 development and tests: cookies without the Secure flag. Refused
+    # unless web.host is a loopback address (docs/console.md).
+    insecure_cookies: bool = False
+
+
 @dataclass(frozen=True)
 class Settings:
     station: Station = field(default_factory=Station)
@@ -252,6 +265,7 @@ class Settings:
     redis: Redis = field(default_factory=Redis)
     stations: list[StationEntry] = field(default_factory=list)  # issue 21
     survey: Survey = field(default_factory=Survey)
+    console: Console = field(default_factory=Console)  # issue 18
     source: str = "<embedded defaults>"
 
     def area(self, code: str) -> Area | None:
@@ -393,9 +407,38 @@ def _check_semantics(settings: Settings, source: str) -> None:
                 f"{source}: 'web.trusted_proxies[{i}]' must be an address or network like"
                 " \"127.0.0.1\" or \"10.0.0.0/8\""
             ) from None
+    _check_console(settings, source)
     if settings.web.messages_per_minute < 1 or settings.web.address_messages_per_minute < 1:
         raise ConfigError(f"{source}: 'web.messages_per_minute' and"
                           " 'web.address_messages_per_minute' must be at least 1")
+
+
+HANDLE = re.compile(r"[a-z0-9][a-z0-9._-]{1,31}")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _check_console(settings: Settings, source: str) -> None:
+    """Console keys in range; staff handles well-formed and unique (they are the sign-in name)."""
+    console = settings.console
+    if not 1 <= console.session_hours <= 24 * 7:
+        raise ConfigError(f"{source}: 'console.session_hours' must be between 1 and 168")
+    if not 2 <= console.code_minutes <= 30:
+        raise ConfigError(f"{source}: 'console.code_minutes' must be between 2 and 30")
+    if console.insecure_cookies and settings.web.host not in LOOPBACK_HOSTS:
+        raise ConfigError(f"{source}: 'console.insecure_cookies' is only allowed when 'web.host'"
+                          " is 127.0.0.1 (plain-HTTP development and tests)")
+    seen: set[str] = set()
+    for i, member in enumerate(settings.staff):
+        names = {" ".join(member.name.split()).casefold()}
+        if member.handle:
+            if not HANDLE.fullmatch(member.handle):
+                raise ConfigError(f"{source}: 'staff[{i}].handle' must be 2-32 lower-case ASCII"
+                                  " letters, digits, '.', '_' or '-'")
+            names.add(member.handle)
+        if names & seen:
+            raise ConfigError(f"{source}: 'staff[{i}]' has the same name or handle as another"
+                              " staff member (each signs in to the console with it)")
+        seen |= names
 
 
 STATION_CODE = re.compile(r"[A-Za-z0-9]{1,20}")

@@ -9,6 +9,8 @@ read the same table, so what a role sees is what it may do.
 Decisions where the issue was silent: blocking a resident is the admin's alone (it silences a
 person); an approver decides on broadcasts and may stop any broadcast, but neither handles tickets
 nor composes; staff handle tickets, compose (urgent alerts too) and cancel only their own.
+In the web console (issue 18) every role may sign in; residents' data requests (seeing and
+erasing a resident's data) and the console's audit log are the admin's alone.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ class Action(StrEnum):
     STAFF_MENU = "staff.menu"  # the staff menu and the staff part of /help
     CHECKUP_MANAGE = "checkup.manage"  # create check-up sessions (issue 20)
     CHECKUP_ATTEND = "checkup.attend"  # a session's list, mark who came (issue 20)
+    CONSOLE_SIGN_IN = "console.sign_in"  # the web console (issue 18): sign in, the home page
+    DATA_REQUEST = "data.request"  # console: see and erase a resident's data on request
+    AUDIT_VIEW = "audit.view"  # console: read the console's audit log
 
 
 ROLES = ("admin", "approver", "staff")
@@ -47,12 +52,12 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
     "staff": frozenset({
         Action.TICKET_HANDLE, Action.TICKET_LIST, Action.BROADCAST_COMPOSE,
         Action.BROADCAST_URGENT, Action.BROADCAST_CANCEL_OWN, Action.REPORT_VIEW,
-        Action.STAFF_MENU, Action.CHECKUP_MANAGE, Action.CHECKUP_ATTEND,
+        Action.STAFF_MENU, Action.CHECKUP_MANAGE, Action.CHECKUP_ATTEND, Action.CONSOLE_SIGN_IN,
     }),
     "approver": frozenset({
         Action.TICKET_LIST, Action.BROADCAST_APPROVE, Action.BROADCAST_CANCEL_OWN,
         Action.BROADCAST_CANCEL_ANY,
-        Action.REPORT_VIEW, Action.STAFF_MENU,
+        Action.REPORT_VIEW, Action.STAFF_MENU, Action.CONSOLE_SIGN_IN,
     }),
 }
 

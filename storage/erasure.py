@@ -113,6 +113,13 @@ RULES: dict[str, Rule] = {
                                  "database.message_log_retention_days (90)",
                                  "rows of the resident's chats and of their group messages "
                                  "deleted"),
+    # the web console (issue 18): staff's sign-ins and actions; no resident's data
+    "console_codes": Rule("none (a staff member's name, a keyed hash of a one-time code)",
+                          "until the next code request after expiry", "nothing to erase"),
+    "console_sessions": Rule("none (a staff member's name, a hash of the session token)",
+                             "until it expires (console.session_hours)", "nothing to erase"),
+    "console_audit": Rule("none (staff name, action, a record id such as a ticket id, time)",
+                          "kept", "nothing to erase (record ids only, never values)"),
 }  # fmt: skip
 
 

@@ -512,3 +512,47 @@ class UnansweredQuestion(Base):
     handled_by: Mapped[str | None] = mapped_column(String(64))
     handled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+# --- the web console (issue 18): sign-in codes, sessions, audit log; no resident data ----------
+
+
+class ConsoleCode(Base):
+    """A one-time sign-in code sent to a staff member's chat: only its keyed hash is stored."""
+
+    __tablename__ = "console_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = station_column()
+    flow_hash: Mapped[str] = mapped_column(String(64), index=True)  # the browser that asked
+    member: Mapped[str] = mapped_column(String(128))  # the staff member's configured name
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+
+
+class ConsoleSession(Base):
+    """A signed-in console browser: the cookie's token is stored only as a hash."""
+
+    __tablename__ = "console_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = station_column()
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    member: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+
+
+class ConsoleAudit(Base):
+    """Who did what in the console, to which record id, when, and whether it was allowed."""
+
+    __tablename__ = "console_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = station_column()
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(128))  # a staff member's name, "" when unknown
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(64))  # a record id, never a value
+    outcome: Mapped[str] = mapped_column(String(16))  # ok | refused | failed

@@ -1,6 +1,6 @@
 """Keep a catalog in step with the code: `python -m bot.locale.sync DOMAIN PATH...`.
 
-Extracts `_("...")` strings from the given files or folders, then updates
+Extracts `_("...")` strings from the given files or folders (Python, and Jinja2 templates), then updates
 `bot/locale/{vi,en}/LC_MESSAGES/DOMAIN.po`: new strings are added (English gets its own text,
 Vietnamese is left empty for a translator), vanished ones are dropped, translations are kept.
 The test suite fails while any string of any catalog is untranslated or fuzzy.
@@ -17,14 +17,19 @@ from babel.messages.pofile import read_po, write_po
 
 from bot.i18n import LOCALE_DIR, LOCALES
 
+# Jinja2 templates (the web console's, bot/console/templates) hold `{{ _("...") }}` strings too.
+JINJA = "jinja2.ext:babel_extract"
+METHODS = [("**.py", "python"), ("**/templates/**.html", JINJA)]
+
 
 def extract(paths: list[Path]) -> list[str]:
     found: list[str] = []
     for path in paths:
         if path.is_dir():
-            items = ((m[2],) for m in extract_from_dir(str(path), method_map=[("**.py", "python")]))
+            items = ((m[2],) for m in extract_from_dir(str(path), method_map=METHODS))
         else:
-            items = ((m[1],) for m in extract_from_file("python", str(path)))
+            method = JINJA if path.suffix == ".html" else "python"
+            items = ((m[1],) for m in extract_from_file(method, str(path)))
         for (message,) in items:
             if isinstance(message, str) and message not in found:
                 found.append(message)

@@ -1,7 +1,7 @@
 """console (issue 18): questions no library topic answered, for the console's grouping
 
 Revision ID: 0009_h5
-Revises: 0008
+Revises: 0009 (the console foundation)
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from storage.models import UTCDateTime
 
 revision = "0009_h5"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
