@@ -22,7 +22,7 @@ from sqlalchemy import select
 from bot.model import TELEGRAM
 from storage import people
 from storage.models import BroadcastRecord, Person
-from tests.console_helpers import APPROVER, NURSE, console_stack, fake  # noqa: F401 - fixtures
+from tests.console_helpers import APPROVER, NURSE, console_stack, fake_fixture  # noqa: F401
 from tests.report_seed import seed
 from tests.test_browser import CHROMIUM_ARGS, chromium_path  # noqa: F401 - the fixture
 from tests.transcript import Transcript
@@ -33,7 +33,7 @@ GROUP, SUBSCRIBER = -7001, 7002
 
 
 @pytest.fixture
-async def live(settings, fake, clock) -> AsyncIterator[Any]:  # noqa: ANN001, F811
+async def live(settings, fake, clock) -> AsyncIterator[Any]:  # noqa: ANN001
     if not settings.database.url.startswith("sqlite"):
         pytest.skip("the browser tests run on the embedded default, SQLite")
     approving = replace(settings, broadcast=replace(settings.broadcast, require_approval=True))
@@ -60,13 +60,14 @@ async def signed_in(live: Any, browser: Any, member: Any, size: str = "desktop")
     return await context.new_page()
 
 
-async def shoot(live: Any, browser: Any, member: Any, path: str, name: str) -> None:
-    """Screenshots of one page at both sizes."""
+async def shoot(page: Any, url: str | None, name: str) -> None:
+    """Screenshots of a page (at `url`, or as it is) at both sizes."""
+    if url is not None:
+        await page.goto(url)
     for size in SIZES:
-        page = await signed_in(live, browser, member, size)
-        await page.goto(live.url + path)
+        await page.set_viewport_size(SIZES[size])
         await page.screenshot(path=str(SHOTS / f"console-{name}-{size}.png"), full_page=True)
-        await page.context.close()
+    await page.set_viewport_size(SIZES["desktop"])
 
 
 async def audience(live: Any) -> None:
@@ -93,10 +94,7 @@ async def test_broadcast_composed_approved_in_the_chat_and_delivered(live, brows
     await expect(page.locator(".channel-telegram .bubble").first).to_contain_text(
         "Thông báo từ")
     await expect(page.locator(".channel-zalo_bot .bubble").first).to_contain_text("miễn phí")
-    for size in SIZES:  # the composer with its preview
-        await page.set_viewport_size(SIZES[size])
-        await page.screenshot(path=str(SHOTS / f"console-compose-{size}.png"), full_page=True)
-    await page.set_viewport_size(SIZES["desktop"])
+    await shoot(page, None, "compose")  # the composer with its preview
     await page.get_by_role("button", name="Xác nhận").click()
     await expect(page.locator("#status")).to_have_text("chờ duyệt")
     broadcast_id = int(page.url.rsplit("/", 1)[1])
@@ -120,8 +118,8 @@ async def test_broadcast_composed_approved_in_the_chat_and_delivered(live, brows
     async with live.bot.services.db.sessions() as session:
         record = await session.get(BroadcastRecord, broadcast_id)
     assert (record.created_by, record.approved_by) == (NURSE.name, APPROVER.name)
-    await shoot(live, browser, NURSE, f"/console/broadcasts/{broadcast_id}", "broadcast")
-    await shoot(live, browser, NURSE, "/console/broadcasts", "broadcasts")
+    await shoot(page, live.url + f"/console/broadcasts/{broadcast_id}", "broadcast")
+    await shoot(page, live.url + "/console/broadcasts", "broadcasts")
     await page.context.close()
 
 
@@ -138,7 +136,7 @@ async def test_calendar_shows_next_months_campaigns(live, browser) -> None:  # n
         "08:00 Phòng cúm mùa")
     await expect(page.locator('td[data-day="2026-12-09"] .event')).to_contain_text("09:00")
     await expect(page.locator(".running")).to_contain_text("flu-north-winter")
-    await shoot(live, browser, APPROVER, "/console/calendar?month=2026-12", "calendar")
+    await shoot(page, live.url + "/console/calendar?month=2026-12", "calendar")
     await page.context.close()
 
 
@@ -154,7 +152,7 @@ async def test_unanswered_group_exported_and_another_answered_to_the_resident(
     await page.goto(live.url + "/console/questions")
     glasses = page.locator("section.group", has_text="bán kính lão")
     await expect(glasses.locator(".badge")).to_have_text("2 lần")
-    await shoot(live, browser, NURSE, "/console/questions", "questions")
+    await shoot(page, live.url + "/console/questions", "questions")
     await glasses.get_by_role("button", name="Bổ sung vào thư viện").click()
     await expect(page.locator("section.group")).to_have_count(1)  # the library tab
     async with page.expect_download() as download:
@@ -189,7 +187,7 @@ async def test_report_page_shows_figures_and_downloads_its_files(live, browser) 
         got = await download.value
         assert got.suggested_filename == f"bao-cao-2026-H1.{fmt.lower()}"
         assert Path(await got.path()).read_bytes()[:2] == b"PK"
-    await shoot(live, browser, NURSE, "/console/reports?period=2026-H1", "reports")
+    await shoot(page, live.url + "/console/reports?period=2026-H1", "reports")
     await page.context.close()
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.console import broadcast_compose as compose
-from bot.console.registry import _, page
+from bot.console.registry import page
 from bot.console.visit import redirect, visit
 from bot.permissions import Action
 

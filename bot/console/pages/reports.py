@@ -7,9 +7,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.console import report_data
+from bot.console.calendar_data import fired_plan
 from bot.console.registry import _, page
 from bot.console.visit import Visit, visit
-from bot.console.calendar_data import fired_plan
 from bot.i18n import TIMEZONE
 from bot.permissions import Action
 from bot.report.content import cell_text
@@ -50,7 +50,7 @@ async def report_page(request: web.Request) -> web.Response:
                 for s in report_data.station_options(current.member, current.settings)]
     return current.render(
         "report.html", view=shown, content=shown.content, period=period,
-        periods=_periods(today.year, current_half(today)), station=station, stations=stations,
+        periods=_periods(today.year, current_half(today)), chosen=station, stations=stations,
         province=current.member.province,
         cell=lambda value, kind: cell_text(value, kind, current.locale))
 
