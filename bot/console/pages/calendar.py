@@ -68,7 +68,7 @@ async def calendar(request: web.Request) -> web.Response:
                           can_compose=current.allows(Action.BROADCAST_COMPOSE))
 
 
-@page("broadcasts", action=Action.BROADCAST_VIEW, nav=_("Broadcasts"), order=31)
+@page("broadcasts", action=Action.BROADCAST_VIEW, nav=_("Broadcast list"), order=31)
 async def broadcasts_list(request: web.Request) -> web.Response:
     current = visit(request)
     services = current.console.services
