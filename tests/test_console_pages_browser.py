@@ -20,16 +20,17 @@ import yaml
 from sqlalchemy import select
 
 from bot.model import TELEGRAM
-from storage import people
-from storage.models import BroadcastRecord, Person
+from storage.models import BroadcastRecord
 from tests.console_helpers import APPROVER, NURSE, console_stack, fake_fixture  # noqa: F401
 from tests.report_seed import seed
-from tests.test_browser import CHROMIUM_ARGS, chromium_path  # noqa: F401 - the fixture
+from tests.test_broadcast import with_group_and_subscriber
+from tests.test_browser import chromium_path  # noqa: F401 - the fixture
+from tests.test_web_browser import browser  # noqa: F401 - the fixture
 from tests.transcript import Transcript
 
 SHOTS = Path(os.environ.get("HEALTHBOT_SCREENSHOT_DIR", "/tmp"))
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
-GROUP, SUBSCRIBER = -7001, 7002
+GROUP, SUBSCRIBER = -700, 701  # tests.test_broadcast.with_group_and_subscriber
 
 
 @pytest.fixture
@@ -41,20 +42,10 @@ async def live(settings, fake, clock) -> AsyncIterator[Any]:  # noqa: ANN001
         yield stack
 
 
-@pytest.fixture
-async def browser(chromium_path: Path):  # noqa: ANN201, F811
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
-
-
-async def signed_in(live: Any, browser: Any, member: Any, size: str = "desktop") -> Any:
+async def signed_in(live: Any, chromium: Any, member: Any, size: str = "desktop") -> Any:
     """A browser page signed in as `member` (the code came to their fake Telegram chat)."""
     client = await live.sign_in(member)
-    context = await browser.new_context(viewport=SIZES[size], locale="vi-VN")
+    context = await chromium.new_context(viewport=SIZES[size], locale="vi-VN")
     await context.add_cookies([{"name": c.key, "value": c.value, "url": live.url}
                                for c in client.http.cookie_jar])
     return await context.new_page()
@@ -70,22 +61,10 @@ async def shoot(page: Any, url: str | None, name: str) -> None:
     await page.set_viewport_size(SIZES["desktop"])
 
 
-async def audience(live: Any) -> None:
-    """A resident group and a subscriber, both on Telegram."""
-    async with live.bot.services.db.sessions() as session, session.begin():
-        group = await people.ensure_chat(session, "telegram", str(GROUP), "group", None)
-        group.area_code = "TDP1"
-        person = Person(locale="vi", area_code="TDP1")
-        session.add(person)
-        await session.flush()
-        await people.ensure_chat(session, "telegram", str(SUBSCRIBER), "private", person.id)
-        await people.subscribe(session, person.id, "flu")
-
-
-async def test_broadcast_composed_approved_in_the_chat_and_delivered(live, browser) -> None:  # noqa: ANN001
+async def test_broadcast_composed_approved_in_the_chat_and_delivered(live, browser) -> None:  # noqa: ANN001, F811
     from playwright.async_api import expect
 
-    await audience(live)
+    await with_group_and_subscriber(live.bot)
     page = await signed_in(live, browser, NURSE)
     await page.goto(live.url + "/console/broadcasts/new")
     await page.fill("#text", "Chủ nhật này trạm khám miễn phí cho người cao tuổi.")
@@ -123,7 +102,7 @@ async def test_broadcast_composed_approved_in_the_chat_and_delivered(live, brows
     await page.context.close()
 
 
-async def test_calendar_shows_next_months_campaigns(live, browser) -> None:  # noqa: ANN001
+async def test_calendar_shows_next_months_campaigns(live, browser) -> None:  # noqa: ANN001, F811
     from playwright.async_api import expect
 
     page = await signed_in(live, browser, APPROVER)  # the fixed clock: 23/11/2026
@@ -141,7 +120,7 @@ async def test_calendar_shows_next_months_campaigns(live, browser) -> None:  # n
 
 
 async def test_unanswered_group_exported_and_another_answered_to_the_resident(
-        live, browser) -> None:  # noqa: ANN001
+        live, browser) -> None:  # noqa: ANN001, F811
     from playwright.async_api import expect
 
     for chat_id, question in ((7101, "Trạm có bán kính lão không?"),
@@ -172,7 +151,7 @@ async def test_unanswered_group_exported_and_another_answered_to_the_resident(
     await page.context.close()
 
 
-async def test_report_page_shows_figures_and_downloads_its_files(live, browser) -> None:  # noqa: ANN001
+async def test_report_page_shows_figures_and_downloads_its_files(live, browser) -> None:  # noqa: ANN001, F811
     from playwright.async_api import expect
 
     async with live.bot.services.db.sessions() as session, session.begin():

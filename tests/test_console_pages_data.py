@@ -22,7 +22,8 @@ from scheduler.occurrences import VN_TZ
 from scheduler.plan import Audience, Campaign, FixedWindow, Plan, Rhythm
 from scheduler.planner import Planner
 from storage import people, unanswered
-from storage.models import BroadcastRecord, Chat, Outbox, Person, UnansweredQuestion
+from storage.models import BroadcastRecord, Chat, Outbox, UnansweredQuestion
+from tests.test_broadcast import with_group_and_subscriber
 from tests.transcript import Transcript
 
 AUTHOR_ID, APPROVER_ID = "9001", "9002"
@@ -37,17 +38,6 @@ async def bot(settings: Settings, clock):  # noqa: ANN001, ANN201
     services = build_services(staffed, clock=clock)
     yield build_bot(services)
     await services.db.close()
-
-
-async def group_and_subscriber(bot) -> None:  # noqa: ANN001
-    async with bot.services.db.sessions() as session, session.begin():
-        group = await people.ensure_chat(session, "telegram", "-700", "group", None)
-        group.area_code = "TDP1"
-        person = Person(locale="vi", area_code="TDP1")
-        session.add(person)
-        await session.flush()
-        await people.ensure_chat(session, "zalo_bot", "701", "private", person.id)
-        await people.subscribe(session, person.id, "flu")
 
 
 # -- unanswered questions -------------------------------------------------------------------
@@ -135,7 +125,7 @@ async def test_month_shows_the_plans_occurrences_and_scheduled_broadcasts(bot, c
 
 
 async def test_fired_occurrence_shows_once_with_its_delivery_figures(bot, clock) -> None:
-    await group_and_subscriber(bot)
+    await with_group_and_subscriber(bot)
     plan = december_plan()
     clock.now = datetime(2026, 12, 6, 23, 0, tzinfo=UTC)
     planner = Planner(bot.services.db, bot.services.settings, bot.services.library, plan, clock)
@@ -155,7 +145,7 @@ async def test_fired_occurrence_shows_once_with_its_delivery_figures(bot, clock)
 
 
 async def test_composed_broadcast_counts_previews_and_goes_to_the_approver(bot, clock) -> None:
-    await group_and_subscriber(bot)
+    await with_group_and_subscriber(bot)
     services = bot.services
     form = {"kind": "staff", "text": "Chủ nhật này trạm khám miễn phí cho người cao tuổi.",
             "audience": "area", "area": "TDP1",
@@ -166,7 +156,7 @@ async def test_composed_broadcast_counts_previews_and_goes_to_the_approver(bot, 
         ctx = broadcast_compose.staff_context(services, session, AUTHOR, "vi", draft.data())
         shown = await broadcast_compose.preview(ctx, AUTHOR)
         assert (shown.total, shown.groups, shown.people) == (2, 1, 1)
-        assert shown.by_channel == {"telegram": 1, "zalo_bot": 1}
+        assert shown.by_channel == {"telegram": 2}
         assert shown.quiet and (shown.goes_at.hour, shown.goes_at.minute) == (7, 0)
         assert shown.approval
         telegram = next(c for c in shown.channels if c.channel == "telegram")

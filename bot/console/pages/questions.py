@@ -56,7 +56,8 @@ async def questions_page(request: web.Request) -> web.Response:
         answerable={g.key: answerable(g, by_id, now) for g in groups},
         can_handle=current.allows(Action.TICKET_HANDLE),
         window_days=questions.ANSWER_WINDOW.days, list_days=questions.LIST_WINDOW.days,
-        marked=q.get("marked"))
+        max_chars=questions.MAX_ANSWER_CHARS,
+        error=q.get("error") == "text")
 
 
 @page("questions/library", action=Action.TICKET_HANDLE, method="POST")
@@ -69,7 +70,7 @@ async def mark_for_library(request: web.Request) -> web.Response:
             await unanswered.mark(session, [r.id for r in rows], unanswered.LIBRARY,
                                   by=current.member.name, at=current.now())
     await current.audit("questions.library", rows[0].id if rows else None)
-    return redirect(f"/console/questions?tab=library&marked={rows[0].id if rows else ''}")
+    return redirect("/console/questions?tab=library")
 
 
 @page("questions/library.yaml", action=Action.TICKET_LIST)
