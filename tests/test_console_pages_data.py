@@ -49,6 +49,7 @@ async def test_unanswered_questions_are_recorded_grouped_and_anonymised(bot, clo
                                   "Trạm có bán kính lão không, số tôi 0912345678"]):
         await Transcript(bot, TELEGRAM, "telegram", f"70{i}").say(question)
     await Transcript(bot, TELEGRAM, "telegram", "799").say("Giá vé gửi xe máy ở trạm bao nhiêu")
+    await Transcript(bot, TELEGRAM, "telegram", "799").say("ok cảm ơn nhiều")  # not a question
     async with bot.services.db.sessions() as session:
         groups = await console_unanswered.open_groups(session, clock(), stations=[1])
         assert await console_unanswered.open_groups(session, clock(), stations=[2]) == []
