@@ -67,3 +67,28 @@ async def test_each_role_reaches_only_what_the_table_allows(console, sqlite_firs
                 assert status != 403, (member.role, page.path, page.method)
             else:
                 assert status == 403, (member.role, page.path, page.method, status)
+
+
+async def test_another_stations_broadcast_and_questions_stay_hidden(console, sqlite_first) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    from bot.model import TELEGRAM
+    from storage.models import BroadcastRecord
+    from tests.console_helpers import NURSE2
+    from tests.transcript import Transcript
+
+    bot = console.bot
+    async with bot.services.db.sessions() as session, session.begin():
+        record = BroadcastRecord(kind="staff", created_by="Điều dưỡng Mai", text="Chỉ trạm 1",
+                                 audience={"kind": "all", "stations": [1]}, status="scheduled",
+                                 scheduled_at=bot.services.clock() + timedelta(days=1))
+        session.add(record)
+    await Transcript(bot, TELEGRAM, "telegram", "8801").say("Trạm có bán kính lão không?")
+    other = await console.sign_in(NURSE2)
+    assert (await other.get(f"/console/broadcasts/{record.id}")).status == 404
+    assert "Chỉ trạm 1" not in (await other.get("/console/broadcasts")).text
+    assert "Chỉ trạm 1" not in (await other.get("/console/calendar")).text
+    assert "kính lão" not in (await other.get("/console/questions")).text
+    own = await console.sign_in(STAFF[1])
+    assert "Chỉ trạm 1" in (await own.get(f"/console/broadcasts/{record.id}")).text
+    assert "kính lão" in (await own.get("/console/questions")).text
