@@ -7,8 +7,10 @@ province staff see the aggregate of every station (station None), or one station
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import tempfile
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +26,7 @@ from bot.report.figures import Period, compute, library_topics
 from bot.report.files import FORMATS, file_stem, make_report
 from bot.stations import scope_of, settings_for
 
+_DRAWING = threading.Lock()  # pyplot keeps global state: one drawing at a time
 MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -57,12 +60,17 @@ async def report_view(session: AsyncSession, settings: Settings, period: Period,
     figures = await compute(session, period, station_id=station_id, topic_of=topics)
     view = settings if station_id is None else settings_for(settings, station_id)
     built = report_content.build(figures, view, locale, library=library, plan=plan)
+    charts = await asyncio.to_thread(_charts, built)  # off the event loop: replies go on
+    return ReportView(built, charts)
+
+
+def _charts(built: report_content.ReportContent) -> list[tuple[str, str]]:
     charts = []
-    with tempfile.TemporaryDirectory(prefix="healthbot-console-charts-") as tmp:
+    with _DRAWING, tempfile.TemporaryDirectory(prefix="healthbot-console-charts-") as tmp:
         for caption, path in draw_all(built, Path(tmp)):
             data = base64.b64encode(path.read_bytes()).decode("ascii")
             charts.append((caption, f"data:image/png;base64,{data}"))
-    return ReportView(built, charts)
+    return charts
 
 
 async def report_file(session: AsyncSession, settings: Settings, period: Period, fmt: str, *,
