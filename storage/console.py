@@ -54,18 +54,23 @@ async def code_owner(session: AsyncSession, flow_hash: str) -> str:
 
 async def forget_old(session: AsyncSession, now: datetime) -> None:
     """Drop expired codes and sessions, and empty the chat messages that carried spent codes."""
-    spent = select(ConsoleCode.id).where(
+    spent = select(ConsoleCode).where(
         (ConsoleCode.expires_at <= now) | ConsoleCode.used_at.is_not(None))
-    await scrub_code_messages(session, [i for (i,) in (await session.execute(spent)).all()])
+    await scrub_code_messages(session, list((await session.execute(spent)).scalars()))
     await session.execute(delete(ConsoleCode).where(ConsoleCode.expires_at <= now))
     await session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at <= now))
 
 
-async def scrub_code_messages(session: AsyncSession, code_ids: list[int]) -> None:
+def message_key(code: ConsoleCode) -> str:
+    """The outbox dedupe key of the message carrying this code (ids may be reused after purges)."""
+    return f"{CODE_MESSAGE_PREFIX}{code.code_hash[:40]}"
+
+
+async def scrub_code_messages(session: AsyncSession, codes: list[ConsoleCode]) -> None:
     """The outbox keeps a sent message's text for delivery figures: a code's text is emptied."""
-    if not code_ids:
+    if not codes:
         return
-    keys = [f"{CODE_MESSAGE_PREFIX}{i}" for i in code_ids]
+    keys = [message_key(c) for c in codes]
     await session.execute(
         update(Outbox)
         .where(Outbox.dedupe_key.in_(keys), Outbox.status.not_in(("pending", "held")))

@@ -25,7 +25,7 @@ import pytest
 
 from bot.config import Area, Settings, StaffMember, StationEntry
 from tests.fakes.telegram_api import FakeTelegram
-from tests.web_visitor import STAFF_GROUP, WebStack, web_stack
+from tests.web_visitor import STAFF_GROUP, WebStack, WebVisitor, web_stack
 
 STATION2_GROUP = -4602
 ADMIN = StaffMember(name="Y sĩ Hoa", role="admin", telegram_id="7699", handle="hoa")
@@ -129,6 +129,7 @@ class ConsoleStack:
 
     def __post_init__(self) -> None:
         self._clients: list[ConsoleClient] = []
+        self._visitors: list[WebVisitor] = []
 
     async def request_code(self, client: ConsoleClient, handle: str) -> Page:
         await client.get("/console/signin")
@@ -152,7 +153,49 @@ class ConsoleStack:
         assert home.status == 200 and home.url.endswith("/console/"), home.text
         return client
 
+    async def file_on_telegram(self, resident: int, text: str) -> str:
+        """A resident files feedback (anonymously) in their private Telegram chat; its code."""
+        fake = self.fake
+
+        async def say(words: str = "", **kw: Any) -> Any:
+            before = len(fake.sent_to(resident))
+            await fake.push_message(resident, resident, words, **kw)
+            return (await fake.wait_for_sent(resident, before + 1))[-1]
+
+        async def tap(data: str, message: Any) -> Any:
+            before = len(fake.sent_to(resident))
+            await fake.push_callback(resident, resident, data, message.message_id)
+            return (await fake.wait_for_sent(resident, before + 1))[-1]
+
+        def button(message: Any, label: str) -> str:
+            return next(b["callback_data"] for row in message.reply_markup["inline_keyboard"]
+                        for b in row if b["text"] == label)
+
+        menu = await say("/gopy")
+        prompt = await tap(button(menu, "Vệ sinh môi trường / ổ bọ gậy"), menu)
+        got = await say(text)
+        assert prompt and got
+        contact = await tap("fb:more", got)
+        review = await tap(button(contact, "Gửi ẩn danh"), contact)
+        done = await tap("fb:send", review)
+        return next(w for w in done.text.split() if w.startswith("PA-")).rstrip(".,:")
+
+    async def web_visitor(self) -> WebVisitor:
+        visitor = WebVisitor(self.url)
+        self._visitors.append(visitor)
+        return visitor
+
+    async def ticket_id(self, code: str) -> int:
+        from storage.tickets import ticket_by_code
+
+        async with self.bot.services.db.sessions() as session:
+            ticket = await ticket_by_code(session, code)
+            assert ticket is not None
+            return ticket.id
+
     async def close(self) -> None:
+        for visitor in self._visitors:
+            await visitor.close()
         for client in self._clients:
             await client.close()
 

@@ -161,3 +161,22 @@ def test_console_settings_are_checked(tmp_path, toml: str, complaint: str) -> No
     path.write_text(toml, encoding="utf-8")
     with pytest.raises(ConfigError, match=re.escape(complaint)):
         load_settings(path, env={})
+
+
+async def test_codes_tokens_and_cookies_never_reach_the_log(console, caplog) -> None:  # noqa: ANN001
+    import logging
+
+    caplog.set_level(logging.INFO)  # the level `healthbot run` logs at (bot/cli.py)
+    for name in ("bot", "scheduler", "storage"):  # the project's own code: even at DEBUG
+        caplog.set_level(logging.DEBUG, logger=name)
+    client = await console.client()
+    await console.request_code(client, NURSE.handle)
+    code = await console.code_for(NURSE, 0)
+    await client.post("/console/signin/code", {"code": "999999" if code != "999999" else "1"})
+    await client.post("/console/signin/code", {"code": code})
+    cookie = client.cookie("hb_console")
+    assert cookie and (await client.get("/console/")).status == 200
+    logged = caplog.text
+    assert code not in logged
+    for secret in (cookie, *cookie.split("."), client.cookie("hb_console_flow") or "x" * 40):
+        assert secret not in logged

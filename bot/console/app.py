@@ -53,6 +53,7 @@ class Console:
         for module in pkgutil.iter_modules(pages.__path__):  # every bot/console/pages/*.py
             importlib.import_module(f"{pages.__name__}.{module.name}")
         self.pages: list[Page] = list(PAGES)
+        self.flashes: dict[str, str] = {}  # session token -> the notice for its next page
         bot.services.extras["console"] = self
 
     # -- mounting --

@@ -142,7 +142,7 @@ class SignIn:
                                                              minutes=self.cfg.code_minutes)
                 await services.deliverer.enqueue(
                     session, channel=chat[0], chat_id=chat[1], message=Outbound(text=text),
-                    dedupe_key=f"{store.CODE_MESSAGE_PREFIX}{row.id}")
+                    dedupe_key=store.message_key(row))
                 outcome = "ok"
             else:
                 outcome = "failed"
@@ -191,7 +191,7 @@ class SignIn:
                 failed = True
             else:
                 row.used_at = now
-                await store.scrub_code_messages(session, [row.id])
+                await store.scrub_code_messages(session, [row])
                 token = security.new_token()
                 await store.start_session(
                     session, token_hash=security.digest(token), member=member.name,

@@ -77,6 +77,14 @@ class Visit:
                               action=action, target=target, outcome=outcome,
                               station_id=station_id or self.home_station, now=self.now())
 
+    def flash(self, text: str) -> None:
+        """A one-time notice shown on the next page this browser opens (after a redirect)."""
+        if self.token:
+            flashes = self.console.flashes
+            flashes[self.token] = text
+            while len(flashes) > 1000:
+                flashes.pop(next(iter(flashes)))
+
     def render(self, template: str, *, status: int = 200, **values: Any) -> web.Response:
         context = {
             "_": self._,
@@ -89,6 +97,7 @@ class Visit:
             "date": lambda v: local_date(v, self.locale) if v else "",
             "datetime": lambda v: local_datetime(v, self.locale) if v else "",
             "path": self.request.path,
+            "flash": self.console.flashes.pop(self.token, "") if self.token else "",
             **values,
         }
         return aiohttp_jinja2.render_template(template, self.request, context, status=status)

@@ -1,4 +1,5 @@
-"""What staff do to a ticket: accept, answer, transfer, close, mark duplicate, block the sender.
+"""What staff do to a ticket: accept, answer, transfer, close, mark duplicate, block the sender,
+add an internal note, reopen (the last two from the web console, issue 18).
 
 Each action is recorded in the audit trail with the staff member's configured name; residents
 only ever see the station's role ("Cán bộ Trạm Y tế ..."), never a personal account. Each returns
@@ -228,3 +229,34 @@ async def block(ctx: Context, ticket: Ticket, member: StaffMember, *, blocked: b
             code=ticket.code
         )
     return _("The sender of {code} may send feedback again.").format(code=ticket.code)
+
+
+async def add_note(ctx: Context, ticket: Ticket, member: StaffMember, text: str) -> str:
+    """An internal note for the staff (the audit trail keeps it); the resident is not told."""
+    _ = ctx._
+    if not text.strip():
+        return _("Please write the note for {code}.").format(code=ticket.code)
+    await tickets.add_event(ctx.session, ticket, actor=member.name, action="note", now=ctx.now,
+                            detail=text.strip())
+    return _("Note added to {code}.").format(code=ticket.code)
+
+
+async def reopen(ctx: Context, ticket: Ticket, member: StaffMember) -> str:
+    """Open a closed ticket again (accepted, by this member); the resident is told."""
+    _ = ctx._
+    if ticket.status != "closed":
+        return _("Feedback {code} is not closed.").format(code=ticket.code)
+    ticket.status, ticket.closed_at = "accepted", None
+    ticket.assignee = member.name
+    event = await tickets.add_event(ctx.session, ticket, actor=member.name, action="reopened",
+                                    now=ctx.now)
+
+    def compose(_: Gettext, t: Ticket) -> Outbound:
+        return Outbound(text=_(
+            "The health station has reopened your feedback {code} and is working on it again."
+        ).format(code=t.code))
+
+    await notices.tell_residents(
+        ctx.services, ctx.session, ticket, compose, f"ticket:{ticket.id}:reopened:{event.id}"
+    )
+    return _("Feedback {code} reopened by {name}.").format(code=ticket.code, name=member.name)
