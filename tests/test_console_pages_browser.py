@@ -140,7 +140,7 @@ async def test_unanswered_group_exported_and_another_answered_to_the_resident(
     assert entry["questions"]["vi"] == ["Trạm có bán kính lão không?", "tram co ban kinh lao ko"]
     assert entry["status"] == "draft"
 
-    await page.get_by_role("link", name="Chưa xử lý").click()
+    await page.get_by_role("link", name="Đang mở").click()
     parking = page.locator("section.group", has_text="gửi xe máy")
     await parking.locator("textarea").fill("Trạm có chỗ gửi xe miễn phí trước cổng.")
     await parking.get_by_role("button", name="Gửi câu trả lời").click()

@@ -55,13 +55,11 @@ async def report_page(request: web.Request) -> web.Response:
         cell=lambda value, kind: cell_text(value, kind, current.locale))
 
 
-@page("reports/file", action=Action.REPORT_VIEW)
+@page("reports/{fmt:(docx|xlsx)}", action=Action.REPORT_VIEW)
 async def report_download(request: web.Request) -> web.Response:
     current = visit(request)
     services = current.console.services
-    fmt = request.query.get("format", "")
-    if fmt not in report_data.MEDIA_TYPES:
-        raise web.HTTPNotFound()
+    fmt = request.match_info["fmt"]
     period, station = _choose(current, request)
     async with services.db.sessions() as session:
         name, body = await report_data.report_file(
