@@ -9,6 +9,7 @@ go to $HEALTHBOT_SCREENSHOT_DIR (default /tmp)."""
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -17,6 +18,8 @@ from typing import Any
 
 import pytest
 import yaml
+from docx import Document
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.model import TELEGRAM
@@ -160,12 +163,15 @@ async def test_report_page_shows_figures_and_downloads_its_files(live, browser) 
     await page.goto(live.url + "/console/reports?period=2026-H1")
     await expect(page.locator("#summary li").first).to_be_visible()
     await expect(page.locator("img.chart")).to_have_count(4)
+    files = {}
     for fmt in ("DOCX", "XLSX"):
         async with page.expect_download() as download:
             await page.get_by_role("link", name=f"Tải {fmt}").click()
         got = await download.value
         assert got.suggested_filename == f"bao-cao-2026-H1.{fmt.lower()}"
-        assert Path(await got.path()).read_bytes()[:2] == b"PK"
+        files[fmt] = io.BytesIO(Path(await got.path()).read_bytes())
+    assert "6 tháng đầu năm 2026" in "\n".join(p.text for p in Document(files["DOCX"]).paragraphs)
+    assert load_workbook(files["XLSX"]).sheetnames[:2] == ["Tổng hợp", "Truyền thông"]
     await shoot(page, live.url + "/console/reports?period=2026-H1", "reports")
     await page.context.close()
 
