@@ -40,14 +40,15 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 CODE = re.compile(r"\b(\d{6})\b")
 
 
-def console_settings(settings: Settings, **console: Any) -> Settings:
+def console_settings(settings: Settings, *, staff: tuple[StaffMember, ...] = STAFF,
+                     **console: Any) -> Settings:
     """The console on (plain HTTP on 127.0.0.1), four staff members, a second station."""
     station2 = StationEntry(id=2, code="XUANLA", name="Trạm Y tế phường Xuân La",
                             staff_chat=f"telegram:{STATION2_GROUP}",
                             areas=[Area("XL1", "Tổ dân phố Xuân La 1")])
     return replace(
         settings,
-        staff=list(STAFF),
+        staff=list(staff),
         stations=[station2],
         feedback=replace(settings.feedback, staff_chat=f"telegram:{STAFF_GROUP}"),
         console=replace(settings.console, **{"enabled": True, "insecure_cookies": True,
@@ -193,6 +194,22 @@ class ConsoleStack:
             assert ticket is not None
             return ticket.id
 
+    async def sign_in_browser(self, page: Any, member: StaffMember, at_code: Any = None) -> None:
+        """Sign `member` in on a Playwright page, as a person would (the code from Telegram);
+        `at_code(page)` is awaited on the code page (e.g. for a screenshot)."""
+        from playwright.async_api import expect
+
+        await page.goto(self.url + "/console/signin")
+        before = len(self.fake.sent_to(int(member.telegram_id)))
+        await page.fill("#handle", member.handle or member.name)
+        await page.get_by_role("button", name="Gửi mã cho tôi").click()
+        await expect(page).to_have_url(self.url + "/console/signin/code")
+        if at_code is not None:
+            await at_code(page)
+        await page.fill("#code", await self.code_for(member, before))
+        await page.get_by_role("button", name="Đăng nhập").click()
+        await expect(page.locator("h1")).to_contain_text(f"Xin chào, {member.name}")
+
     async def close(self) -> None:
         for visitor in self._visitors:
             await visitor.close()
@@ -202,9 +219,11 @@ class ConsoleStack:
 
 @asynccontextmanager
 async def console_stack(settings: Settings, fake: FakeTelegram, clock: object,
+                        staff: tuple[StaffMember, ...] = STAFF,
                         **console: Any) -> AsyncIterator[ConsoleStack]:
     """The web server with the console and Telegram mounted, and the outbox dispatcher running."""
-    async with web_stack(console_settings(settings, **console), fake, clock) as stack:
+    async with web_stack(console_settings(settings, staff=staff, **console), fake,
+                         clock) as stack:
         stack.bot.services.extras["dispatcher"] = stack.dispatcher  # codes go out at once
         stop = asyncio.Event()
         dispatching = asyncio.create_task(stack.dispatcher.run_forever(stop))

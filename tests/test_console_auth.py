@@ -180,3 +180,36 @@ async def test_codes_tokens_and_cookies_never_reach_the_log(console, caplog) -> 
     assert code not in logged
     for secret in (cookie, *cookie.split("."), client.cookie("hb_console_flow") or "x" * 40):
         assert secret not in logged
+
+
+async def test_a_member_without_telegram_gets_the_code_in_their_web_chat(settings, fake,  # noqa: ANN001, F811
+                                                                          clock) -> None:  # noqa: ANN001
+    import asyncio
+
+    import aiohttp
+
+    from bot.config import StaffMember
+    from tests.console_helpers import CODE, console_stack
+    from tests.web_visitor import WebVisitor
+
+    visitor_id = "ab" * 16
+    web_only = StaffMember(name="Hộ sinh Thu", role="staff", web_id=visitor_id, handle="thu")
+    async with console_stack(settings, fake, clock, staff=(ADMIN, web_only)) as running:
+        # The member's browser, already known to the bot by its cookie (the member's web_id).
+        page = WebVisitor(running.url, aiohttp.DummyCookieJar(), Cookie=f"hb_web={visitor_id}")
+        try:
+            await page.say("Xin chào")  # the member has written to the bot from this browser
+            client = await running.client()
+            await running.request_code(client, "thu")
+            for _ in range(50):
+                texts = [m["text"] for m in (await page.history())["messages"]]
+                codes = [CODE.search(t).group(1) for t in texts if "Mã đăng nhập" in t]
+                if codes:
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("no code in the web chat")
+            home = await client.post("/console/signin/code", {"code": codes[-1]})
+            assert "Xin chào, Hộ sinh Thu" in home.text
+        finally:
+            await page.close()

@@ -20,7 +20,8 @@ from tests.console_helpers import (  # noqa: F401 - fixtures
     console_stack,
     fake_fixture,
 )
-from tests.test_browser import CHROMIUM_ARGS, chromium_path  # noqa: F401 - the fixture
+from tests.test_browser import chromium_path  # noqa: F401 - the fixture
+from tests.test_web_browser import browser  # noqa: F401 - the fixture
 
 SHOTS = Path(os.environ.get("HEALTHBOT_SCREENSHOT_DIR", "/tmp"))
 SIZES = ((1280, 800), (390, 844))
@@ -35,31 +36,14 @@ async def console(settings, fake, clock) -> AsyncIterator[ConsoleStack]:  # noqa
         yield running
 
 
-@pytest.fixture
-async def chromium(chromium_path: Path):  # noqa: ANN201, F811
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
-
-
 async def sign_in(console: ConsoleStack, page, member) -> None:  # noqa: ANN001
+    """Through the sign-in pages (screenshots of both), then as tests/console_helpers does."""
     from playwright.async_api import expect
 
     await page.goto(console.url + "/console/")
     await expect(page).to_have_url(console.url + "/console/signin")
     await shoot(page, "signin")
-    before = len(console.fake.sent_to(int(member.telegram_id)))
-    await page.fill("#handle", member.handle)
-    await page.get_by_role("button", name="Gửi mã cho tôi").click()
-    await expect(page).to_have_url(console.url + "/console/signin/code")
-    await shoot(page, "code")
-    code = await console.code_for(member, before)
-    await page.fill("#code", code)
-    await page.get_by_role("button", name="Đăng nhập").click()
-    await expect(page.locator("h1")).to_contain_text(f"Xin chào, {member.name}")
+    await console.sign_in_browser(page, member, at_code=lambda p: shoot(p, "code"))
 
 
 async def shoot(page, name: str) -> None:  # noqa: ANN001
@@ -75,13 +59,13 @@ async def shoot(page, name: str) -> None:  # noqa: ANN001
 
 
 async def test_staff_sign_in_and_answer_a_ticket_on_telegram_and_the_web(  # noqa: F811
-        console: ConsoleStack, chromium) -> None:  # noqa: ANN001
+        console: ConsoleStack, browser) -> None:  # noqa: ANN001, F811
     from playwright.async_api import expect
 
     on_telegram = await console.file_on_telegram(RESIDENT, "Nước đọng ở hố ga đầu ngõ 12")
     visitor = await console.web_visitor()
     on_web = await visitor.file_feedback("Chờ khám hơn một tiếng")
-    context = await chromium.new_context(viewport={"width": 1280, "height": 800},
+    context = await browser.new_context(viewport={"width": 1280, "height": 800},
                                          locale="vi-VN")
     page = await context.new_page()
     await sign_in(console, page, NURSE)
@@ -115,11 +99,11 @@ async def test_staff_sign_in_and_answer_a_ticket_on_telegram_and_the_web(  # noq
     await context.close()
 
 
-async def test_admin_pages_at_both_sizes(console: ConsoleStack, chromium) -> None:  # noqa: ANN001
+async def test_admin_pages_at_both_sizes(console: ConsoleStack, browser) -> None:  # noqa: ANN001, F811
     from playwright.async_api import expect
 
     code = await console.file_on_telegram(RESIDENT, "Muỗi nhiều ở công viên")
-    context = await chromium.new_context(viewport={"width": 1280, "height": 800},
+    context = await browser.new_context(viewport={"width": 1280, "height": 800},
                                          locale="vi-VN")
     page = await context.new_page()
     await sign_in(console, page, ADMIN)
@@ -138,12 +122,12 @@ async def test_admin_pages_at_both_sizes(console: ConsoleStack, chromium) -> Non
 
 
 async def test_a_resident_csrf_and_a_forged_cookie_are_refused(  # noqa: F811
-        console: ConsoleStack, chromium) -> None:  # noqa: ANN001
+        console: ConsoleStack, browser) -> None:  # noqa: ANN001, F811
     from playwright.async_api import expect
 
     code = await console.file_on_telegram(RESIDENT, "Cống bị tắc ở ngõ 4")
     ticket_id = await console.ticket_id(code)
-    context = await chromium.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN")
+    context = await browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN")
     page = await context.new_page()
     # A resident (not in the staff list) gets the same page as staff, and no code works.
     await page.goto(console.url + "/console/signin")

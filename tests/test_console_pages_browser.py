@@ -4,13 +4,12 @@ dispatcher): a broadcast composed in the console, approved by a second staff mem
 and shown delivered with its figures; next month's campaigns in the calendar (fixed clock); an
 unanswered-questions group exported as YAML and another answered to the resident on Telegram; the
 report's figures and its DOCX / XLSX downloads. Screenshots of every page at 1280x800 and 390x844
-go to $HEALTHBOT_SCREENSHOT_DIR (default /tmp)."""
+(no sideways scrolling) go to $HEALTHBOT_SCREENSHOT_DIR (default /tmp)."""
 
 from __future__ import annotations
 
 import asyncio
 import io
-import os
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -28,11 +27,10 @@ from tests.console_helpers import APPROVER, NURSE, console_stack, fake_fixture  
 from tests.report_seed import seed
 from tests.test_broadcast import with_group_and_subscriber
 from tests.test_browser import chromium_path  # noqa: F401 - the fixture
+from tests.test_console_browser import shoot as shoot_both
 from tests.test_web_browser import browser  # noqa: F401 - the fixture
 from tests.transcript import Transcript
 
-SHOTS = Path(os.environ.get("HEALTHBOT_SCREENSHOT_DIR", "/tmp"))
-SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 GROUP, SUBSCRIBER = -700, 701  # tests.test_broadcast.with_group_and_subscriber
 
 
@@ -45,23 +43,20 @@ async def live(settings, fake, clock) -> AsyncIterator[Any]:  # noqa: ANN001
         yield stack
 
 
-async def signed_in(live: Any, chromium: Any, member: Any, size: str = "desktop") -> Any:
-    """A browser page signed in as `member` (the code came to their fake Telegram chat)."""
-    client = await live.sign_in(member)
-    context = await chromium.new_context(viewport=SIZES[size], locale="vi-VN")
-    await context.add_cookies([{"name": c.key, "value": c.value, "url": live.url}
-                               for c in client.http.cookie_jar])
-    return await context.new_page()
+async def signed_in(live: Any, chromium: Any, member: Any) -> Any:
+    """A browser page signed in as `member`, with the code received on their fake Telegram."""
+    context = await chromium.new_context(viewport={"width": 1280, "height": 800},
+                                         locale="vi-VN")
+    page = await context.new_page()
+    await live.sign_in_browser(page, member)
+    return page
 
 
 async def shoot(page: Any, url: str | None, name: str) -> None:
-    """Screenshots of a page (at `url`, or as it is) at both sizes."""
+    """Screenshots of a page (at `url`, or as it is) at both sizes, never scrolling sideways."""
     if url is not None:
         await page.goto(url)
-    for size in SIZES:
-        await page.set_viewport_size(SIZES[size])
-        await page.screenshot(path=str(SHOTS / f"console-{name}-{size}.png"), full_page=True)
-    await page.set_viewport_size(SIZES["desktop"])
+    await shoot_both(page, name)
 
 
 async def test_broadcast_composed_approved_in_the_chat_and_delivered(live, browser) -> None:  # noqa: ANN001, F811

@@ -38,7 +38,7 @@ def expand(path: str, ids: dict[str, int]) -> list[str]:
     urls = []
     for combo in itertools.product(*choices):
         values = iter(combo)
-        urls.append("/console/" + PARAM.sub(lambda _m: next(values), path))
+        urls.append("/console/" + PARAM.sub(lambda _m, v=values: next(v), path))
     return urls
 
 

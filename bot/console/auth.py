@@ -101,13 +101,19 @@ class SignIn:
             raise web.HTTPSeeOther("/console/")
         return self._form(current, "signin.html")
 
-    async def request_code(self, request: web.Request) -> web.StreamResponse:
-        current = visit(request)
+    async def _posted(self, request: web.Request) -> tuple[Visit, dict, str | None]:
+        """(visit, form, flow) of a sign-in form; flow None: no valid CSRF token (refuse)."""
         form = dict(await request.post())
-        flow = self._csrf_ok(request, form)
+        return visit(request), form, self._csrf_ok(request, form)
+
+    def _expired(self, current: Visit) -> web.Response:
+        return self._form(current, "signin.html", status=403,
+                          error=current._("The form has expired. Please try again."))
+
+    async def request_code(self, request: web.Request) -> web.StreamResponse:
+        current, form, flow = await self._posted(request)
         if flow is None:
-            return self._form(current, "signin.html", status=403,
-                              error=current._("The form has expired. Please try again."))
+            return self._expired(current)
         member = find_member(self.console, str(form.get("handle", ""))[:128])
         address = self.console.client_address(request)
         if self.console.requests_by_address.blocked(address):
@@ -160,12 +166,9 @@ class SignIn:
         return self._form(current, "code.html")
 
     async def check_code(self, request: web.Request) -> web.StreamResponse:
-        current = visit(request)
-        form = dict(await request.post())
-        flow = self._csrf_ok(request, form)
+        current, form, flow = await self._posted(request)
         if flow is None:
-            return self._form(current, "signin.html", status=403,
-                              error=current._("The form has expired. Please try again."))
+            return self._expired(current)
         console, services = self.console, self.console.services
         address = console.client_address(request)
         typed = "".join(str(form.get("code", "")).split())[:12]
