@@ -135,6 +135,7 @@ async def start_delivery(services: Services, stop: asyncio.Event) -> Stopper:
     planner = Planner(services.db, settings, services.library, plan, services.clock,
                       on_queued=dispatcher.wake)
     planner.start()
+    services.extras["planner"] = planner  # the console's calendar shows its occurrences
     dispatching = asyncio.create_task(dispatcher.run_forever(stop))
 
     async def stop_delivery() -> None:

@@ -43,6 +43,7 @@ class Action(StrEnum):
     CONSOLE_SIGN_IN = "console.sign_in"  # the web console (issue 18): sign in, the home page
     DATA_REQUEST = "data.request"  # console: see and erase a resident's data on request
     AUDIT_VIEW = "audit.view"  # console: read the console's audit log
+    BROADCAST_VIEW = "broadcast.view"  # console: the campaign calendar, broadcasts and figures
 
 
 ROLES = ("admin", "approver", "staff")
@@ -53,11 +54,12 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
         Action.TICKET_HANDLE, Action.TICKET_LIST, Action.BROADCAST_COMPOSE,
         Action.BROADCAST_URGENT, Action.BROADCAST_CANCEL_OWN, Action.REPORT_VIEW,
         Action.STAFF_MENU, Action.CHECKUP_MANAGE, Action.CHECKUP_ATTEND, Action.CONSOLE_SIGN_IN,
+        Action.BROADCAST_VIEW,
     }),
     "approver": frozenset({
         Action.TICKET_LIST, Action.BROADCAST_APPROVE, Action.BROADCAST_CANCEL_OWN,
         Action.BROADCAST_CANCEL_ANY,
-        Action.REPORT_VIEW, Action.STAFF_MENU, Action.CONSOLE_SIGN_IN,
+        Action.REPORT_VIEW, Action.STAFF_MENU, Action.CONSOLE_SIGN_IN, Action.BROADCAST_VIEW,
     }),
 }
 

@@ -34,6 +34,7 @@ from storage.models import (
     SurveyInvitation,
     Ticket,
     TicketEvent,
+    UnansweredQuestion,
 )
 
 ERASED_TEXT = "[đã xoá theo yêu cầu]"
@@ -113,6 +114,11 @@ RULES: dict[str, Rule] = {
                              "nothing to erase"),
     "survey_invitations": Rule("that the resident was asked, when (and, until they finish, "
                                "which answers are theirs)", "until erased", "rows deleted"),
+    # console (issue 18): what no topic answered, for the library's maintainers and a staff reply
+    "unanswered_questions": Rule("the question's words, the chat (and author) it came from",
+                                 "database.message_log_retention_days (90)",
+                                 "rows of the resident's chats and of their group messages "
+                                 "deleted"),
     # the web console (issue 18): staff's sign-ins and actions; no resident's data
     "console_codes": Rule("none (a staff member's name, a keyed hash of a one-time code)",
                           "until the next code request after expiry", "nothing to erase"),
@@ -166,6 +172,9 @@ async def erase_person(session: AsyncSession, person_id: int) -> None:
     ] if ticket_ids else []  # fmt: skip
     quoted = [MessageLog.text.contains(d, autoescape=True) for d in details]
     await session.execute(delete(MessageLog).where(or_(mine, written, *quoted)))
+    await session.execute(delete(UnansweredQuestion).where(or_(
+        _pairs(UnansweredQuestion.channel, UnansweredQuestion.chat_id, chats),
+        _pairs(UnansweredQuestion.channel, UnansweredQuestion.user_id, idents))))
     await session.execute(
         delete(ConversationState).where(
             or_(

@@ -508,6 +508,26 @@ class SurveyInvitation(Base):
     asked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class UnansweredQuestion(Base):
+    """A question no library topic answered (issue 18, the console's "unanswered questions"):
+    the words, for grouping and for the library's maintainers, and the chat to answer in. Purged
+    with the message log; erased with the resident."""
+
+    __tablename__ = "unanswered_questions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = station_column()
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    chat_kind: Mapped[str] = mapped_column(String(8), default="private")
+    user_id: Mapped[str | None] = mapped_column(String(64))  # the author (erasure in groups)
+    locale: Mapped[str] = mapped_column(String(8), default="vi")
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open | library | answered
+    handled_by: Mapped[str | None] = mapped_column(String(64))
+    handled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 # --- the web console (issue 18): sign-in codes, sessions, audit log; no resident data ----------
 
 

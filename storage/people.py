@@ -363,6 +363,9 @@ async def purge_message_log(session: AsyncSession, older_than: datetime) -> int:
     from storage.web import purge_web_messages
 
     await purge_web_messages(session, older_than)
+    from storage.unanswered import purge as purge_unanswered
+
+    await purge_unanswered(session, older_than)  # the console's unanswered questions (issue 18)
     await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.created_at < older_than))
     return int(getattr(result, "rowcount", 0) or 0)
 

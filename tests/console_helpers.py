@@ -82,7 +82,7 @@ class ConsoleClient:
         await self.http.close()
 
     async def _read(self, res: aiohttp.ClientResponse) -> Page:
-        page = Page(res.status, await res.text(), str(res.url), res.headers)
+        page = Page(res.status, await res.text(errors="replace"), str(res.url), res.headers)
         if "text/html" in res.headers.get("Content-Type", "") and CSRF.search(page.text):
             self.last = page
         return page

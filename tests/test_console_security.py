@@ -21,6 +21,7 @@ from tests.console_helpers import (  # noqa: F401 - fixtures
     console_fixture,
     fake_fixture,
 )
+from tests.test_console_pages_security import a_broadcast
 
 RESIDENT = 5552
 PARAM = re.compile(r"\{(\w+)(?::([^{}]*(?:\{[^{}]*\}[^{}]*)*))?\}")
@@ -53,7 +54,8 @@ async def test_every_route_refuses_whom_the_role_table_refuses(console) -> None:
     ticket_id = await console.ticket_id(code)
     async with console.bot.services.db.sessions() as session:
         person_id = (await session.execute(select(Person.id))).scalars().first()
-    ids = {"ticket_id": ticket_id, "person_id": person_id}
+    ids = {"ticket_id": ticket_id, "person_id": person_id,
+           "broadcast_id": await a_broadcast(console)}  # the broadcast page
     pages = console.bot.services.extras["console"].pages
     table = [(page, url) for page in pages for url in expand(page.path, ids)]
     assert len(table) >= 10 and {p.method for p, _u in table} == {"GET", "POST"}

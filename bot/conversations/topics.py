@@ -7,9 +7,9 @@ from bot.i18n import gettext_for
 from bot.model import Button
 from bot.router import Router
 from content.library import TOPIC_IDS
-from content.normalize import question_language
+from content.normalize import is_not_a_question, question_language
 from content.render import render_entry
-from storage import report_facts
+from storage import report_facts, unanswered
 
 router = Router()
 router.keyword("hoi", "hoi dap", "dat cau hoi", "ask", "question")
@@ -127,6 +127,11 @@ async def answer_question(ctx: Context, question: str) -> None:
                               at=ctx.now, topic=result.topic, station_id=ctx.station_id,
                               outcome=report_facts.ANSWERED if answered else report_facts.UNANSWERED)
     if result.entry is None or result.topic is None:
+        if not is_not_a_question(question):  # the console groups them (issue 18); not "ok"
+            await unanswered.record(
+                ctx.session, channel=ctx.inbound.channel, chat_id=ctx.inbound.chat_id,
+                chat_kind=ctx.inbound.chat_kind, user_id=ctx.inbound.user_id, locale=locale,
+                text=question, at=ctx.now, station_id=ctx.station_id)
         await not_found(ctx, locale)
         return
     await show_entry(ctx, result.entry.id, locale=locale)

@@ -1,0 +1,110 @@
+"""The console's campaign calendar and broadcasts (issue 18, point 3): the month view of the
+plan's occurrences and the broadcasts table (bot.console.calendar_data), the recent broadcasts
+with their delivery figures, and one broadcast's page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import web
+from babel.dates import get_day_names
+from sqlalchemy import select
+
+from bot.broadcast_figures import figures_for
+from bot.console import calendar_data
+from bot.console.registry import _, page
+from bot.console.visit import visit
+from bot.i18n import TIMEZONE, Gettext
+from bot.permissions import Action
+from bot.stations import broadcast_stations
+from content.library import Library
+from scheduler.planner import PLAN_CREATOR_PREFIX
+from storage.models import BroadcastRecord
+
+RECENT = 50
+
+
+def status_labels(_: Gettext) -> dict[str, str]:
+    return {
+        "planned": _("planned"), "draft": _("draft"),
+        "pending_approval": _("waiting for approval"), "scheduled": _("scheduled"),
+        "queued": _("sent"), "skipped": _("missed (the bot was down)"),
+        "cancelled": _("cancelled"), "rejected": _("rejected"),
+    }
+
+
+def _month(value: str | None, now: datetime) -> tuple[int, int]:
+    local = now.astimezone(TIMEZONE)
+    try:
+        year, month = (int(p) for p in (value or "").split("-", 1))
+        if 2000 <= year <= 2100 and 1 <= month <= 12:
+            return year, month
+    except ValueError:
+        pass
+    return local.year, local.month
+
+
+def visible(record: BroadcastRecord | None, stations: list[int]) -> bool:
+    """Staff see a broadcast that reaches one of their stations; a plan campaign everyone."""
+    if record is None:
+        return False
+    return record.kind == "campaign" or bool(set(broadcast_stations(record)) & set(stations))
+
+
+@page("calendar", action=Action.BROADCAST_VIEW, nav=_("Calendar"), order=30)
+async def calendar(request: web.Request) -> web.Response:
+    current = visit(request)
+    services = current.console.services
+    year, month = _month(request.query.get("month"), current.now())
+    async with services.db.sessions() as session:
+        data = await calendar_data.month_data(
+            session, current.settings, calendar_data.fired_plan(services), services.library,
+            year, month, stations=current.stations, locale=current.locale)
+    today = current.now().astimezone(TIMEZONE).date()
+    names = get_day_names("abbreviated", locale=current.locale)
+    return current.render("calendar.html", month=data, today=today,
+                          weekdays=[names[i] for i in range(7)],
+                          statuses=status_labels(current._),
+                          can_compose=current.allows(Action.BROADCAST_COMPOSE))
+
+
+@page("broadcasts", action=Action.BROADCAST_VIEW, nav=_("Broadcast list"), order=31)
+async def broadcasts_list(request: web.Request) -> web.Response:
+    current = visit(request)
+    services = current.console.services
+    async with services.db.sessions() as session:
+        records = [r for r in (await session.execute(
+            select(BroadcastRecord).order_by(BroadcastRecord.scheduled_at.desc(),
+                                             BroadcastRecord.id.desc())
+            .limit(RECENT * 4))).scalars() if visible(r, current.stations)][:RECENT]
+        figures = await figures_for(session, [r.id for r in records])
+    return current.render("broadcasts.html", records=records, figures=figures,
+                          titles={r.id: title_of(r, services.library, current.locale)
+                                  for r in records},
+                          statuses=status_labels(current._),
+                          can_compose=current.allows(Action.BROADCAST_COMPOSE))
+
+
+def title_of(record: BroadcastRecord, library: Library, locale: str) -> str:
+    if record.text:
+        return record.text[:80]
+    if record.message_id and library.has_entry(record.message_id):
+        return library.entry(record.message_id).title(locale)
+    return record.message_id or ""
+
+
+@page("broadcasts/{broadcast_id:\\d+}", action=Action.BROADCAST_VIEW)
+async def broadcast_page(request: web.Request) -> web.Response:
+    current = visit(request)
+    services = current.console.services
+    async with services.db.sessions() as session:
+        record = await session.get(BroadcastRecord, int(request.match_info["broadcast_id"]))
+        if not visible(record, current.stations):
+            raise web.HTTPNotFound()
+        assert record is not None
+        figures = (await figures_for(session, [record.id]))[record.id]
+    campaign = (record.created_by or "").removeprefix(PLAN_CREATOR_PREFIX) \
+        if record.kind == "campaign" else None
+    return current.render("broadcast.html", record=record, figures=figures, campaign=campaign,
+                          title=title_of(record, services.library, current.locale),
+                          statuses=status_labels(current._))
