@@ -1,7 +1,7 @@
 """console (issue 18): questions no library topic answered, for the console's grouping
 
-Revision ID: 0009_h5
-Revises: 0009 (the console foundation)
+Revision ID: 0011
+Revises: 0010 (the console foundation)
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 from storage.models import UTCDateTime
 
-revision = "0009_h5"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
