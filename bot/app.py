@@ -11,7 +11,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiohttp import web
 
@@ -27,13 +27,10 @@ from bot.readiness import add_readiness
 from bot.stations import sync_stations
 from content.library import load_library
 from content.matching import Matcher
+from core.clock import utc_clock
 from storage.db import open_database, upgrade
 
 log = logging.getLogger(__name__)
-
-
-def utc_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def build_services(settings: Settings, clock: Callable[[], datetime] = utc_clock) -> Services:

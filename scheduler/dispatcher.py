@@ -34,13 +34,14 @@ import os
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.model import Outbound
+from core.clock import utc_clock
+from core.model import Outbound
 from scheduler.pacing import ChannelLimits, ChannelPacer, channel_limits
 from scheduler.sender import Sender, SendError
 from storage import outbox, people
@@ -65,10 +66,6 @@ POLL_INTERVAL = 1.0  # run_forever: idle wait between claims (wake() cuts it sho
 ERROR_TEXT_LIMIT = 255
 # "stop" reasons that blame the message, not the recipient: fail the row, leave the chat alone.
 MESSAGE_FAULTS = ("bad_request", "bad request", "empty message")
-
-
-def utc_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def default_worker_id() -> str:

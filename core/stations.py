@@ -17,16 +17,23 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Area, Settings, StaffMember, Station, StationEntry
+from core.config import Area, Settings, StaffMember, Station, StationEntry
 
 if TYPE_CHECKING:
-    from bot.context import Context
     from storage.models import BroadcastRecord, Ticket
+
+
+class StaffContext(Protocol):
+    """What the scoping helpers read of a conversation context (`bot.context.Context`)."""
+
+    services: Any
+
+    def staff_member(self) -> StaffMember | None: ...
 
 DEFAULT_STATION = 1
 
@@ -105,13 +112,13 @@ def may_act_on(member: StaffMember | None, station_id: int) -> bool:
     return member is not None and (member.province or station_id in member.stations)
 
 
-def member_scope(ctx: Context) -> list[int] | None:
+def member_scope(ctx: StaffContext) -> list[int] | None:
     """The stations the staff member behind `ctx` sees; None when not staff."""
     member = ctx.staff_member()
     return None if member is None else scope_of(member, ctx.services.settings)
 
 
-def visible(ctx: Context, ticket: Ticket | None) -> Ticket | None:
+def visible(ctx: StaffContext, ticket: Ticket | None) -> Ticket | None:
     """The ticket when the staff member behind `ctx` may act on its station, else None (the
     ticket of another station is answered as "not found": its existence is not shown)."""
     if ticket is None or may_act_on(ctx.staff_member(), ticket.station_id):

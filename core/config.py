@@ -19,10 +19,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from bot.paths import anchored_database_url, default_database_url
 from content.station import StationInfo
+from core.paths import anchored_database_url, default_database_url
 
-# The embedded default is resolved from the environment (bot/paths.py), never the current folder.
+# The embedded default is resolved from the environment (core/paths.py), never the current folder.
 DEFAULT_DATABASE_URL = default_database_url(os.environ)
 TIME_RANGE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
