@@ -63,7 +63,6 @@ def test_old_kernel_names_are_the_same_modules() -> None:
     import bot.model
     import bot.paths
     import bot.stations
-
     import core.config
     import core.i18n
     import core.model
@@ -73,7 +72,6 @@ def test_old_kernel_names_are_the_same_modules() -> None:
     assert bot.config is core.config and bot.model is core.model and bot.i18n is core.i18n
     assert bot.paths is core.paths and bot.stations is core.stations
     from bot.config import Settings
-
     from core.config import Settings as KernelSettings
 
     assert Settings is KernelSettings
