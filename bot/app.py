@@ -8,6 +8,7 @@ and stop cleanly on SIGINT/SIGTERM.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,7 @@ from bot.stations import sync_stations
 from content.library import load_library
 from content.matching import Matcher
 from core.clock import utc_clock
+from core.stations import own_telegram, sender_key, stations_with_own_bot
 from storage.db import open_database, upgrade
 
 log = logging.getLogger(__name__)
@@ -150,6 +152,10 @@ def shared_pacing(settings: Settings) -> tuple[object | None, object | None]:
         "zalo_bot": token_namespace("zalo_bot", settings.zalo_bot.token),
         "zalo_oa": token_namespace("zalo_oa", zalo_oa_key),
     }
+    for station_id in stations_with_own_bot(settings):  # a station's own bot: its own limits
+        own = own_telegram(settings, station_id)
+        if own is not None:
+            namespaces[sender_key("telegram", station_id)] = token_namespace("telegram", own.token)
     log.info("outbox pacing is shared by every worker through Redis")
     return SharedPacing(redis, namespaces), redis
 
@@ -169,6 +175,10 @@ def channel_starters(settings: Settings) -> list[ChannelStarter]:
         from bot.channels.telegram import start_telegram
 
         starters.append(start_telegram)
+    for station_id in stations_with_own_bot(settings):  # stations with their own bot (issue 21)
+        from bot.channels.telegram import start_telegram
+
+        starters.append(functools.partial(start_telegram, station_id=station_id))
     if settings.zalo_bot.token:
         from bot.channels.zalo_bot import start_zalo_bot
 

@@ -209,6 +209,23 @@ class Redis:
 
 
 # --- stations (issue 21): further stations served by this installation (docs/stations.md) ---
+
+
+@dataclass(frozen=True)
+class StationTelegram:
+    """A station's own Telegram bot (empty token: its residents use the shared [telegram] bot).
+
+    Secrets from the environment as for [telegram]: TELEGRAM_BOT_TOKEN_<CODE> and
+    TELEGRAM_WEBHOOK_SECRET_<CODE> (CODE = the station's code in capitals). The mode is
+    [telegram]'s; an empty api_base_url is [telegram]'s.
+    """
+
+    token: str = ""
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    api_base_url: str = ""
+    bot_username: str = ""  # for t.me links to this bot (ward search on the shared bot)
+
 @dataclass(frozen=True)
 class StationEntry:
     """Station 2, 3...: [station] and [[areas]] stay station 1; empty facts are taken from it."""
@@ -226,6 +243,7 @@ class StationEntry:
     info_reviewed_on: str = ""
     staff_chat: str = ""  # "<channel>:<chat id>" for this station's new tickets
     areas: list[Area] = field(default_factory=list)
+    telegram: StationTelegram = field(default_factory=StationTelegram)
 
 
 @dataclass(frozen=True)
@@ -287,6 +305,7 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
             raw.setdefault(section, {})
             if isinstance(raw[section], dict):
                 raw[section][key] = env[var]
+    _station_secrets(raw, env)
     raw.setdefault("database", {})
     if isinstance(raw["database"], dict):
         raw["database"].setdefault("url", default_database_url(env))
@@ -294,6 +313,20 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
     settings = dataclasses.replace(settings, source=source)
     _check_semantics(settings, source)
     return settings
+
+
+def _station_secrets(raw: dict[str, Any], env: dict[str, str]) -> None:
+    """A station's own bot secrets from TELEGRAM_BOT_TOKEN_<CODE> / TELEGRAM_WEBHOOK_SECRET_<CODE>."""
+    entries = raw.get("stations")
+    for entry in entries if isinstance(entries, list) else []:
+        if not (isinstance(entry, dict) and isinstance(entry.get("code"), str)):
+            continue
+        code = entry["code"].upper()
+        for key, var in (("token", "TELEGRAM_BOT_TOKEN_"), ("webhook_secret", "TELEGRAM_WEBHOOK_SECRET_")):
+            if env.get(var + code):
+                table = entry.setdefault("telegram", {})
+                if isinstance(table, dict):
+                    table[key] = env[var + code]
 
 
 def _build(cls: type, raw: Any, source: str, where: str) -> Any:
@@ -432,8 +465,26 @@ def _check_stations(settings: Settings, source: str) -> None:
             except ValueError:
                 raise ConfigError(f"{source}: '{where}.info_reviewed_on' must be a date like"
                                   " \"2026-11-01\"") from None
+    _check_station_bots(settings, source)
     for member in settings.staff:
         unknown = sorted(set(member.stations) - ids)
         if unknown:
             raise ConfigError(f"{source}: staff '{member.name}' works for station {unknown[0]},"
                               " which is not configured")
+
+
+def _check_station_bots(settings: Settings, source: str) -> None:
+    """One bot per token (two pollers on one token collide); a webhook needs its secret."""
+    tokens = {settings.telegram.token} - {""}
+    for i, entry in enumerate(settings.stations):
+        own = entry.telegram
+        if not own.token:
+            continue
+        where = f"stations[{i}].telegram"
+        if own.token in tokens:
+            raise ConfigError(f"{source}: '{where}.token' is another bot's token; each station's"
+                              " own bot has its own token (or none: the shared bot)")
+        tokens.add(own.token)
+        if settings.telegram.mode == "webhook" and not own.webhook_secret:
+            raise ConfigError(f"{source}: '{where}' needs webhook_secret (or"
+                              f" TELEGRAM_WEBHOOK_SECRET_{entry.code.upper()}) in webhook mode")

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.config import Area, Settings, StaffMember, Station, StationEntry
+from content.normalize import normalize
+from core.config import Area, Settings, StaffMember, Station, StationEntry, Telegram
 
 if TYPE_CHECKING:
     from storage.models import BroadcastRecord, Ticket
@@ -105,6 +106,93 @@ def parse_start(settings: Settings, param: str) -> tuple[int | None, Area | None
         return None, None
     area = settings_for(settings, station_id).area(tail) if tail else None
     return station_id, area
+
+
+def own_telegram(settings: Settings, station_id: int) -> Telegram | None:
+    """The station's own Telegram bot as a [telegram] table (None: it uses the shared bot)."""
+    entry = entry_for(settings, station_id)
+    if entry is None or not entry.telegram.token:
+        return None
+    own = entry.telegram
+    return dataclasses.replace(
+        settings.telegram, token=own.token, webhook_url=own.webhook_url,
+        webhook_secret=own.webhook_secret, bot_username="",
+        api_base_url=own.api_base_url or settings.telegram.api_base_url)
+
+
+def stations_with_own_bot(settings: Settings, channel: str = "telegram") -> list[int]:
+    """The stations that run their own bot on `channel` (Telegram for now)."""
+    if channel != "telegram":
+        return []
+    return [e.id for e in settings.stations if e.telegram.token]
+
+
+def sender_key(channel: str, station_id: int | None) -> str:
+    """The key of a channel's sender (and inbox) for a station's own bot: ``telegram@2``."""
+    return channel if station_id is None else f"{channel}@{station_id}"
+
+
+# Words around a ward's own name, as people type them (already folded, no diacritics).
+WARD_WORDS = ("tram y te", "tram", "phuong", "xa", "thi tran", "dac khu", "ward", "commune",
+              "health station", "station")
+WARD_LIST_LIMIT = 6
+
+
+def _own_name(text: str) -> str:
+    """A ward's own name, folded, without "trạm y tế", "phường", "xã"...: "an khanh"."""
+    words = normalize(text)
+    changed = True
+    while changed:
+        changed = False
+        for word in WARD_WORDS:
+            if words.startswith(word + " "):
+                words, changed = words[len(word) + 1:], True
+    return words.strip()
+
+
+def find_stations(settings: Settings, query: str, *, fuzzy: bool = True) -> list[int]:
+    """Stations whose ward or name matches what a resident typed, without diacritics or with:
+    the exact own name first ("an khanh" = "Phường An Khánh"), then names that contain it, then
+    (with `fuzzy`) near spellings. At most WARD_LIST_LIMIT."""
+    wanted = _own_name(query)
+    if not wanted:
+        return []
+    exact: list[int] = []
+    partial: list[int] = []
+    names: dict[int, set[str]] = {}
+    for station_id in station_ids(settings):
+        view = settings_for(settings, station_id).station
+        names[station_id] = {_own_name(view.ward), _own_name(view.name)} - {""}
+        if wanted in names[station_id]:
+            exact.append(station_id)
+        elif any(f" {wanted} " in f" {name} " for name in names[station_id]):
+            partial.append(station_id)
+    found = exact + partial
+    if not found and fuzzy:
+        from rapidfuzz import fuzz
+
+        scored = sorted(((max(fuzz.ratio(wanted, n) for n in ns), sid)
+                         for sid, ns in names.items() if ns), reverse=True)
+        found = [sid for score, sid in scored if score >= 80]
+    return found[:WARD_LIST_LIMIT]
+
+
+def names_a_ward(settings: Settings, text: str) -> list[int]:
+    """The stations a free message names, when it plainly is a ward: its exact own name of two
+    words or more ("an khanh"), or a ward word and a name ("phuong an khanh"); else [] (e.g.
+    "phuong phap ...": "phương pháp" starts a question, not a ward)."""
+    folded = normalize(text)
+    wanted = _own_name(folded)
+    if not wanted or not settings.stations:
+        return []
+    if wanted == folded and len(wanted.split()) < 2:
+        return []  # one bare word ("mau") is more likely a question than the ward "Mẫu"
+    found = find_stations(settings, folded, fuzzy=False)
+    if wanted != folded:  # "phuong ...": a ward word leads
+        return found
+    return [sid for sid in found
+            if wanted in {_own_name(settings_for(settings, sid).station.ward),
+                          _own_name(settings_for(settings, sid).station.name)}]
 
 
 def may_act_on(member: StaffMember | None, station_id: int) -> bool:

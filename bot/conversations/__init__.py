@@ -17,6 +17,7 @@ from bot.conversations import (
     survey,
     tickets_staff,
     topics,
+    wards,
 )
 from bot.router import Router
 
@@ -26,6 +27,6 @@ def main_router() -> Router:
     router = Router()
     # feedback comes after topics: its free-text handler routes ticket replies, then asks topics.
     for feature in (start, topics, subscribe, privacy, reminders, groups, feedback, tickets_staff,
-                    broadcast, staff_menu, report_files, checkups, checkups_staff, survey):
+                    broadcast, staff_menu, report_files, checkups, checkups_staff, survey, wards):
         router.include(feature.router)
     return router
