@@ -230,6 +230,17 @@ def scope_of(member: StaffMember, settings: Settings) -> list[int]:
     return station_ids(settings) if member.province else list(member.stations)
 
 
+def reach(settings: Settings, member: StaffMember, chosen: object = None) -> list[int]:
+    """The stations a member's broadcast reaches: `chosen` (a list of ids, kept to the stations
+    the member acts on) when given, else every station of theirs (`scope_of`)."""
+    if isinstance(chosen, list) and chosen:
+        picked = [s for s in stations_in((int(i) for i in chosen), settings)
+                  if may_act_on(member, s)]
+        if picked:
+            return picked
+    return scope_of(member, settings)
+
+
 def stations_in(ids: Iterable[int], settings: Settings) -> list[int]:
     known = set(station_ids(settings))
     return [i for i in dict.fromkeys(ids) if i in known]

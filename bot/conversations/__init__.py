@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.conversations import (
     broadcast,
+    broadcast_choice,
     checkups,
     checkups_staff,
     feedback,
@@ -27,6 +28,7 @@ def main_router() -> Router:
     router = Router()
     # feedback comes after topics: its free-text handler routes ticket replies, then asks topics.
     for feature in (start, topics, subscribe, privacy, reminders, groups, feedback, tickets_staff,
-                    broadcast, staff_menu, report_files, checkups, checkups_staff, survey, wards):
+                    broadcast, broadcast_choice, staff_menu, report_files, checkups, checkups_staff,
+                    survey, wards):
         router.include(feature.router)
     return router
