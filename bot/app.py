@@ -12,12 +12,14 @@ import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
 from bot.channels.web.server import WebChat
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.context import Services
 from bot.conversations import main_router
 from bot.delivery import OutboxDeliverer
@@ -26,10 +28,16 @@ from bot.maintenance import start_maintenance
 from bot.metrics import MeteredHealthBot, add_metrics_route
 from bot.readiness import add_readiness
 from bot.stations import sync_stations
-from content.library import load_library
+from content.library import Library, load_library
 from content.matching import Matcher
 from core.clock import utc_clock
-from core.stations import own_telegram, sender_key, stations_with_own_bot
+from core.stations import (
+    own_telegram,
+    sender_key,
+    settings_for,
+    station_ids,
+    stations_with_own_bot,
+)
 from storage.db import open_database, upgrade
 
 log = logging.getLogger(__name__)
@@ -44,7 +52,31 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_clock
         matcher=Matcher(library),
         clock=clock,
         deliverer=OutboxDeliverer(clock),
+        station_content=station_content(settings, library, clock().date()),
     )
+
+
+def station_content(settings: Settings, shared: Library, today: date) -> dict[int, Any]:
+    """Each station with its own library folder: (shared + its entries, a matcher over them).
+
+    The folder passes the shared library's checks first (sources, review dates...): an error stops
+    the start-up with the problems listed, as `healthbot content check` prints them.
+    """
+    from content.check import ERROR, format_problems
+    from content.station_library import check_station_library, merged_library
+
+    found: dict[int, Any] = {}
+    for station_id in station_ids(settings):
+        view = settings_for(settings, station_id).station
+        if not view.library:
+            continue
+        problems = check_station_library(shared, Path(view.library), today)
+        if any(p.severity == ERROR for p in problems):
+            raise ConfigError(f"station {view.code}: library {view.library}:\n"
+                              + format_problems(problems))
+        merged = merged_library(shared, Path(view.library))
+        found[station_id] = (merged, Matcher(merged))
+    return found
 
 
 def build_bot(services: Services) -> HealthBot:

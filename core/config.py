@@ -8,6 +8,7 @@ type raises `ConfigError` naming the file, the key and what was expected.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import os
 import re
@@ -58,6 +59,7 @@ class Station:
     default_language: Literal["vi", "en"] = "vi"
     info_reviewed_on: str = "2026-11-01"
     code: str = "default"  # stations (issue 21): station 1's code in deep links and the table
+    library: str = ""  # a folder of this station's own library entries (content/station_library)
 
     def info(self) -> StationInfo:
         """The station's public facts, as the content renderer needs them."""
@@ -244,6 +246,7 @@ class StationEntry:
     staff_chat: str = ""  # "<channel>:<chat id>" for this station's new tickets
     areas: list[Area] = field(default_factory=list)
     telegram: StationTelegram = field(default_factory=StationTelegram)
+    library: str = ""  # a folder of this station's own library entries, on top of the shared one
 
 
 @dataclass(frozen=True)
@@ -306,6 +309,8 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
             if isinstance(raw[section], dict):
                 raw[section][key] = env[var]
     _station_secrets(raw, env)
+    if path is not None:
+        _anchor_libraries(raw, Path(path))
     raw.setdefault("database", {})
     if isinstance(raw["database"], dict):
         raw["database"].setdefault("url", default_database_url(env))
@@ -329,10 +334,26 @@ def _station_secrets(raw: dict[str, Any], env: dict[str, str]) -> None:
                     table[key] = env[var + code]
 
 
+def _anchor_libraries(raw: dict[str, Any], config_file: Path) -> None:
+    """A relative station library folder is read relative to the config file, not the cwd."""
+    entries = raw.get("stations")
+    tables = [raw.get("station"), *(entries if isinstance(entries, list) else [])]
+    for table in tables:
+        if isinstance(table, dict) and isinstance(table.get("library"), str) and table["library"]:
+            folder = Path(table["library"])
+            if not folder.is_absolute():
+                table["library"] = str(config_file.resolve().parent / folder)
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
 def _build(cls: type, raw: Any, source: str, where: str) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: [{where or 'top level'}] must be a table")
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)  # cached: a province config builds thousands of Area tables
     names = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
     unknown = sorted(set(raw) - names)
     if unknown:

@@ -16,6 +16,7 @@ Every resident, chat, ticket, broadcast, outbox row and log row carries a `stati
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -80,6 +81,7 @@ def _view(settings: Settings, entry: StationEntry) -> Settings:
         map_url=entry.map_url,
         region=entry.region or base.region,
         info_reviewed_on=entry.info_reviewed_on or base.info_reviewed_on,
+        library=entry.library,
     )
     feedback = dataclasses.replace(settings.feedback, staff_chat=entry.staff_chat,
                                    categories=[dataclasses.replace(c, staff_chat="")
@@ -138,6 +140,7 @@ WARD_WORDS = ("tram y te", "tram", "phuong", "xa", "thi tran", "dac khu", "ward"
 WARD_LIST_LIMIT = 6
 
 
+@functools.lru_cache(maxsize=8192)
 def _own_name(text: str) -> str:
     """A ward's own name, folded, without "trạm y tế", "phường", "xã"...: "an khanh"."""
     words = normalize(text)

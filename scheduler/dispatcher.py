@@ -216,10 +216,9 @@ class Dispatcher:
                 session, worker_id=self.worker_id, now=now, limit=limit,
                 channels=list({key.partition("@")[0] for key in self.senders}),
             )
-            unreachable = await _unreachable_chats(session, claimed) if claimed else {}
-            if claimed and any("@" in key for key in self.senders):
+            unreachable, stations = await _chat_facts(session, claimed) if claimed else ({}, {})
+            if stations and any("@" in key for key in self.senders):
                 # Stations with their own bot (issue 21): a chat is written to by its station's bot.
-                stations = await _chat_stations(session, claimed)
                 for row in claimed:
                     key = sender_key(row.channel, stations.get((row.channel, row.chat_id)))
                     if key in self.senders:
@@ -482,35 +481,22 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
-def _by_channel(claimed: list[outbox.ClaimedMessage]) -> dict[str, set[str]]:
+async def _chat_facts(
+    session: AsyncSession, claimed: list[outbox.ClaimedMessage]
+) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], int]]:
+    """The claimed rows' chats we may not write to (blocked, kicked, left, moved away), and
+    every chat's station (a station with its own bot writes to its chats); one query a channel."""
     by_channel: dict[str, set[str]] = {}
     for row in claimed:
         by_channel.setdefault(row.channel, set()).add(row.chat_id)
-    return by_channel
-
-
-async def _chat_stations(
-    session: AsyncSession, claimed: list[outbox.ClaimedMessage]
-) -> dict[tuple[str, str], int]:
-    """The claimed rows' chats' stations (one query per channel)."""
-    found: dict[tuple[str, str], int] = {}
-    for channel, chat_ids in _by_channel(claimed).items():
-        stmt = select(Chat.external_id, Chat.station_id).where(
-            Chat.channel == channel, Chat.external_id.in_(chat_ids))
-        found.update({(channel, c): s for c, s in (await session.execute(stmt)).all()})
-    return found
-
-
-async def _unreachable_chats(
-    session: AsyncSession, claimed: list[outbox.ClaimedMessage]
-) -> dict[tuple[str, str], str]:
-    """The claimed rows' chats we may not write to: blocked, kicked, left, moved away."""
-    found: dict[tuple[str, str], str] = {}
-    for channel, chat_ids in _by_channel(claimed).items():
-        stmt = select(Chat.external_id, Chat.unreachable_reason, Chat.active).where(
-            Chat.channel == channel, Chat.external_id.in_(chat_ids)
-        )
-        for chat_id, reason, active in (await session.execute(stmt)).all():
+    unreachable: dict[tuple[str, str], str] = {}
+    stations: dict[tuple[str, str], int] = {}
+    for channel, chat_ids in by_channel.items():
+        stmt = select(Chat.external_id, Chat.unreachable_reason, Chat.active,
+                      Chat.station_id).where(Chat.channel == channel,
+                                             Chat.external_id.in_(chat_ids))
+        for chat_id, reason, active, station_id in (await session.execute(stmt)).all():
+            stations[(channel, chat_id)] = station_id
             if reason or not active:
-                found[(channel, chat_id)] = reason or "inactive"
-    return found
+                unreachable[(channel, chat_id)] = reason or "inactive"
+    return unreachable, stations
