@@ -33,6 +33,7 @@ from content.matching import Matcher
 from core.clock import utc_clock
 from core.stations import (
     own_telegram,
+    own_zalo_bot,
     sender_key,
     settings_for,
     station_ids,
@@ -188,6 +189,10 @@ def shared_pacing(settings: Settings) -> tuple[object | None, object | None]:
         own = own_telegram(settings, station_id)
         if own is not None:
             namespaces[sender_key("telegram", station_id)] = token_namespace("telegram", own.token)
+    for station_id in stations_with_own_bot(settings, "zalo_bot"):
+        zalo = own_zalo_bot(settings, station_id)
+        if zalo is not None:
+            namespaces[sender_key("zalo_bot", station_id)] = token_namespace("zalo_bot", zalo.token)
     log.info("outbox pacing is shared by every worker through Redis")
     return SharedPacing(redis, namespaces), redis
 
@@ -215,6 +220,10 @@ def channel_starters(settings: Settings) -> list[ChannelStarter]:
         from bot.channels.zalo_bot import start_zalo_bot
 
         starters.append(start_zalo_bot)
+    for station_id in stations_with_own_bot(settings, "zalo_bot"):
+        from bot.channels.zalo_bot import start_zalo_bot
+
+        starters.append(functools.partial(start_zalo_bot, station_id=station_id))
     if settings.zalo_oa.app_id:
         from bot.channels.zalo_oa import start_zalo_oa
 

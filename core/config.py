@@ -228,6 +228,17 @@ class StationTelegram:
     api_base_url: str = ""
     bot_username: str = ""  # for t.me links to this bot (ward search on the shared bot)
 
+
+@dataclass(frozen=True)
+class StationZaloBot:
+    """A station's own Zalo Bot (empty token: the shared [zalo_bot]). Secrets from
+    ZALO_BOT_TOKEN_<CODE> and ZALO_BOT_WEBHOOK_SECRET_<CODE>; the mode is [zalo_bot]'s."""
+
+    token: str = ""
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    api_base_url: str = ""
+
 @dataclass(frozen=True)
 class StationEntry:
     """Station 2, 3...: [station] and [[areas]] stay station 1; empty facts are taken from it."""
@@ -246,6 +257,7 @@ class StationEntry:
     staff_chat: str = ""  # "<channel>:<chat id>" for this station's new tickets
     areas: list[Area] = field(default_factory=list)
     telegram: StationTelegram = field(default_factory=StationTelegram)
+    zalo_bot: StationZaloBot = field(default_factory=StationZaloBot)
     library: str = ""  # a folder of this station's own library entries, on top of the shared one
 
 
@@ -320,16 +332,25 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
     return settings
 
 
+# A station's own bots: (table, key, variable prefix); the variable ends with the station's code.
+STATION_SECRET_ENV = (
+    ("telegram", "token", "TELEGRAM_BOT_TOKEN_"),
+    ("telegram", "webhook_secret", "TELEGRAM_WEBHOOK_SECRET_"),
+    ("zalo_bot", "token", "ZALO_BOT_TOKEN_"),
+    ("zalo_bot", "webhook_secret", "ZALO_BOT_WEBHOOK_SECRET_"),
+)
+
+
 def _station_secrets(raw: dict[str, Any], env: dict[str, str]) -> None:
-    """A station's own bot secrets from TELEGRAM_BOT_TOKEN_<CODE> / TELEGRAM_WEBHOOK_SECRET_<CODE>."""
+    """A station's own bot secrets from TELEGRAM_BOT_TOKEN_<CODE>, ZALO_BOT_TOKEN_<CODE>..."""
     entries = raw.get("stations")
     for entry in entries if isinstance(entries, list) else []:
         if not (isinstance(entry, dict) and isinstance(entry.get("code"), str)):
             continue
         code = entry["code"].upper()
-        for key, var in (("token", "TELEGRAM_BOT_TOKEN_"), ("webhook_secret", "TELEGRAM_WEBHOOK_SECRET_")):
+        for section, key, var in STATION_SECRET_ENV:
             if env.get(var + code):
-                table = entry.setdefault("telegram", {})
+                table = entry.setdefault(section, {})
                 if isinstance(table, dict):
                     table[key] = env[var + code]
 
@@ -496,16 +517,18 @@ def _check_stations(settings: Settings, source: str) -> None:
 
 def _check_station_bots(settings: Settings, source: str) -> None:
     """One bot per token (two pollers on one token collide); a webhook needs its secret."""
-    tokens = {settings.telegram.token} - {""}
-    for i, entry in enumerate(settings.stations):
-        own = entry.telegram
-        if not own.token:
-            continue
-        where = f"stations[{i}].telegram"
-        if own.token in tokens:
-            raise ConfigError(f"{source}: '{where}.token' is another bot's token; each station's"
-                              " own bot has its own token (or none: the shared bot)")
-        tokens.add(own.token)
-        if settings.telegram.mode == "webhook" and not own.webhook_secret:
-            raise ConfigError(f"{source}: '{where}' needs webhook_secret (or"
-                              f" TELEGRAM_WEBHOOK_SECRET_{entry.code.upper()}) in webhook mode")
+    for section, prefix in (("telegram", "TELEGRAM"), ("zalo_bot", "ZALO_BOT")):
+        shared = getattr(settings, section)
+        tokens = {shared.token} - {""}
+        for i, entry in enumerate(settings.stations):
+            own = getattr(entry, section)
+            if not own.token:
+                continue
+            where = f"stations[{i}].{section}"
+            if own.token in tokens:
+                raise ConfigError(f"{source}: '{where}.token' is another bot's token; each"
+                                  " station's own bot has its own token (or none: the shared bot)")
+            tokens.add(own.token)
+            if shared.mode == "webhook" and not own.webhook_secret:
+                raise ConfigError(f"{source}: '{where}' needs webhook_secret (or {prefix}_WEBHOOK_"
+                                  f"SECRET_{entry.code.upper()}) in webhook mode")

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content.normalize import normalize
-from core.config import Area, Settings, StaffMember, Station, StationEntry, Telegram
+from core.config import Area, Settings, StaffMember, Station, StationEntry, Telegram, ZaloBot
 
 if TYPE_CHECKING:
     from storage.models import BroadcastRecord, Ticket
@@ -122,11 +122,23 @@ def own_telegram(settings: Settings, station_id: int) -> Telegram | None:
         api_base_url=own.api_base_url or settings.telegram.api_base_url)
 
 
+def own_zalo_bot(settings: Settings, station_id: int) -> ZaloBot | None:
+    """The station's own Zalo Bot as a [zalo_bot] table (None: it uses the shared bot)."""
+    entry = entry_for(settings, station_id)
+    if entry is None or not entry.zalo_bot.token:
+        return None
+    own = entry.zalo_bot
+    return dataclasses.replace(
+        settings.zalo_bot, token=own.token, webhook_url=own.webhook_url,
+        webhook_secret=own.webhook_secret,
+        api_base_url=own.api_base_url or settings.zalo_bot.api_base_url)
+
+
 def stations_with_own_bot(settings: Settings, channel: str = "telegram") -> list[int]:
-    """The stations that run their own bot on `channel` (Telegram for now)."""
-    if channel != "telegram":
+    """The stations that run their own bot on `channel` ("telegram" or "zalo_bot")."""
+    if channel not in ("telegram", "zalo_bot"):
         return []
-    return [e.id for e in settings.stations if e.telegram.token]
+    return [e.id for e in settings.stations if getattr(e, channel).token]
 
 
 def sender_key(channel: str, station_id: int | None) -> str:
