@@ -22,6 +22,13 @@ from typing import Any, Literal, get_args, get_origin
 
 from content.station import StationInfo
 from core.paths import anchored_database_url, default_database_url
+from core.station_config import (
+    StationTelegram,
+    StationZaloBot,
+    anchor_libraries,
+    station_bot_problem,
+    station_secrets,
+)
 
 # The embedded default is resolved from the environment (core/paths.py), never the current folder.
 DEFAULT_DATABASE_URL = default_database_url(os.environ)
@@ -214,32 +221,6 @@ class Redis:
 
 
 @dataclass(frozen=True)
-class StationTelegram:
-    """A station's own Telegram bot (empty token: its residents use the shared [telegram] bot).
-
-    Secrets from the environment as for [telegram]: TELEGRAM_BOT_TOKEN_<CODE> and
-    TELEGRAM_WEBHOOK_SECRET_<CODE> (CODE = the station's code in capitals). The mode is
-    [telegram]'s; an empty api_base_url is [telegram]'s.
-    """
-
-    token: str = ""
-    webhook_url: str = ""
-    webhook_secret: str = ""
-    api_base_url: str = ""
-    bot_username: str = ""  # for t.me links to this bot (ward search on the shared bot)
-
-
-@dataclass(frozen=True)
-class StationZaloBot:
-    """A station's own Zalo Bot (empty token: the shared [zalo_bot]). Secrets from
-    ZALO_BOT_TOKEN_<CODE> and ZALO_BOT_WEBHOOK_SECRET_<CODE>; the mode is [zalo_bot]'s."""
-
-    token: str = ""
-    webhook_url: str = ""
-    webhook_secret: str = ""
-    api_base_url: str = ""
-
-@dataclass(frozen=True)
 class StationEntry:
     """Station 2, 3...: [station] and [[areas]] stay station 1; empty facts are taken from it."""
 
@@ -320,9 +301,9 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
             raw.setdefault(section, {})
             if isinstance(raw[section], dict):
                 raw[section][key] = env[var]
-    _station_secrets(raw, env)
+    station_secrets(raw, env)
     if path is not None:
-        _anchor_libraries(raw, Path(path))
+        anchor_libraries(raw, Path(path))
     raw.setdefault("database", {})
     if isinstance(raw["database"], dict):
         raw["database"].setdefault("url", default_database_url(env))
@@ -330,40 +311,6 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
     settings = dataclasses.replace(settings, source=source)
     _check_semantics(settings, source)
     return settings
-
-
-# A station's own bots: (table, key, variable prefix); the variable ends with the station's code.
-STATION_SECRET_ENV = (
-    ("telegram", "token", "TELEGRAM_BOT_TOKEN_"),
-    ("telegram", "webhook_secret", "TELEGRAM_WEBHOOK_SECRET_"),
-    ("zalo_bot", "token", "ZALO_BOT_TOKEN_"),
-    ("zalo_bot", "webhook_secret", "ZALO_BOT_WEBHOOK_SECRET_"),
-)
-
-
-def _station_secrets(raw: dict[str, Any], env: dict[str, str]) -> None:
-    """A station's own bot secrets from TELEGRAM_BOT_TOKEN_<CODE>, ZALO_BOT_TOKEN_<CODE>..."""
-    entries = raw.get("stations")
-    for entry in entries if isinstance(entries, list) else []:
-        if not (isinstance(entry, dict) and isinstance(entry.get("code"), str)):
-            continue
-        code = entry["code"].upper()
-        for section, key, var in STATION_SECRET_ENV:
-            if env.get(var + code):
-                table = entry.setdefault(section, {})
-                if isinstance(table, dict):
-                    table[key] = env[var + code]
-
-
-def _anchor_libraries(raw: dict[str, Any], config_file: Path) -> None:
-    """A relative station library folder is read relative to the config file, not the cwd."""
-    entries = raw.get("stations")
-    tables = [raw.get("station"), *(entries if isinstance(entries, list) else [])]
-    for table in tables:
-        if isinstance(table, dict) and isinstance(table.get("library"), str) and table["library"]:
-            folder = Path(table["library"])
-            if not folder.is_absolute():
-                table["library"] = str(config_file.resolve().parent / folder)
 
 
 @functools.cache
@@ -507,28 +454,11 @@ def _check_stations(settings: Settings, source: str) -> None:
             except ValueError:
                 raise ConfigError(f"{source}: '{where}.info_reviewed_on' must be a date like"
                                   " \"2026-11-01\"") from None
-    _check_station_bots(settings, source)
+    problem = station_bot_problem(settings)
+    if problem:
+        raise ConfigError(f"{source}: {problem}")
     for member in settings.staff:
         unknown = sorted(set(member.stations) - ids)
         if unknown:
             raise ConfigError(f"{source}: staff '{member.name}' works for station {unknown[0]},"
                               " which is not configured")
-
-
-def _check_station_bots(settings: Settings, source: str) -> None:
-    """One bot per token (two pollers on one token collide); a webhook needs its secret."""
-    for section, prefix in (("telegram", "TELEGRAM"), ("zalo_bot", "ZALO_BOT")):
-        shared = getattr(settings, section)
-        tokens = {shared.token} - {""}
-        for i, entry in enumerate(settings.stations):
-            own = getattr(entry, section)
-            if not own.token:
-                continue
-            where = f"stations[{i}].{section}"
-            if own.token in tokens:
-                raise ConfigError(f"{source}: '{where}.token' is another bot's token; each"
-                                  " station's own bot has its own token (or none: the shared bot)")
-            tokens.add(own.token)
-            if shared.mode == "webhook" and not own.webhook_secret:
-                raise ConfigError(f"{source}: '{where}' needs webhook_secret (or {prefix}_WEBHOOK_"
-                                  f"SECRET_{entry.code.upper()}) in webhook mode")

@@ -188,6 +188,13 @@ def test_station_bot_secrets_come_from_the_environment(tmp_path) -> None:  # noq
     assert settings.stations[1].telegram.token == ""  # station 3: the shared bot
     with pytest.raises(ConfigError, match="another bot's token"):
         load_settings(config, env={"TELEGRAM_BOT_TOKEN": TOKENS[2], "TELEGRAM_BOT_TOKEN_XUANLA": TOKENS[2]})
+    webhook = tmp_path / "webhook.toml"
+    webhook.write_text(config.read_text(encoding="utf-8") + '[telegram]\nmode = "webhook"\n'
+                       'webhook_secret = "shared-secret"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_SECRET_XUANLA"):
+        load_settings(webhook, env={"TELEGRAM_BOT_TOKEN_XUANLA": TOKENS[2]})
+    assert load_settings(webhook, env={"TELEGRAM_BOT_TOKEN_XUANLA": TOKENS[2],
+                                       "TELEGRAM_WEBHOOK_SECRET_XUANLA": "x" * 16})
 
 
 def test_a_single_station_config_starts_one_telegram_bot(settings: Settings) -> None:
