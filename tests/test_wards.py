@@ -93,6 +93,21 @@ async def test_a_misspelt_name_is_still_found_and_an_unknown_one_asked_again(bot
     assert [b.label for b in chat.buttons()] == ["Trạm Y tế phường An Phú"]
 
 
+async def test_start_without_a_link_tells_how_to_pick_a_ward(bot, settings: Settings) -> None:  # noqa: ANN001
+    chat = Transcript(bot)
+    await chat.say("/start")
+    assert "/phuong" in chat.text  # several stations on the shared bot
+    await chat.say("/start ANKHANH")  # came with a link: no hint
+    assert "/phuong" not in chat.text
+    services = build_services(settings)  # one station: the greeting is unchanged
+    try:
+        alone = Transcript(build_bot(services))
+        await alone.say("/start")
+        assert "/phuong" not in alone.text
+    finally:
+        await services.db.close()
+
+
 async def test_english_strings(bot) -> None:  # noqa: ANN001
     chat = Transcript(bot)
     await chat.send(text="/phuong", locale_hint="en")
