@@ -110,28 +110,26 @@ def parse_start(settings: Settings, param: str) -> tuple[int | None, Area | None
     return station_id, area
 
 
-def own_telegram(settings: Settings, station_id: int) -> Telegram | None:
-    """The station's own Telegram bot as a [telegram] table (None: it uses the shared bot)."""
+def own_bot(settings: Settings, station_id: int, channel: str) -> Any:
+    """The station's own bot on `channel` ("telegram", "zalo_bot") as the shared table would
+    describe it: its token, webhook and API address, the rest shared. None: the shared bot."""
     entry = entry_for(settings, station_id)
-    if entry is None or not entry.telegram.token:
+    own = getattr(entry, channel, None) if entry is not None else None
+    if own is None or not own.token:
         return None
-    own = entry.telegram
-    return dataclasses.replace(
-        settings.telegram, token=own.token, webhook_url=own.webhook_url,
-        webhook_secret=own.webhook_secret, bot_username="",
-        api_base_url=own.api_base_url or settings.telegram.api_base_url)
+    shared = getattr(settings, channel)
+    named = {"bot_username": own.bot_username} if hasattr(own, "bot_username") else {}
+    return dataclasses.replace(shared, token=own.token, webhook_url=own.webhook_url,
+                               webhook_secret=own.webhook_secret,
+                               api_base_url=own.api_base_url or shared.api_base_url, **named)
+
+
+def own_telegram(settings: Settings, station_id: int) -> Telegram | None:
+    return own_bot(settings, station_id, "telegram")
 
 
 def own_zalo_bot(settings: Settings, station_id: int) -> ZaloBot | None:
-    """The station's own Zalo Bot as a [zalo_bot] table (None: it uses the shared bot)."""
-    entry = entry_for(settings, station_id)
-    if entry is None or not entry.zalo_bot.token:
-        return None
-    own = entry.zalo_bot
-    return dataclasses.replace(
-        settings.zalo_bot, token=own.token, webhook_url=own.webhook_url,
-        webhook_secret=own.webhook_secret,
-        api_base_url=own.api_base_url or settings.zalo_bot.api_base_url)
+    return own_bot(settings, station_id, "zalo_bot")
 
 
 def stations_with_own_bot(settings: Settings, channel: str = "telegram") -> list[int]:

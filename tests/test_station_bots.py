@@ -9,9 +9,10 @@ through the resident's station's bot, never another's. Runs on SQLite and Postgr
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
+from typing import Any
 
 import aiohttp
 import pytest
@@ -83,22 +84,30 @@ async def fakes() -> AsyncIterator[dict[int, FakeTelegram]]:
                for sid, token in TOKENS.items()}
 
 
-@pytest.fixture
-async def installation(settings: Settings, fakes: dict[int, FakeTelegram],
-                       clock: object) -> AsyncIterator[Installation]:
-    """Every configured bot started the way `healthbot run` starts them (channel_starters)."""
-    services = build_services(three_bots(settings, fakes), clock=clock)  # type: ignore[arg-type]
+@asynccontextmanager
+async def every_channel(settings: Settings, clock: object,
+                        polled: Iterable[Any]) -> AsyncIterator[HealthBot]:
+    """Every configured bot started the way `healthbot run` starts them (channel_starters);
+    `polled`: the fake servers to wait for (each bot holds its long poll open)."""
+    services = build_services(settings, clock=clock)  # type: ignore[arg-type]
     bot = build_bot(services)
     app = web.Application()
     stoppers = [await start(bot, app) for start in channel_starters(services.settings)]
     try:
-        for fake in fakes.values():
+        for fake in polled:
             await fake.wait_for_poll()
-        yield Installation(bot, fakes)
+        yield bot
     finally:
         for stop in reversed(stoppers):
             await stop()
         await services.db.close()
+
+
+@pytest.fixture
+async def installation(settings: Settings, fakes: dict[int, FakeTelegram],
+                       clock: object) -> AsyncIterator[Installation]:
+    async with every_channel(three_bots(settings, fakes), clock, fakes.values()) as bot:
+        yield Installation(bot, fakes)
 
 
 async def test_each_station_bot_answers_for_its_own_station(installation: Installation) -> None:

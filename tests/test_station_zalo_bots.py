@@ -13,10 +13,9 @@ from contextlib import AsyncExitStack
 from dataclasses import replace
 
 import pytest
-from aiohttp import web
 from sqlalchemy import select
 
-from bot.app import build_bot, build_services, channel_starters
+from bot.app import channel_starters
 from bot.config import Area, Settings, StationEntry, StationZaloBot, load_settings
 from bot.engine import HealthBot
 from bot.model import Outbound
@@ -24,6 +23,7 @@ from scheduler.dispatcher import Dispatcher
 from storage import outbox
 from storage.models import Identity, Person
 from tests.fakes.zalo_bot_api import FakeZaloBot
+from tests.test_station_bots import every_channel
 
 TOKENS = {1: "1111111111111111111:shared-zalo-bot", 2: "2222222222222222222:xuanla-zalo-bot"}
 NAMES = {1: "Trạm Y tế phường Mẫu", 2: "Trạm Y tế phường Xuân La"}
@@ -50,18 +50,8 @@ async def fakes() -> AsyncIterator[dict[int, FakeZaloBot]]:
 @pytest.fixture
 async def bot(settings: Settings, fakes: dict[int, FakeZaloBot],
               clock: object) -> AsyncIterator[HealthBot]:
-    services = build_services(two_bots(settings, fakes), clock=clock)  # type: ignore[arg-type]
-    healthbot = build_bot(services)
-    app = web.Application()
-    stoppers = [await start(healthbot, app) for start in channel_starters(services.settings)]
-    try:
-        for fake in fakes.values():
-            await fake.wait_for_poll()
+    async with every_channel(two_bots(settings, fakes), clock, fakes.values()) as healthbot:
         yield healthbot
-    finally:
-        for stop in reversed(stoppers):
-            await stop()
-        await services.db.close()
 
 
 async def station_of(bot: HealthBot, user_id: str) -> int:
