@@ -132,6 +132,14 @@ def own_zalo_bot(settings: Settings, station_id: int) -> ZaloBot | None:
     return own_bot(settings, station_id, "zalo_bot")
 
 
+def bot_view(settings: Settings, station_id: int) -> Settings:
+    """What a station's own bot serves: the station's settings and only the staff who act on
+    it (its command menus are set for them and its staff group, not the whole province's)."""
+    view = settings_for(settings, station_id)
+    return dataclasses.replace(view, staff=[m for m in settings.staff
+                                            if may_act_on(m, station_id)])
+
+
 def stations_with_own_bot(settings: Settings, channel: str = "telegram") -> list[int]:
     """The stations that run their own bot on `channel` ("telegram" or "zalo_bot")."""
     if channel not in ("telegram", "zalo_bot"):

@@ -9,6 +9,7 @@ through the resident's station's bot, never another's. Runs on SQLite and Postgr
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
@@ -24,6 +25,7 @@ from bot.config import (
     Area,
     ConfigError,
     Settings,
+    StaffMember,
     StationEntry,
     StationTelegram,
     load_settings,
@@ -41,6 +43,7 @@ SECRETS = {1: "shared-secret", 2: "xuanla-secret", 3: "ankhanh-secret"}
 NAMES = {1: "Trạm Y tế phường Mẫu", 2: "Trạm Y tế phường Xuân La",
          3: "Trạm Y tế phường An Khánh"}
 RESIDENT = 8100
+STAFF = 9100
 
 
 def station(station_id: int, code: str, fake: FakeTelegram, webhook_url: str = "") -> StationEntry:
@@ -57,9 +60,12 @@ def three_bots(settings: Settings, fakes: dict[int, FakeTelegram], *, mode: str 
     telegram = replace(settings.telegram, token=shared.token, api_base_url=shared.bot_api_url,
                        mode=mode, webhook_url=urls.get(1, ""),
                        webhook_secret=SECRETS[1] if mode == "webhook" else "")
+    staff = [StaffMember(f"Cán bộ trạm {sid}", "admin", telegram_id=str(STAFF + sid),
+                         stations=[sid]) for sid in TOKENS]
+    staff.append(StaffMember("Cán bộ tỉnh", "admin", telegram_id=str(STAFF), province=True))
     return replace(settings, telegram=telegram, station=replace(settings.station, code="MAU"),
-                   stations=[station(2, "XUANLA", fakes[2], urls.get(2, "")),
-                             station(3, "ANKHANH", fakes[3], urls.get(3, ""))])
+                   staff=staff, stations=[station(2, "XUANLA", fakes[2], urls.get(2, "")),
+                                          station(3, "ANKHANH", fakes[3], urls.get(3, ""))])
 
 
 @dataclass
@@ -120,6 +126,15 @@ async def test_each_station_bot_answers_for_its_own_station(installation: Instal
         assert await installation.station_of(user) == sid
         # answered by the bot that received it, and by no other
         assert installation.everything_sent(user) == {s: int(s == sid) for s in TOKENS}
+
+
+async def test_a_station_bot_sets_staff_menus_for_its_own_staff_only(
+    installation: Installation,
+) -> None:
+    for sid, fake in installation.fakes.items():
+        scoped = {json.loads(scope).get("chat_id") for scope, _lang in fake.commands}
+        expected = {STAFF + sid, STAFF} if sid != 1 else {STAFF + s for s in TOKENS} | {STAFF}
+        assert scoped - {None} == expected  # station bots: their staff and the province's
 
 
 async def test_the_same_update_id_on_two_bots_is_two_updates(installation: Installation) -> None:

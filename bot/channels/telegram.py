@@ -47,7 +47,7 @@ from bot.config import ConfigError, Settings
 from bot.engine import HealthBot
 from bot.inbound_scrub import strict_json
 from bot.model import TELEGRAM, Inbound, Outbound
-from core.stations import own_telegram, sender_key, settings_for
+from core.stations import bot_view, own_telegram, sender_key, settings_for
 from storage import people
 from storage.inbox import Arrival
 
@@ -284,9 +284,11 @@ class TelegramChannel:
     # -- lifecycle helpers --
 
     async def set_commands(self) -> None:
+        settings = self.bot.services.settings
+        if self.station_id is not None:  # a station's own bot: that station's staff only
+            settings = bot_view(settings, self.station_id)
         await set_command_menu(self.application.bot, self.bot.router.commands)
-        await set_staff_command_menus(self.application.bot, self.bot.services.settings,
-                                      self.bot.router.commands)
+        await set_staff_command_menus(self.application.bot, settings, self.bot.router.commands)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if context.error is not None:
