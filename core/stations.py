@@ -10,7 +10,10 @@ Every resident, chat, ticket, broadcast, outbox row and log row carries a `stati
 - `parse_start(settings, param)` reads a deep link (`/start NGHIADO_TDP1`) of a shared provincial
   bot: a station code, optionally followed by `_` and one of its area codes.
 - `may_act_on(member, station_id)` is the one scoping rule: staff act on their stations only,
-  province staff on all.
+  province staff on all; `reach` is the stations a member's broadcast goes to.
+- `own_bot(settings, station_id, channel)`: a station's own Telegram bot / Zalo Bot, if any;
+  `sender_key` names its inbox and outbox sender (`telegram@2`).
+- `find_stations` / `names_a_ward`: the ward search by name, without diacritics.
 """
 
 from __future__ import annotations
