@@ -8,15 +8,18 @@ and stop cleanly on SIGINT/SIGTERM.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
 from bot.channels.web.server import WebChat
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.context import Services
 from bot.conversations import main_router
 from bot.conversations.report_files import REPORT_DIR
@@ -27,15 +30,20 @@ from bot.metrics import MeteredHealthBot, add_metrics_route
 from bot.readiness import add_readiness
 from bot.report.downloads import add_download_route
 from bot.stations import sync_stations
-from content.library import load_library
+from content.library import Library, load_library
 from content.matching import Matcher
+from core.clock import utc_clock
+from core.stations import (
+    own_telegram,
+    own_zalo_bot,
+    sender_key,
+    settings_for,
+    station_ids,
+    stations_with_own_bot,
+)
 from storage.db import open_database, upgrade
 
 log = logging.getLogger(__name__)
-
-
-def utc_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def build_services(settings: Settings, clock: Callable[[], datetime] = utc_clock) -> Services:
@@ -47,7 +55,31 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_clock
         matcher=Matcher(library),
         clock=clock,
         deliverer=OutboxDeliverer(clock),
+        station_content=station_content(settings, library, clock().date()),
     )
+
+
+def station_content(settings: Settings, shared: Library, today: date) -> dict[int, Any]:
+    """Each station with its own library folder: (shared + its entries, a matcher over them).
+
+    The folder passes the shared library's checks first (sources, review dates...): an error stops
+    the start-up with the problems listed, as `healthbot content check` prints them.
+    """
+    from content.check import ERROR, format_problems
+    from content.station_library import check_station_library, merged_library
+
+    found: dict[int, Any] = {}
+    for station_id in station_ids(settings):
+        view = settings_for(settings, station_id).station
+        if not view.library:
+            continue
+        problems = check_station_library(shared, Path(view.library), today)
+        if any(p.severity == ERROR for p in problems):
+            raise ConfigError(f"station {view.code}: library {view.library}:\n"
+                              + format_problems(problems))
+        merged = merged_library(shared, Path(view.library))
+        found[station_id] = (merged, Matcher(merged))
+    return found
 
 
 def build_bot(services: Services) -> HealthBot:
@@ -161,6 +193,14 @@ def shared_pacing(settings: Settings) -> tuple[object | None, object | None]:
         "zalo_bot": token_namespace("zalo_bot", settings.zalo_bot.token),
         "zalo_oa": token_namespace("zalo_oa", zalo_oa_key),
     }
+    for station_id in stations_with_own_bot(settings):  # a station's own bot: its own limits
+        own = own_telegram(settings, station_id)
+        if own is not None:
+            namespaces[sender_key("telegram", station_id)] = token_namespace("telegram", own.token)
+    for station_id in stations_with_own_bot(settings, "zalo_bot"):
+        zalo = own_zalo_bot(settings, station_id)
+        if zalo is not None:
+            namespaces[sender_key("zalo_bot", station_id)] = token_namespace("zalo_bot", zalo.token)
     log.info("outbox pacing is shared by every worker through Redis")
     return SharedPacing(redis, namespaces), redis
 
@@ -180,10 +220,18 @@ def channel_starters(settings: Settings) -> list[ChannelStarter]:
         from bot.channels.telegram import start_telegram
 
         starters.append(start_telegram)
+    for station_id in stations_with_own_bot(settings):  # stations with their own bot (issue 21)
+        from bot.channels.telegram import start_telegram
+
+        starters.append(functools.partial(start_telegram, station_id=station_id))
     if settings.zalo_bot.token:
         from bot.channels.zalo_bot import start_zalo_bot
 
         starters.append(start_zalo_bot)
+    for station_id in stations_with_own_bot(settings, "zalo_bot"):
+        from bot.channels.zalo_bot import start_zalo_bot
+
+        starters.append(functools.partial(start_zalo_bot, station_id=station_id))
     if settings.zalo_oa.app_id:
         from bot.channels.zalo_oa import start_zalo_oa
 

@@ -52,6 +52,8 @@ class Services:
     clock: Callable[[], datetime]
     deliverer: Deliverer | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # Stations with their own library entries (issue 21): station id -> (merged library, matcher)
+    station_content: dict[int, tuple[Library, Matcher]] = field(default_factory=dict)
 
 
 @dataclass
@@ -82,6 +84,17 @@ class Context:
                 and station_id not in member.stations:
             return member.stations[0]
         return station_id
+
+    @property
+    def library(self) -> Library:
+        """The shared library, plus this station's own entries if it has any (issue 21)."""
+        own = self.services.station_content.get(self.station_id)
+        return self.services.library if own is None else own[0]
+
+    @property
+    def matcher(self) -> Matcher:
+        own = self.services.station_content.get(self.station_id)
+        return self.services.matcher if own is None else own[1]
 
     @property
     def settings(self) -> Settings:

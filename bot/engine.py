@@ -15,6 +15,7 @@ from dataclasses import replace
 from sqlalchemy.exc import DBAPIError
 
 from bot.context import Context, Services
+from bot.conversations.start import move_to_station
 from bot.i18n import gettext_for, normalize_locale
 from bot.inbound_scrub import scrub, storable_ids, without_lone_surrogates
 from bot.model import Capabilities, Inbound, Outbound
@@ -122,6 +123,8 @@ class HealthBot:
                     contact=contact,
                     locale=normalize_locale(contact.person.locale),
                 )
+                if inbound.station_id is not None:  # came through a station's own bot
+                    move_to_station(ctx, inbound.station_id)
                 try:
                     async with session.begin_nested():
                         if inbound.event is not None:
@@ -214,6 +217,10 @@ class HealthBot:
         if (inbound.photo or inbound.location) and router.media_handler is not None:
             await router.media_handler(ctx)
             return
+        if inbound.text:
+            for probe in router.text_probes:
+                if await probe(ctx):
+                    return
         if inbound.text and router.text_handler is not None:
             await router.text_handler(ctx)
 

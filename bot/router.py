@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from bot.context import Context
 
 Handler = Callable[["Context"], Awaitable[None]]
+Probe = Callable[["Context"], Awaitable[bool]]
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Router:
     state_actions: dict[str, ActionRule] = field(default_factory=dict)
     text_handler: Handler | None = None
     media_handler: Handler | None = None
+    # Looks at free text (no state, no command) before the text handler; True = it answered.
+    text_probes: list[Probe] = field(default_factory=list)
 
     def command(
         self, *names: str, staff_only: bool = False, groups: bool = True, action: ActionRule = None
@@ -89,6 +92,11 @@ class Router:
         self.text_handler = fn
         return fn
 
+    def probe(self, fn: Probe) -> Probe:
+        """Free text this feature may recognise (e.g. a ward's name) before it is a question."""
+        self.text_probes.append(fn)
+        return fn
+
     def media(self, fn: Handler) -> Handler:
         self.media_handler = fn
         return fn
@@ -102,6 +110,7 @@ class Router:
                 raise ValueError(f"two routers register the same {table}: {sorted(clash)}")
             mine.update(theirs)
         self.text_handler = other.text_handler or self.text_handler
+        self.text_probes.extend(other.text_probes)
         self.media_handler = other.media_handler or self.media_handler
 
     def state_handler(self, state: str) -> Handler | None:

@@ -8,7 +8,7 @@ the renderer and the bot read it, nothing writes it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -146,12 +146,17 @@ def load_library(path: Path | None = None) -> Library:
                 raise LibraryError(f"{file.name}: entry '{entry.id}': field 'id': duplicate id")
             entries[entry.id] = entry
         topics[topic.id] = topic
+    check_related(entries, lambda entry: topics[entry.topic_id].source_file)
+    return Library(topics=topics, _entries=entries)
+
+
+def check_related(entries: dict[str, Entry], where: Callable[[Entry], str]) -> None:
+    """Every `related` id names a known entry, else `LibraryError` at `where(entry)`."""
     for entry in entries.values():
         for ref in entry.related:
             if ref not in entries:
-                raise LibraryError(f"{topics[entry.topic_id].source_file}: entry '{entry.id}': "
+                raise LibraryError(f"{where(entry)}: entry '{entry.id}': "
                                    f"field 'related': unknown entry '{ref}'")
-    return Library(topics=topics, _entries=entries)
 
 
 def parse_topic_file(file: Path) -> Topic:

@@ -21,11 +21,11 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.i18n import gettext_for, normalize_locale
-from bot.model import Outbound
 from content.library import Library
 from content.render import render_entry
+from core.config import Settings
+from core.i18n import gettext_for, normalize_locale
+from core.model import Outbound
 from scheduler.occurrences import QuietHours
 from scheduler.plan import Audience
 from storage import outbox

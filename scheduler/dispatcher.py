@@ -34,13 +34,15 @@ import os
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.model import Outbound
+from core.clock import utc_clock
+from core.model import Outbound
+from core.stations import sender_key
 from scheduler.pacing import ChannelLimits, ChannelPacer, channel_limits
 from scheduler.sender import Sender, SendError
 from storage import outbox, people
@@ -65,10 +67,6 @@ POLL_INTERVAL = 1.0  # run_forever: idle wait between claims (wake() cuts it sho
 ERROR_TEXT_LIMIT = 255
 # "stop" reasons that blame the message, not the recipient: fail the row, leave the chat alone.
 MESSAGE_FAULTS = ("bad_request", "bad request", "empty message")
-
-
-def utc_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def default_worker_id() -> str:
@@ -116,6 +114,7 @@ class Dispatcher:
         self._last_reclaim = float("-inf")
         self._wake = asyncio.Event()
         self._held: set[int] = set()  # claimed rows whose outcome is not committed yet
+        self._via: dict[int, str] = {}  # claimed row -> sender key, when a station has its own bot
         self._claim_faults = FaultLog(log, "claiming outbox rows")
         self._record_faults = FaultLog(log, "recording outbox outcomes")
         self._claim_backoff = Backoff()
@@ -214,9 +213,16 @@ class Dispatcher:
                                                            own_worker_id=own, keep=self._held):
                     log.warning("reclaimed %d outbox rows from a stopped worker", reclaimed)
             claimed = await outbox.claim_due(
-                session, worker_id=self.worker_id, now=now, limit=limit, channels=list(self.senders)
+                session, worker_id=self.worker_id, now=now, limit=limit,
+                channels=list({key.partition("@")[0] for key in self.senders}),
             )
-            unreachable = await _unreachable_chats(session, claimed) if claimed else {}
+            unreachable, stations = await _chat_facts(session, claimed) if claimed else ({}, {})
+            if stations and any("@" in key for key in self.senders):
+                # Stations with their own bot (issue 21): a chat is written to by its station's bot.
+                for row in claimed:
+                    key = sender_key(row.channel, stations.get((row.channel, row.chat_id)))
+                    if key in self.senders:
+                        self._via[row.id] = key
         self._held.update(row.id for row in claimed)
         return [(row, unreachable.get((row.channel, row.chat_id))) for row in claimed]
 
@@ -248,12 +254,15 @@ class Dispatcher:
         except Exception:  # never lose the loop over one row; it is reclaimed after the lease
             log.exception("outbox row %s could not be processed", row.id)
             self._held.discard(row.id)
+        finally:
+            self._via.pop(row.id, None)
 
     async def _paced_send(
         self, row: outbox.ClaimedMessage, chat_id: str, *, may_follow_migration: bool
     ) -> None:
-        pacer = self._pacer(row.channel)
-        paused = self._paused_for(row.channel, chat_id)
+        via = self._via.get(row.id, row.channel)  # the station's own bot, else the channel's
+        pacer = self._pacer(via)
+        paused = self._paused_for(via, chat_id)
         ready_at = await _value(pacer.chat_ready_at(chat_id, row.chat_kind))
         wait = max(ready_at - self.monotonic(), paused)
         if wait > self.max_inline_wait:
@@ -276,7 +285,7 @@ class Dispatcher:
         try:
             message = Outbound.from_payload(row.payload)
             result = await asyncio.wait_for(
-                self.senders[row.channel].send(chat_id, message, chat_kind=row.chat_kind),
+                self.senders[via].send(chat_id, message, chat_kind=row.chat_kind),
                 SEND_TIMEOUT,
             )
         except SendError as error:
@@ -344,10 +353,11 @@ class Dispatcher:
             self.stats["rate_limited"] += 1
             delay = timedelta(seconds=error.retry_after)
             # We kept this chat under its own limit, so the channel's overall limit answered.
-            whole_channel = self._pacer(row.channel).chat_was_idle(chat_id, row.chat_kind)
-            key = (row.channel, None if whole_channel else chat_id)
+            via = self._via.get(row.id, row.channel)
+            whole_channel = self._pacer(via).chat_was_idle(chat_id, row.chat_kind)
+            key = (via, None if whole_channel else chat_id)
             self._paused[key] = max(self._paused.get(key, self.clock()), self.clock() + delay)
-            if (share := getattr(self._pacer(row.channel), "pause", None)) is not None:
+            if (share := getattr(self._pacer(via), "pause", None)) is not None:
                 await share(key[1], error.retry_after)  # tell the other workers (Redis)
         else:
             delay = min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_MAX)
@@ -378,8 +388,9 @@ class Dispatcher:
         return max(waits)
 
     def _pacer(self, channel: str) -> Any:
+        """The pacer of a sender key: a channel, or a station's own bot (``telegram@2``)."""
         if channel not in self.pacers:
-            limits = self.limits.get(channel, ChannelLimits())
+            limits = self.limits.get(channel.partition("@")[0], ChannelLimits())
             if self.pacer_factory is None:
                 self.pacers[channel] = ChannelPacer(limits, self.monotonic)
             else:
@@ -470,19 +481,22 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
-async def _unreachable_chats(
+async def _chat_facts(
     session: AsyncSession, claimed: list[outbox.ClaimedMessage]
-) -> dict[tuple[str, str], str]:
-    """The claimed rows' chats we may not write to: blocked, kicked, left, moved away."""
+) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], int]]:
+    """The claimed rows' chats we may not write to (blocked, kicked, left, moved away), and
+    every chat's station (a station with its own bot writes to its chats); one query a channel."""
     by_channel: dict[str, set[str]] = {}
     for row in claimed:
         by_channel.setdefault(row.channel, set()).add(row.chat_id)
-    found: dict[tuple[str, str], str] = {}
+    unreachable: dict[tuple[str, str], str] = {}
+    stations: dict[tuple[str, str], int] = {}
     for channel, chat_ids in by_channel.items():
-        stmt = select(Chat.external_id, Chat.unreachable_reason, Chat.active).where(
-            Chat.channel == channel, Chat.external_id.in_(chat_ids)
-        )
-        for chat_id, reason, active in (await session.execute(stmt)).all():
+        stmt = select(Chat.external_id, Chat.unreachable_reason, Chat.active,
+                      Chat.station_id).where(Chat.channel == channel,
+                                             Chat.external_id.in_(chat_ids))
+        for chat_id, reason, active, station_id in (await session.execute(stmt)).all():
+            stations[(channel, chat_id)] = station_id
             if reason or not active:
-                found[(channel, chat_id)] = reason or "inactive"
-    return found
+                unreachable[(channel, chat_id)] = reason or "inactive"
+    return unreachable, stations

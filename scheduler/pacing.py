@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.config import Settings
+from core.config import Settings
 
 # Telegram Bot FAQ ("My bot is hitting limits"), also telegram.constants.FloodLimit.
 TELEGRAM_MESSAGES_PER_SECOND = 30.0

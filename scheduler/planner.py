@@ -31,8 +31,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from bot.config import Settings
 from content.library import Library
+from core.config import Settings
 from scheduler import broadcasts, report_reminders
 from scheduler.occurrences import Occurrence, next_occurrences_after, occurrences
 from scheduler.plan import Plan

@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.i18n import gettext_for, local_date, normalize_locale
-from bot.model import Button, Outbound
-from bot.stations import settings_for
 from content.library import Library
 from content.render import render_entry
 from content.vaccination import load_schedule
+from core.config import Settings
+from core.i18n import gettext_for, local_date, normalize_locale
+from core.model import Button, Outbound
+from core.stations import settings_for
 from storage import outbox
 from storage.db import Database
 from storage.models import Chat, Person, Reminder

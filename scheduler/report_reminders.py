@@ -14,9 +14,9 @@ import re
 from collections.abc import Callable
 from datetime import date
 
-from bot.config import Settings
-from bot.i18n import gettext_for, local_date
-from bot.model import Outbound
+from core.config import Settings
+from core.i18n import gettext_for, local_date
+from core.model import Outbound
 from scheduler.occurrences import campaign_windows
 from scheduler.plan import Campaign
 

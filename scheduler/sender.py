@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from bot.model import Outbound
+from core.model import Outbound
 
 SendErrorKind = Literal["retry", "stop", "message", "migrated"]
 

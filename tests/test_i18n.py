@@ -24,7 +24,7 @@ def _catalogs(locale: str) -> dict[str, tuple[str, bool]]:
 
 
 def test_every_ui_string_is_translated_and_not_fuzzy() -> None:
-    messages = extract([ROOT / "bot", ROOT / "scheduler"])
+    messages = extract([ROOT / "bot", ROOT / "core", ROOT / "scheduler"])
     assert len(messages) > 40
     for locale in LOCALES:
         catalog = _catalogs(locale)

@@ -43,10 +43,11 @@ from bot.channels.telegram_send import (
     send_outbound,
 )
 from bot.channels.telegram_staff_commands import set_staff_command_menus
-from bot.config import ConfigError
+from bot.config import ConfigError, Settings
 from bot.engine import HealthBot
 from bot.inbound_scrub import strict_json
 from bot.model import TELEGRAM, Inbound, Outbound
+from core.stations import bot_view, own_telegram, sender_key, settings_for
 from storage import people
 from storage.inbox import Arrival
 
@@ -70,10 +71,12 @@ Stopper = Callable[[], Awaitable[None]]
 class TelegramChannel:
     """Glue between one PTB `Application` and the conversation engine."""
 
-    def __init__(self, bot: HealthBot, application: Application, secret: str = "") -> None:
+    def __init__(self, bot: HealthBot, application: Application, secret: str = "",
+                 station_id: int | None = None) -> None:
         self.bot = bot
         self.application = application
         self.secret = secret
+        self.station_id = station_id  # a station's own bot: its updates belong to that station
         self._admins: dict[tuple[int, int], tuple[float, bool]] = {}
         self.pump: InboxPump  # set by start_telegram
 
@@ -81,19 +84,28 @@ class TelegramChannel:
 
     def arrival(self, update: Update) -> Arrival | None:
         """What the inbox records for an update (None: nothing the bot does anything with)."""
-        me = self.application.bot
-        inbound = to_inbound(update, me.username or "", me.id)
+        inbound = self._inbound(update)
         if inbound is None:
             return None
         # A group's migration is queued with the supergroup's updates, so what is written in the
         # supergroup next finds the chat already moved (its area kept).
         order = inbound.event_arg if inbound.event == "migrated" and inbound.event_arg else None
-        return Arrival(str(update.update_id), order or inbound.chat_id, update.to_dict())
+        # Each bot counts its own update ids: a station bot's are told apart from the shared one's.
+        key = str(update.update_id)
+        if self.station_id is not None:
+            key = f"{self.station_id}:{key}"
+        return Arrival(key, order or inbound.chat_id, update.to_dict())
 
     def inbound_of(self, payload: dict[str, Any]) -> Inbound | None:
+        update = Update.de_json(payload, self.application.bot)
+        return self._inbound(update) if update is not None else None
+
+    def _inbound(self, update: Update) -> Inbound | None:
         me = self.application.bot
-        update = Update.de_json(payload, me)
-        return to_inbound(update, me.username or "", me.id) if update is not None else None
+        inbound = to_inbound(update, me.username or "", me.id)
+        if inbound is None or self.station_id is None:
+            return inbound
+        return replace(inbound, station_id=self.station_id)
 
     async def prepare(self, inbound: Inbound, payload: dict[str, Any]) -> Inbound:
         """Stop a tapped button spinning; look up a group command's sender's admin rights."""
@@ -272,9 +284,11 @@ class TelegramChannel:
     # -- lifecycle helpers --
 
     async def set_commands(self) -> None:
+        settings = self.bot.services.settings
+        if self.station_id is not None:  # a station's own bot: that station's staff only
+            settings = bot_view(settings, self.station_id)
         await set_command_menu(self.application.bot, self.bot.router.commands)
-        await set_staff_command_menus(self.application.bot, self.bot.services.settings,
-                                      self.bot.router.commands)
+        await set_staff_command_menus(self.application.bot, settings, self.bot.router.commands)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if context.error is not None:
@@ -297,6 +311,11 @@ def log_failure(what: str, exc: BaseException) -> None:
     log.error("%s: %s\n%s", what, type(exc).__name__, frames)
 
 
+def station_webhook_path(settings: Settings, station_id: int) -> str:
+    """Where a station's own bot's webhook is served: `/telegram/webhook/<code, lower case>`."""
+    return f"{WEBHOOK_PATH}/{settings_for(settings, station_id).station.code.lower()}"
+
+
 def build_application(token: str, api_base_url: str, *, polling: bool) -> Application:
     builder = (
         Application.builder()
@@ -310,9 +329,20 @@ def build_application(token: str, api_base_url: str, *, polling: bool) -> Applic
     return builder.build()
 
 
-async def start_telegram(bot: HealthBot, app: web.Application) -> Stopper:
-    """Start the Telegram channel; returns the coroutine function that stops it."""
-    cfg = bot.services.settings.telegram
+async def start_telegram(
+    bot: HealthBot, app: web.Application, station_id: int | None = None
+) -> Stopper:
+    """Start the Telegram channel; returns the coroutine function that stops it.
+
+    With `station_id`, the station's own bot (issue 21): its updates belong to that station, its
+    webhook is `/telegram/webhook/<code>`, its inbox and outbox sender are `telegram@<id>`.
+    """
+    settings = bot.services.settings
+    cfg = settings.telegram if station_id is None else own_telegram(settings, station_id)
+    if cfg is None:
+        raise ConfigError(f"station {station_id} has no Telegram bot of its own")
+    key = sender_key(CHANNEL, station_id)
+    path = WEBHOOK_PATH if station_id is None else station_webhook_path(settings, station_id)
     # httpx logs every request URL at INFO, and the URL contains the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     polling = cfg.mode != "webhook"
@@ -321,14 +351,13 @@ async def start_telegram(bot: HealthBot, app: web.Application) -> Stopper:
             '[telegram] mode = "webhook" needs webhook_secret (or TELEGRAM_WEBHOOK_SECRET)'
         )
     application = build_application(cfg.token, cfg.api_base_url, polling=False)
-    channel = TelegramChannel(bot, application, secret=cfg.webhook_secret)
+    channel = TelegramChannel(bot, application, secret=cfg.webhook_secret, station_id=station_id)
     application.add_error_handler(channel.on_error)
-    pump = InboxPump(bot, CHANNEL, TELEGRAM, channel,
-                     worker=worker_id(bot.services.settings.web.port))
+    pump = InboxPump(bot, key, TELEGRAM, channel, worker=worker_id(settings.web.port))
     channel.pump = pump
     poller: list[asyncio.Task[None]] = []
     if not polling:
-        app.router.add_post(WEBHOOK_PATH, channel.webhook)
+        app.router.add_post(path, channel.webhook)
     senders = bot.services.extras.setdefault("senders", {})
 
     async def connect() -> None:
@@ -348,7 +377,7 @@ async def start_telegram(bot: HealthBot, app: web.Application) -> Stopper:
             await application.bot.set_webhook(
                 cfg.webhook_url, secret_token=cfg.webhook_secret, allowed_updates=ALLOWED_UPDATES
             )
-        senders[CHANNEL] = TelegramSender(application.bot)
+        senders[key] = TelegramSender(application.bot)
         log.info(
             "telegram channel started (%s) as @%s",
             "polling" if polling else "webhook",
@@ -375,7 +404,7 @@ async def start_telegram(bot: HealthBot, app: web.Application) -> Stopper:
         if retrying is not None and not retrying.done():
             retrying.cancel()
             await asyncio.gather(retrying, return_exceptions=True)
-        senders.pop(CHANNEL, None)
+        senders.pop(key, None)
         for task in poller:
             task.cancel()
         await asyncio.gather(*poller, return_exceptions=True)

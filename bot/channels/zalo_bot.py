@@ -22,6 +22,7 @@ import asyncio
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -40,6 +41,7 @@ from bot.config import ConfigError
 from bot.engine import HealthBot
 from bot.inbound_scrub import strict_json
 from bot.model import ZALO_BOT, Inbound, Outbound
+from core.stations import own_zalo_bot, sender_key, settings_for
 from storage import people
 from storage.inbox import Arrival
 
@@ -104,10 +106,12 @@ def to_inbound(update: dict[str, Any]) -> Inbound:
 class ZaloBotChannel:
     """Glue between the Bot Platform and the conversation engine."""
 
-    def __init__(self, bot: HealthBot, client: ZaloBotClient, secret: str = "") -> None:
+    def __init__(self, bot: HealthBot, client: ZaloBotClient, secret: str = "",
+                 station_id: int | None = None) -> None:
         self.bot = bot
         self.client = client
         self.secret = secret
+        self.station_id = station_id  # a station's own bot: its updates belong to that station
         self.turns = ChatTurns(bot.services.db)  # handling, in order per chat
         self.send_turns = ChatTurns(bot.services.db)  # replies keep that order when sent
         self.inflight = Inflight()
@@ -117,7 +121,17 @@ class ZaloBotChannel:
     # -- inbound: updates go to the inbox, the pump handles them --
 
     def inbound_of(self, payload: dict[str, Any]) -> Inbound | None:
-        return to_inbound(unwrap(payload))
+        return self._own(to_inbound(unwrap(payload)))
+
+    def _own(self, inbound: Inbound) -> Inbound:
+        """A station's own bot: the update belongs to that station (issue 21)."""
+        return inbound if self.station_id is None else replace(inbound, station_id=self.station_id)
+
+    def _arrival(self, update: dict[str, Any], inbound: Inbound) -> Arrival:
+        assert inbound.message_id is not None
+        key = inbound.message_id  # a station bot's keys are told apart from the shared bot's
+        return Arrival(key if self.station_id is None else f"{self.station_id}:{key}",
+                       inbound.chat_id, update)
 
     async def prepare(self, inbound: Inbound, payload: dict[str, Any]) -> Inbound:
         return inbound
@@ -127,8 +141,7 @@ class ZaloBotChannel:
 
     async def _store(self, update: dict[str, Any], inbound: Inbound) -> None:
         """Commit a polled update to the inbox, retrying while the database is away."""
-        assert inbound.message_id is not None
-        arrival = Arrival(inbound.message_id, inbound.chat_id, update)
+        arrival = self._arrival(update, inbound)
         failures = 0
         while True:
             try:
@@ -226,9 +239,8 @@ class ZaloBotChannel:
         except (ValueError, TypeError, AttributeError, RecursionError) as exc:
             log.warning("zalo_bot webhook body refused: %s", type(exc).__name__)
             return web.Response(status=400, text="bad update")
-        assert inbound.message_id is not None
         try:
-            await self.pump.receive([Arrival(inbound.message_id, inbound.chat_id, update)])
+            await self.pump.receive([self._arrival(update, inbound)])
         except Exception as exc:  # noqa: BLE001 - not stored: a non-2xx lets Zalo deliver it again
             log.error("zalo_bot update not stored (%s); asking Zalo to deliver it again",
                       type(exc).__name__)
@@ -239,18 +251,30 @@ class ZaloBotChannel:
         self._stopping.set()
 
 
-async def start_zalo_bot(bot: HealthBot, app: web.Application) -> Stopper:
-    """Start the Zalo Bot channel; returns the coroutine function that stops it."""
-    cfg = bot.services.settings.zalo_bot
+async def start_zalo_bot(
+    bot: HealthBot, app: web.Application, station_id: int | None = None
+) -> Stopper:
+    """Start the Zalo Bot channel; returns the coroutine function that stops it.
+
+    With `station_id`, the station's own bot (issue 21): its updates belong to that station, its
+    webhook is `/zalo/bot/webhook/<code>`, its inbox and outbox sender are `zalo_bot@<id>`.
+    """
+    settings = bot.services.settings
+    cfg = settings.zalo_bot if station_id is None else own_zalo_bot(settings, station_id)
+    if cfg is None:
+        raise ConfigError(f"station {station_id} has no Zalo Bot of its own")
+    key = sender_key(CHANNEL, station_id)
+    path = WEBHOOK_PATH if station_id is None else (
+        f"{WEBHOOK_PATH}/{settings_for(settings, station_id).station.code.lower()}")
     polling = cfg.mode != "webhook"
     if not polling and not cfg.webhook_secret:
         raise ConfigError(
             '[zalo_bot] mode = "webhook" needs webhook_secret (or ZALO_BOT_WEBHOOK_SECRET)'
         )
     client = ZaloBotClient(cfg.token, cfg.api_base_url)
-    channel = ZaloBotChannel(bot, client, secret=cfg.webhook_secret)
-    channel.pump = InboxPump(bot, CHANNEL, ZALO_BOT, channel, turns=channel.turns,
-                             worker=worker_id(bot.services.settings.web.port))
+    channel = ZaloBotChannel(bot, client, secret=cfg.webhook_secret, station_id=station_id)
+    channel.pump = InboxPump(bot, key, ZALO_BOT, channel, turns=channel.turns,
+                             worker=worker_id(settings.web.port))
     await channel.pump.resume()  # what a crash or a kill left unfinished
     channel.pump.start()
     poller: asyncio.Task[None] | None = None
@@ -261,17 +285,17 @@ async def start_zalo_bot(bot: HealthBot, app: web.Application) -> Stopper:
             log.warning("zalo_bot deleteWebhook failed: %s", type(exc).__name__)
         poller = asyncio.create_task(channel.poll_forever())
     else:
-        app.router.add_post(WEBHOOK_PATH, channel.webhook)
+        app.router.add_post(path, channel.webhook)
         if cfg.webhook_url:
             await client.call(
                 "setWebhook", {"url": cfg.webhook_url, "secret_token": cfg.webhook_secret}
             )
     senders = bot.services.extras.setdefault("senders", {})
-    senders[CHANNEL] = ZaloBotSender(client)
+    senders[key] = ZaloBotSender(client)
     log.info("zalo_bot channel started (%s)", "polling" if polling else "webhook")
 
     async def stop() -> None:
-        senders.pop(CHANNEL, None)
+        senders.pop(key, None)
         await channel.stop()
         if poller is not None:
             poller.cancel()

@@ -25,6 +25,7 @@ from bot.channels.zalo_oa_tokens import OATokens, OAuthError
 from bot.i18n import gettext_for
 from bot.model import Button, Outbound
 from bot.rendering import split_text
+from core.clock import utc_clock
 from scheduler.sender import ZALO_WINDOW, SendError, SendResult, classify_code
 from storage import people
 from storage.db import Database
@@ -219,8 +220,6 @@ class ZaloOASender:
     @classmethod
     def from_settings(cls, settings: Any, db: Database, clock: Any = None) -> ZaloOASender:
         """A sender with its own HTTP session, without the webhook (tests, benchmarks)."""
-        from bot.app import utc_clock
-
         cfg = settings.zalo_oa
         if not cfg.app_id:
             raise ValueError("zalo_oa app_id is not configured")

@@ -25,9 +25,9 @@ def register(
 
 
 async def rows(settings: object, days: int, now: object = None) -> list[dict[str, object]]:
-    from bot.app import utc_clock
     from bot.broadcast_figures import figures_for
     from bot.i18n import local_datetime
+    from core.clock import utc_clock
     from storage.db import open_database
     from storage.models import BroadcastRecord
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.conversations import (
     broadcast,
+    broadcast_choice,
     checkups,
     checkups_edit,
     checkups_staff,
@@ -18,6 +19,7 @@ from bot.conversations import (
     survey,
     tickets_staff,
     topics,
+    wards,
 )
 from bot.router import Router
 
@@ -27,7 +29,7 @@ def main_router() -> Router:
     router = Router()
     # feedback comes after topics: its free-text handler routes ticket replies, then asks topics.
     for feature in (start, topics, subscribe, privacy, reminders, groups, feedback, tickets_staff,
-                    broadcast, staff_menu, report_files, checkups, checkups_staff, checkups_edit,
-                    survey):
+                    broadcast, broadcast_choice, staff_menu, report_files, checkups, checkups_staff,
+                    checkups_edit, survey, wards):
         router.include(feature.router)
     return router

@@ -31,7 +31,7 @@ from bot.i18n import TIMEZONE, gettext_for
 from bot.model import Button, Outbound
 from bot.permissions import Action, allows, member_allows
 from bot.router import Router
-from bot.stations import may_act_on, may_decide, scope_of
+from bot.stations import broadcast_stations, may_act_on, may_decide, reach, scope_of
 from bot.vietnamese_time import parse_moment
 from scheduler import broadcasts
 from storage import outbox
@@ -167,6 +167,9 @@ async def _ask_audience(ctx: Context) -> None:
     rows = [[Button(_("Everyone (all groups and subscribers)"), "bc:a:all")]]
     rows += [[Button(area.name, f"bc:a:area:{area.code}")] for area in ctx.settings.areas]
     rows.append([Button(_("Subscribers of a topic"), "bc:a:topics")])
+    member, settings = ctx.staff_member(), ctx.services.settings
+    if member is not None and len(scope_of(member, settings)) > 1:  # issue 21: a list of stations
+        rows.append([Button(_("Only some stations"), "bcs")])  # broadcast_choice.py
     rows.append(_cancel_row(ctx))
     ctx.reply(_("Who should receive it?"), rows)
 
@@ -223,8 +226,9 @@ async def typed_when(ctx: Context) -> None:
 def _record(ctx: Context, member: StaffMember) -> BroadcastRecord:
     data = ctx.data
     at = datetime.fromisoformat(data["at"]) if data.get("at") else ctx.now
-    # stations (issue 21): the member's stations; a province member's reach every station
-    scope = scope_of(member, ctx.services.settings)
+    # stations (issue 21): the member's stations; a province member's every station, or the list
+    # chosen with "Only some stations" (bot/conversations/broadcast_stations.py)
+    scope = reach(ctx.services.settings, member, data.get("stations"))
     return BroadcastRecord(
         kind="urgent" if data.get("kind") == "urgent" else "staff", created_by=member.name[:64],
         message_id=data.get("message_id"), text=data.get("text"),
@@ -301,7 +305,7 @@ async def _confirm(ctx: Context) -> None:
     await ctx.session.flush()
     ctx.clear_state()
     if ctx.settings.broadcast.require_approval:
-        approvers = _approvers(ctx, member)
+        approvers = _approvers(ctx, member, broadcast_stations(record))
         if not approvers:
             record.status = "cancelled"
             ctx.reply(_("No approver is configured, so it cannot be sent. Please ask the admin."))
@@ -320,14 +324,16 @@ async def _confirm(ctx: Context) -> None:
     await _release(ctx, record)
 
 
-def _approvers(ctx: Context, author: StaffMember) -> list[tuple[StaffMember, str, str]]:
-    """Approvers other than the author, each with a chat: the author's channel first."""
+def _approvers(ctx: Context, author: StaffMember,
+               stations: list[int]) -> list[tuple[StaffMember, str, str]]:
+    """Approvers other than the author, of every station it reaches, each with a chat: the
+    author's channel first."""
     found = []
     order = [ctx.inbound.channel, *[c for c in ID_FIELDS if c != ctx.inbound.channel]]
     for member in ctx.settings.staff:
         if not allows(member.role, Action.BROADCAST_APPROVE) or member.name == author.name:
             continue
-        if not all(may_act_on(member, s) for s in scope_of(author, ctx.services.settings)):
+        if not all(may_act_on(member, s) for s in stations):
             continue  # an approver of the stations it reaches (issue 21)
         for channel in order:
             chat_id = getattr(member, ID_FIELDS[channel])

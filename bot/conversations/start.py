@@ -45,6 +45,12 @@ def move_to_station(ctx: Context, station_id: int) -> None:
         ctx.contact.person.area_code = None  # an area of the old station means nothing here
 
 
+def ward_choice_open(ctx: Context) -> bool:
+    """Several stations on the shared bot, a private chat: the resident may pick their ward."""
+    return (bool(ctx.services.settings.stations) and ctx.inbound.station_id is None
+            and ctx.inbound.chat_kind == "private")
+
+
 @router.command("start", "batdau")
 async def start(ctx: Context) -> None:
     """Greet by the station's name; a deep-link payload (`/start TDP1`) sets the area."""
@@ -64,6 +70,8 @@ async def start(ctx: Context) -> None:
     if area is not None:
         greeting += "\n" + _("Your area: {area}.").format(area=area.name)
     greeting += "\n" + _("In an emergency, call 115 right away.")
+    if station_id is None and area is None and ward_choice_open(ctx):  # a shared provincial bot
+        greeting += "\n" + _("Not your ward? Send /phuong and the name of your ward or commune.")
     if ctx.locale != "en" and normalize(ctx.inbound.text) in ENGLISH_GREETINGS:
         # Greeted in English by someone whose language is still Vietnamese: show the way to English.
         greeting += "\n\n" + gettext_for("en")(

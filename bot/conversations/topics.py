@@ -33,7 +33,7 @@ async def topics(ctx: Context) -> None:
 
 @router.button("topics")
 async def browse_topics(ctx: Context) -> None:
-    library = ctx.services.library
+    library = ctx.library
     ordered = sorted(library.topics.values(), key=lambda t: TOPIC_ORDER.get(t.id, len(TOPIC_ORDER)))
     rows = [
         [Button(topic.title(ctx.locale), f"t:{topic.id}")]
@@ -46,7 +46,7 @@ async def browse_topics(ctx: Context) -> None:
 
 @router.button("t")
 async def topic(ctx: Context) -> None:
-    library = ctx.services.library
+    library = ctx.library
     chosen = library.topics.get(ctx.args)
     if chosen is None:
         await browse_topics(ctx)
@@ -66,7 +66,7 @@ async def show_entry(ctx: Context, entry_id: str, locale: str | None = None) -> 
 
     `locale` overrides the resident's language for this answer (a question asked in English).
     """
-    library = ctx.services.library
+    library = ctx.library
     if not library.has_entry(entry_id) or not library.entry(entry_id).approved:
         await not_found(ctx)
         return
@@ -120,7 +120,7 @@ async def answer_question(ctx: Context, question: str) -> None:
     if typed.isdigit():  # a menu number that is not on the current menu: not a question
         await _not_on_menu(ctx, typed)
         return
-    result = ctx.services.matcher.match(question, ctx.locale)
+    result = ctx.matcher.match(question, ctx.locale)
     locale = _reply_language(ctx, result.locale if result.entry else question_language(question))
     answered = result.entry is not None and result.topic is not None
     await report_facts.record(ctx.session, report_facts.QUESTION, channel=ctx.inbound.channel,

@@ -55,6 +55,8 @@ class Inbound:
     # "migrated" (event_arg = the new chat id). Events are answered only if a handler replies.
     event: str | None = None
     event_arg: str | None = None
+    # Stations (issue 21): set when a station's own bot received it (the update belongs there).
+    station_id: int | None = None
 
 
 @dataclass(frozen=True)

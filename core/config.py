@@ -8,6 +8,7 @@ type raises `ConfigError` naming the file, the key and what was expected.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import os
 import re
@@ -19,10 +20,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from bot.paths import anchored_database_url, default_database_url
 from content.station import StationInfo
+from core.paths import anchored_database_url, default_database_url
+from core.station_config import (
+    StationTelegram,
+    StationZaloBot,
+    anchor_libraries,
+    station_bot_problem,
+    station_secrets,
+)
 
-# The embedded default is resolved from the environment (bot/paths.py), never the current folder.
+# The embedded default is resolved from the environment (core/paths.py), never the current folder.
 DEFAULT_DATABASE_URL = default_database_url(os.environ)
 TIME_RANGE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
@@ -58,6 +66,7 @@ class Station:
     default_language: Literal["vi", "en"] = "vi"
     info_reviewed_on: str = "2026-11-01"
     code: str = "default"  # stations (issue 21): station 1's code in deep links and the table
+    library: str = ""  # a folder of this station's own library entries (content/station_library)
 
     def info(self) -> StationInfo:
         """The station's public facts, as the content renderer needs them."""
@@ -211,6 +220,8 @@ class Redis:
 
 
 # --- stations (issue 21): further stations served by this installation (docs/stations.md) ---
+
+
 @dataclass(frozen=True)
 class StationEntry:
     """Station 2, 3...: [station] and [[areas]] stay station 1; empty facts are taken from it."""
@@ -228,6 +239,9 @@ class StationEntry:
     info_reviewed_on: str = ""
     staff_chat: str = ""  # "<channel>:<chat id>" for this station's new tickets
     areas: list[Area] = field(default_factory=list)
+    telegram: StationTelegram = field(default_factory=StationTelegram)
+    zalo_bot: StationZaloBot = field(default_factory=StationZaloBot)
+    library: str = ""  # a folder of this station's own library entries, on top of the shared one
 
 
 # --- the station's web console (issue 18): /console/ on the web server, off by default ---
@@ -301,6 +315,9 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
             raw.setdefault(section, {})
             if isinstance(raw[section], dict):
                 raw[section][key] = env[var]
+    station_secrets(raw, env)
+    if path is not None:
+        anchor_libraries(raw, Path(path))
     raw.setdefault("database", {})
     if isinstance(raw["database"], dict):
         raw["database"].setdefault("url", default_database_url(env))
@@ -310,10 +327,15 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
     return settings
 
 
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
 def _build(cls: type, raw: Any, source: str, where: str) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: [{where or 'top level'}] must be a table")
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)  # cached: a province config builds thousands of Area tables
     names = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
     unknown = sorted(set(raw) - names)
     if unknown:
@@ -475,6 +497,9 @@ def _check_stations(settings: Settings, source: str) -> None:
             except ValueError:
                 raise ConfigError(f"{source}: '{where}.info_reviewed_on' must be a date like"
                                   " \"2026-11-01\"") from None
+    problem = station_bot_problem(settings)
+    if problem:
+        raise ConfigError(f"{source}: {problem}")
     for member in settings.staff:
         unknown = sorted(set(member.stations) - ids)
         if unknown:

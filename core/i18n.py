@@ -20,7 +20,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 
-LOCALE_DIR = Path(__file__).parent / "locale"
+# The catalogs stay in bot/locale (each feature adds its own .po there); only the loader is here.
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "bot" / "locale"
 LOCALES = ("vi", "en")
 DEFAULT_LOCALE = "vi"
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -1,0 +1,97 @@
+"""A station's own bots and library in the configuration (issue 21, docs/stations.md).
+
+`[stations.telegram]` and `[stations.zalo_bot]` of a `[[stations]]` table, their secrets from the
+environment (the shared variable's name + `_<CODE>`), a station library folder read next to the
+config file, and the checks on station bots. `core.config` builds and checks the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.config import Settings
+
+
+@dataclass(frozen=True)
+class StationTelegram:
+    """A station's own Telegram bot (empty token: its residents use the shared [telegram] bot).
+
+    Secrets from the environment as for [telegram]: TELEGRAM_BOT_TOKEN_<CODE> and
+    TELEGRAM_WEBHOOK_SECRET_<CODE> (CODE = the station's code in capitals). The mode is
+    [telegram]'s; an empty api_base_url is [telegram]'s.
+    """
+
+    token: str = ""
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    api_base_url: str = ""
+    bot_username: str = ""  # for t.me links to this bot (ward search on the shared bot)
+
+
+@dataclass(frozen=True)
+class StationZaloBot:
+    """A station's own Zalo Bot (empty token: the shared [zalo_bot]). Secrets from
+    ZALO_BOT_TOKEN_<CODE> and ZALO_BOT_WEBHOOK_SECRET_<CODE>; the mode is [zalo_bot]'s."""
+
+    token: str = ""
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    api_base_url: str = ""
+
+
+# A station's own bots: (table, key, variable prefix); the variable ends with the station's code.
+STATION_SECRET_ENV = (
+    ("telegram", "token", "TELEGRAM_BOT_TOKEN_"),
+    ("telegram", "webhook_secret", "TELEGRAM_WEBHOOK_SECRET_"),
+    ("zalo_bot", "token", "ZALO_BOT_TOKEN_"),
+    ("zalo_bot", "webhook_secret", "ZALO_BOT_WEBHOOK_SECRET_"),
+)
+
+
+def station_secrets(raw: dict[str, Any], env: dict[str, str]) -> None:
+    """A station's own bot secrets from TELEGRAM_BOT_TOKEN_<CODE>, ZALO_BOT_TOKEN_<CODE>..."""
+    entries = raw.get("stations")
+    for entry in entries if isinstance(entries, list) else []:
+        if not (isinstance(entry, dict) and isinstance(entry.get("code"), str)):
+            continue
+        code = entry["code"].upper()
+        for section, key, var in STATION_SECRET_ENV:
+            if env.get(var + code):
+                table = entry.setdefault(section, {})
+                if isinstance(table, dict):
+                    table[key] = env[var + code]
+
+
+def anchor_libraries(raw: dict[str, Any], config_file: Path) -> None:
+    """A relative station library folder is read relative to the config file, not the cwd."""
+    entries = raw.get("stations")
+    tables = [raw.get("station"), *(entries if isinstance(entries, list) else [])]
+    for table in tables:
+        if isinstance(table, dict) and isinstance(table.get("library"), str) and table["library"]:
+            folder = Path(table["library"])
+            if not folder.is_absolute():
+                table["library"] = str(config_file.resolve().parent / folder)
+
+
+def station_bot_problem(settings: Settings) -> str:
+    """One bot per token (two pollers on one token collide); a webhook needs its secret. The
+    first problem found, or ""."""
+    for section, prefix in (("telegram", "TELEGRAM"), ("zalo_bot", "ZALO_BOT")):
+        shared = getattr(settings, section)
+        tokens = {shared.token} - {""}
+        for i, entry in enumerate(settings.stations):
+            own = getattr(entry, section)
+            if not own.token:
+                continue
+            where = f"stations[{i}].{section}"
+            if own.token in tokens:
+                return (f"'{where}.token' is another bot's token; each station's own bot has its"
+                        " own token (or none: the shared bot)")
+            tokens.add(own.token)
+            if shared.mode == "webhook" and not own.webhook_secret:
+                return (f"'{where}' needs webhook_secret (or {prefix}_WEBHOOK_SECRET_"
+                        f"{entry.code.upper()}) in webhook mode")
+    return ""
