@@ -36,6 +36,7 @@ from core.clock import utc_clock
 from core.stations import (
     own_telegram,
     own_zalo_bot,
+    own_zalo_oa,
     sender_key,
     settings_for,
     station_ids,
@@ -201,6 +202,11 @@ def shared_pacing(settings: Settings) -> tuple[object | None, object | None]:
         zalo = own_zalo_bot(settings, station_id)
         if zalo is not None:
             namespaces[sender_key("zalo_bot", station_id)] = token_namespace("zalo_bot", zalo.token)
+    for station_id in stations_with_own_bot(settings, "zalo_oa"):
+        oa = own_zalo_oa(settings, station_id)
+        if oa is not None:
+            namespaces[sender_key("zalo_oa", station_id)] = token_namespace(
+                "zalo_oa", oa.oa_id or oa.app_id)
     log.info("outbox pacing is shared by every worker through Redis")
     return SharedPacing(redis, namespaces), redis
 
@@ -236,6 +242,10 @@ def channel_starters(settings: Settings) -> list[ChannelStarter]:
         from bot.channels.zalo_oa import start_zalo_oa
 
         starters.append(start_zalo_oa)
+    for station_id in stations_with_own_bot(settings, "zalo_oa"):  # a station's own OA
+        from bot.channels.zalo_oa import start_zalo_oa
+
+        starters.append(functools.partial(start_zalo_oa, station_id=station_id))
     return starters
 
 

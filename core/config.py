@@ -25,6 +25,7 @@ from core.paths import anchored_database_url, default_database_url
 from core.station_config import (
     StationTelegram,
     StationZaloBot,
+    StationZaloOA,
     anchor_libraries,
     station_bot_problem,
     station_secrets,
@@ -241,6 +242,7 @@ class StationEntry:
     areas: list[Area] = field(default_factory=list)
     telegram: StationTelegram = field(default_factory=StationTelegram)
     zalo_bot: StationZaloBot = field(default_factory=StationZaloBot)
+    zalo_oa: StationZaloOA = field(default_factory=StationZaloOA)
     library: str = ""  # a folder of this station's own library entries, on top of the shared one
 
 

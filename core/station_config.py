@@ -1,13 +1,13 @@
 """A station's own bots and library in the configuration (issue 21, docs/stations.md).
 
-`[stations.telegram]` and `[stations.zalo_bot]` of a `[[stations]]` table, their secrets from the
-environment (the shared variable's name + `_<CODE>`), a station library folder read next to the
+`[stations.telegram]`, `[stations.zalo_bot]` and `[stations.zalo_oa]` of a `[[stations]]` table,
+their secrets from the environment (the shared variable's name + `_<CODE>`), a station library folder read next to the
 config file, and the checks on station bots. `core.config` builds and checks the rest.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,12 +42,33 @@ class StationZaloBot:
     api_base_url: str = ""
 
 
+@dataclass(frozen=True)
+class StationZaloOA:
+    """A station's own Zalo Official Account, on its own app (empty app_id: the shared [zalo_oa]).
+
+    Secrets from ZALO_OA_APP_SECRET_<CODE> and ZALO_OA_SECRET_KEY_<CODE>, as for [zalo_oa]. Its
+    webhook is /zalo/oa/webhook/<code>, its OAuth tokens are stored under `zalo_oa@<id>`
+    (`healthbot zalo auth-url --station CODE`). Empty URLs are [zalo_oa]'s.
+    """
+
+    app_id: str = ""
+    app_secret: str = ""
+    oa_secret_key: str = ""
+    oa_id: str = ""
+    redirect_uri: str = ""
+    api_base_url: str = ""
+    oauth_base_url: str = ""
+    group_ids: list[str] = field(default_factory=list)
+
+
 # A station's own bots: (table, key, variable prefix); the variable ends with the station's code.
 STATION_SECRET_ENV = (
     ("telegram", "token", "TELEGRAM_BOT_TOKEN_"),
     ("telegram", "webhook_secret", "TELEGRAM_WEBHOOK_SECRET_"),
     ("zalo_bot", "token", "ZALO_BOT_TOKEN_"),
     ("zalo_bot", "webhook_secret", "ZALO_BOT_WEBHOOK_SECRET_"),
+    ("zalo_oa", "app_secret", "ZALO_OA_APP_SECRET_"),
+    ("zalo_oa", "oa_secret_key", "ZALO_OA_SECRET_KEY_"),
 )
 
 
@@ -94,4 +115,21 @@ def station_bot_problem(settings: Settings) -> str:
             if shared.mode == "webhook" and not own.webhook_secret:
                 return (f"'{where}' needs webhook_secret (or {prefix}_WEBHOOK_SECRET_"
                         f"{entry.code.upper()}) in webhook mode")
+    return station_oa_problem(settings)
+
+
+def station_oa_problem(settings: Settings) -> str:
+    """Each station's own OA is on its own app (its own webhook, signing key and tokens)."""
+    apps = {settings.zalo_oa.app_id} - {""}
+    oas = {settings.zalo_oa.oa_id} - {""}
+    for i, entry in enumerate(settings.stations):
+        own = entry.zalo_oa
+        if not own.app_id:
+            continue
+        where = f"stations[{i}].zalo_oa"
+        if own.app_id in apps or (own.oa_id and own.oa_id in oas):
+            return (f"'{where}' is another OA's app or OA id; each station's own OA has its own"
+                    " app (or none: the shared [zalo_oa])")
+        apps.add(own.app_id)
+        oas.add(own.oa_id)
     return ""

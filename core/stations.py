@@ -14,7 +14,8 @@ Every resident, chat, ticket, broadcast, outbox row and log row carries a `stati
   `only_stations(stmt, model, stations)` is its query side: the rows of some stations (the report,
   the digest).
 - `own_bot(settings, station_id, channel)`: a station's own Telegram bot / Zalo Bot, if any;
-  `sender_key` names its inbox and outbox sender (`telegram@2`).
+  `own_zalo_oa` its own Zalo OA; `sender_key` names its inbox and outbox sender (`telegram@2`,
+  `zalo_oa@2`, also the OA's key in `oauth_tokens`).
 - `find_stations` / `names_a_ward`: the ward search by name, without diacritics.
 """
 
@@ -29,7 +30,16 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content.normalize import normalize
-from core.config import Area, Settings, StaffMember, Station, StationEntry, Telegram, ZaloBot
+from core.config import (
+    Area,
+    Settings,
+    StaffMember,
+    Station,
+    StationEntry,
+    Telegram,
+    ZaloBot,
+    ZaloOA,
+)
 
 if TYPE_CHECKING:
     from storage.models import BroadcastRecord, Ticket
@@ -137,6 +147,21 @@ def own_zalo_bot(settings: Settings, station_id: int) -> ZaloBot | None:
     return own_bot(settings, station_id, "zalo_bot")
 
 
+def own_zalo_oa(settings: Settings, station_id: int) -> ZaloOA | None:
+    """The station's own Zalo OA as [zalo_oa] would describe it (empty URLs: [zalo_oa]'s);
+    None: its residents use the shared OA."""
+    entry = entry_for(settings, station_id)
+    if entry is None or not entry.zalo_oa.app_id:
+        return None
+    own, shared = entry.zalo_oa, settings.zalo_oa
+    return ZaloOA(app_id=own.app_id, app_secret=own.app_secret,
+                  oa_secret_key=own.oa_secret_key, oa_id=own.oa_id,
+                  oauth_base_url=own.oauth_base_url or shared.oauth_base_url,
+                  api_base_url=own.api_base_url or shared.api_base_url,
+                  redirect_uri=own.redirect_uri or shared.redirect_uri,
+                  group_ids=list(own.group_ids))
+
+
 def bot_view(settings: Settings, station_id: int) -> Settings:
     """What a station's own bot serves: the station's settings and only the staff who act on
     it (its command menus are set for them and its staff group, not the whole province's)."""
@@ -146,7 +171,9 @@ def bot_view(settings: Settings, station_id: int) -> Settings:
 
 
 def stations_with_own_bot(settings: Settings, channel: str = "telegram") -> list[int]:
-    """The stations that run their own bot on `channel` ("telegram" or "zalo_bot")."""
+    """The stations that run their own bot on `channel` ("telegram", "zalo_bot", "zalo_oa")."""
+    if channel == "zalo_oa":
+        return [e.id for e in settings.stations if e.zalo_oa.app_id]
     if channel not in ("telegram", "zalo_bot"):
         return []
     return [e.id for e in settings.stations if getattr(e, channel).token]

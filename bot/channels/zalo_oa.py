@@ -8,6 +8,10 @@ acknowledged at once: Zalo wants its 200 within about 2 s. The inbox pump handle
 and events for another OA are acknowledged and ignored. In an OA group, a bare number answering the
 bot's last numbered menu there is taken as that button (groups have no buttons). A `ZaloOASender` is
 registered in `services.extras["senders"]["zalo_oa"]` for the outbox dispatcher.
+
+A station's own OA (issue 21, `[stations.zalo_oa]`): `start_zalo_oa(bot, app, station_id=2)` serves
+`/zalo/oa/webhook/<code>`, checked with that OA's app id and secret key only; its events belong to
+the station; its inbox, outbox sender and OAuth tokens are `zalo_oa@<id>`.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from bot.channels.zalo_oa_send import (
     classify,
     mark_unreachable,
     send_outbound,
+    station_code,
 )
 from bot.channels.zalo_oa_tokens import OATokens
 from bot.config import ConfigError
@@ -46,6 +51,8 @@ from bot.engine import HealthBot
 from bot.i18n import normalize_locale
 from bot.model import ZALO_OA, Inbound, Outbound
 from bot.rendering import pick_numbered
+from core.config import ZaloOA
+from core.stations import own_zalo_oa, sender_key
 from storage import people
 from storage.inbox import Arrival
 from storage.models import Person
@@ -62,10 +69,13 @@ Stopper = Callable[[], Awaitable[None]]
 class ZaloOAChannel:
     """Glue between the OA webhook, the OA API and the conversation engine."""
 
-    def __init__(self, bot: HealthBot, client: OAClient) -> None:
+    def __init__(self, bot: HealthBot, client: OAClient, cfg: ZaloOA | None = None,
+                 station_id: int | None = None) -> None:
         self.bot = bot
         self.client = client
-        self.cfg = bot.services.settings.zalo_oa
+        self.cfg = cfg or bot.services.settings.zalo_oa
+        self.station_id = station_id  # a station's own OA: its events belong to that station
+        self.name = sender_key(CHANNEL, station_id)  # in logs
         self.turns = ChatTurns(bot.services.db)
         self.send_turns = ChatTurns(bot.services.db)
         self.inflight = Inflight()
@@ -90,10 +100,10 @@ class ZaloOAChannel:
                 now=self.bot.services.clock(),
             )
         except RefusedEvent as refused:
-            log.warning("zalo_oa webhook refused (%s): %s", refused.status, refused.reason)
+            log.warning("%s webhook refused (%s): %s", self.name, refused.status, refused.reason)
             return web.Response(status=refused.status, text="refused")
         try:
-            inbound = to_inbound(event, self.cfg.oa_id)
+            inbound = self.inbound_of(event)
         except Exception as exc:  # noqa: BLE001 - signed but unreadable: acknowledged, logged once
             log.warning("zalo_oa event ignored: unreadable (%s)", type(exc).__name__)
             return web.Response(text="ignored")
@@ -101,6 +111,8 @@ class ZaloOAChannel:
         if inbound is None or key is None:
             return web.Response(text="ignored")
         try:
+            if self.station_id is not None:  # message ids are told apart from another OA's
+                key = f"{self.station_id}:{key}"
             await self.pump.receive([Arrival(key, inbound.chat_id, event)])
         except Exception as exc:  # noqa: BLE001 - not stored: a non-2xx lets Zalo deliver it again
             log.error("zalo_oa event not stored (%s); asking Zalo to deliver it again",
@@ -111,7 +123,10 @@ class ZaloOAChannel:
     # -- what the inbox pump calls --
 
     def inbound_of(self, payload: dict[str, Any]) -> Inbound | None:
-        return to_inbound(payload, self.cfg.oa_id)
+        inbound = to_inbound(payload, self.cfg.oa_id)
+        if inbound is None or self.station_id is None:
+            return inbound
+        return replace(inbound, station_id=self.station_id)
 
     async def prepare(self, inbound: Inbound, payload: dict[str, Any]) -> Inbound:
         """A number typed in an OA group answers the bot's last numbered menu there."""
@@ -151,12 +166,12 @@ class ZaloOAChannel:
         return False
 
     async def _failed(self, inbound: Inbound, exc: Exception) -> bool:
-        error = classify(exc)
+        error = classify(exc, self.name)
         if error.blames_chat:
-            log.info("zalo_oa chat marked unreachable: %s", error.reason)
+            log.info("%s chat marked unreachable: %s", self.name, error.reason)
             await mark_unreachable(self.bot.services.db, inbound.chat_id, error.reason)
         else:
-            log.warning("zalo_oa reply not sent: %s", error)
+            log.warning("%s reply not sent: %s", self.name, error)
         return False
 
     async def _locale(self, inbound: Inbound) -> str:
@@ -170,42 +185,65 @@ class ZaloOAChannel:
         return normalize_locale(person.locale if person and person.locale else default)
 
 
-async def register_groups(bot: HealthBot, group_ids: list[str]) -> None:
+async def register_groups(bot: HealthBot, group_ids: list[str],
+                          station_id: int | None = None) -> None:
     """The configured OA group chats exist as group chats, so broadcasts reach them (an area is
-    set with /khuvuc in the group). Groups write no join event to an OA webhook [S]."""
+    set with /khuvuc in the group). Groups write no join event to an OA webhook [S]. A station's
+    own OA's groups belong to that station (its OA is the one that can write to them)."""
     if not group_ids:
         return
     async with bot.services.db.sessions() as session, session.begin():
         for group_id in group_ids:
-            await people.ensure_chat(session, CHANNEL, group_id, "group", None)
+            chat = await people.ensure_chat(session, CHANNEL, group_id, "group", None)
+            if station_id is not None:
+                chat.station_id = station_id
 
 
-async def start_zalo_oa(bot: HealthBot, app: web.Application) -> Stopper:
-    """Start the Zalo OA channel; returns the coroutine function that stops it."""
+def webhook_path(settings: Any, station_id: int | None) -> str:
+    """`/zalo/oa/webhook`, or `/zalo/oa/webhook/<code in lower case>` for a station's own OA."""
+    code = station_code(settings, station_id)
+    return f"{WEBHOOK_PATH}/{code.lower()}" if code else WEBHOOK_PATH
+
+
+async def start_zalo_oa(bot: HealthBot, app: web.Application,
+                        station_id: int | None = None) -> Stopper:
+    """Start the Zalo OA channel; returns the coroutine function that stops it.
+
+    With `station_id`, the station's own OA (`[stations.zalo_oa]`, issue 21).
+    """
     services = bot.services
-    cfg = services.settings.zalo_oa
+    settings = services.settings
+    cfg = settings.zalo_oa if station_id is None else own_zalo_oa(settings, station_id)
+    if cfg is None:
+        raise ConfigError(f"station {station_id} has no Zalo OA of its own")
+    code = station_code(settings, station_id)
     if not cfg.oa_secret_key or not cfg.app_secret:
         raise ConfigError(
             "[zalo_oa] needs app_secret and oa_secret_key "
-            "(or ZALO_OA_APP_SECRET and ZALO_OA_SECRET_KEY)"
+            "(or ZALO_OA_APP_SECRET and ZALO_OA_SECRET_KEY)" if not code else
+            f"[stations.zalo_oa] of station {code} needs app_secret and oa_secret_key (or "
+            f"ZALO_OA_APP_SECRET_{code.upper()} and ZALO_OA_SECRET_KEY_{code.upper()})"
         )
+    key = sender_key(CHANNEL, station_id)
+    path = webhook_path(settings, station_id)
     http = aiohttp.ClientSession()
-    tokens = OATokens(services.db, cfg, services.clock, lambda: http)
+    tokens = OATokens(services.db, cfg, services.clock, lambda: http, station_id=station_id,
+                      station_code=code)
     client = OAClient(services.db, cfg.api_base_url, tokens, http)
-    channel = ZaloOAChannel(bot, client)
-    channel.pump = InboxPump(bot, CHANNEL, ZALO_OA, channel, turns=channel.turns,
-                             worker=worker_id(services.settings.web.port))
+    channel = ZaloOAChannel(bot, client, cfg, station_id)
+    channel.pump = InboxPump(bot, key, ZALO_OA, channel, turns=channel.turns,
+                             worker=worker_id(settings.web.port))
     await channel.pump.resume()  # what a crash or a kill left unfinished
     channel.pump.start()
-    app.router.add_post(WEBHOOK_PATH, channel.webhook)
-    await register_groups(bot, cfg.group_ids)
+    app.router.add_post(path, channel.webhook)
+    await register_groups(bot, cfg.group_ids, station_id)
     await tokens.warn_if_trial()
     senders = services.extras.setdefault("senders", {})
-    senders[CHANNEL] = ZaloOASender(client, services.settings.station.default_language)
-    log.info("zalo_oa channel started (webhook at %s)", WEBHOOK_PATH)
+    senders[key] = ZaloOASender(client, settings.station.default_language, oa=key)
+    log.info("%s channel started (webhook at %s)", key, path)
 
     async def stop() -> None:
-        senders.pop(CHANNEL, None)
+        senders.pop(key, None)
         await channel.pump.stop()
         await channel.inflight.drain()
         await http.close()

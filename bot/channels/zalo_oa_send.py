@@ -26,6 +26,7 @@ from bot.i18n import gettext_for
 from bot.model import Button, Outbound
 from bot.rendering import split_text
 from core.clock import utc_clock
+from core.stations import own_zalo_oa, settings_for
 from scheduler.sender import ZALO_WINDOW, SendError, SendResult, classify_code
 from storage import people
 from storage.db import Database
@@ -121,16 +122,17 @@ class OAClient:
         return answer
 
 
-def classify(exc: Exception) -> SendError:
-    """OA failures -> `SendError`, by the shared table `scheduler.sender.SEND_ERRORS["zalo_oa"]`."""
+def classify(exc: Exception, oa: str = CHANNEL) -> SendError:
+    """OA failures -> `SendError`, by the shared table `scheduler.sender.SEND_ERRORS["zalo_oa"]`;
+    `oa` names the OA in the admin's log (`zalo_oa@2`: station 2's own OA)."""
     if isinstance(exc, SendError):
         return exc
     if isinstance(exc, OAuthError):
         return SendError("retry", "oauth", retry_after=NOT_CONNECTED_RETRY_SECONDS)
     if isinstance(exc, OAApiError):
         if exc.code in ADMIN_ERRORS:
-            log.error("zalo_oa refused sends with error %s: the OA admin must act (docs/zalo.md)",
-                      exc.code)
+            log.error("%s refused sends with error %s: the OA admin must act (docs/zalo.md)",
+                      oa, exc.code)
         return classify_code(CHANNEL, exc.code)
     return SendError("retry", type(exc).__name__, retry_after=DEFAULT_RETRY_SECONDS)
 
@@ -203,6 +205,11 @@ async def send_outbound(client: OAClient, chat_id: str, message: Outbound, *,
     return last
 
 
+def station_code(settings: Any, station_id: int | None) -> str:
+    """The code a station's own OA is named by on the command line ("" for the shared OA)."""
+    return "" if station_id is None else settings_for(settings, station_id).station.code
+
+
 async def mark_unreachable(db: Database, chat_id: str, reason: str) -> None:
     async with db.sessions() as session, session.begin():
         await people.mark_chat_unreachable(session, CHANNEL, chat_id, reason)
@@ -216,17 +223,22 @@ class ZaloOASender:
     default_locale: str = "vi"
     owns_http: bool = False
     channel: str = CHANNEL
+    oa: str = CHANNEL  # which OA, in logs: `zalo_oa@2` is station 2's own
 
     @classmethod
-    def from_settings(cls, settings: Any, db: Database, clock: Any = None) -> ZaloOASender:
-        """A sender with its own HTTP session, without the webhook (tests, benchmarks)."""
-        cfg = settings.zalo_oa
-        if not cfg.app_id:
+    def from_settings(cls, settings: Any, db: Database, clock: Any = None,
+                      station_id: int | None = None) -> ZaloOASender:
+        """A sender with its own HTTP session, without the webhook (tests, benchmarks); with
+        `station_id`, that station's own OA (`zalo_oa@<id>`)."""
+        cfg = settings.zalo_oa if station_id is None else own_zalo_oa(settings, station_id)
+        if cfg is None or not cfg.app_id:
             raise ValueError("zalo_oa app_id is not configured")
         http = aiohttp.ClientSession()
-        tokens = OATokens(db, cfg, clock or utc_clock, lambda: http)
+        tokens = OATokens(db, cfg, clock or utc_clock, lambda: http, station_id=station_id,
+                          station_code=station_code(settings, station_id))
         client = OAClient(db, cfg.api_base_url, tokens, http)
-        return cls(client, settings.station.default_language, owns_http=True)
+        return cls(client, settings.station.default_language, owns_http=True,
+                   oa=tokens.provider)
 
     async def send(
         self, chat_id: str, message: Outbound, *, chat_kind: str = "private"
@@ -236,8 +248,8 @@ class ZaloOASender:
                 self.client, chat_id, message, chat_kind=chat_kind, locale=self.default_locale
             )
         except Exception as exc:  # noqa: BLE001 - every failure is classified for the dispatcher
-            error = classify(exc)
-            log.info("zalo_oa send to a %s chat failed: %s", chat_kind, error)
+            error = classify(exc, self.oa)
+            log.info("%s send to a %s chat failed: %s", self.oa, chat_kind, error)
             if error.kind == "stop" and error.reason == WINDOW_REASON:
                 await mark_unreachable(self.client.db, chat_id, WINDOW_REASON)
             raise error from exc

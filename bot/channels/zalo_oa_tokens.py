@@ -6,6 +6,9 @@ an asyncio lock (one process) and, on PostgreSQL, by a row lock held across the 
 workers never spend the same refresh token and the rotated one is always saved. On SQLite the HTTP
 call happens outside any transaction (a read snapshot could not be upgraded to a write after it)
 and the new pair is saved right after. No token is ever logged.
+
+Each OA has its own row: the shared [zalo_oa] under `zalo_oa`, a station's own OA (issue 21)
+under `zalo_oa@<station id>`; refreshing one never reads or locks another's.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bot.config import ZaloOA
+from core.stations import sender_key
 from storage import tokens
 from storage.db import Database
 
@@ -91,6 +95,14 @@ RECONNECT_HINT = ("run `healthbot zalo auth-url` and `healthbot zalo exchange-co
                   "again to reconnect")
 
 
+def reconnect_hint(station_code: str = "") -> str:
+    """How to reconnect this OA (a station's own OA: with `--station CODE`)."""
+    if not station_code:
+        return RECONNECT_HINT
+    return (f"run `healthbot zalo auth-url --station {station_code}` and `healthbot zalo "
+            f"exchange-code --station {station_code} <code>` again to reconnect")
+
+
 class OATokens:
     """Hands out a valid access token, refreshing it (once, serialised) when needed."""
 
@@ -100,28 +112,35 @@ class OATokens:
         cfg: ZaloOA,
         clock: Callable[[], datetime],
         http: Callable[[], aiohttp.ClientSession],
+        *,
+        station_id: int | None = None,
+        station_code: str = "",
     ) -> None:
         self.db = db
         self.cfg = cfg
         self.clock = clock
         self._http = http
+        # The shared OA's row is `zalo_oa`; a station's own OA's `zalo_oa@<id>` (issue 21).
+        self.provider = sender_key(PROVIDER, station_id)
+        self.name = self.provider  # names the OA in logs (no personal data)
+        self.hint = reconnect_hint(station_code)
         self._lock = asyncio.Lock()
         self._trial_reported = False
 
     async def warn_if_trial(self) -> None:
         """Log once at start-up when the stored token cannot be renewed (a trial OA)."""
         async with self.db.sessions() as session:
-            pair = await tokens.load_token(session, PROVIDER)
+            pair = await tokens.load_token(session, self.provider)
         if pair is not None and is_trial(pair):
-            log.warning("zalo_oa: this OA has no refresh token (a trial OA); sending works until "
-                        "%s UTC, then %s", pair.expires_at.strftime("%d/%m/%Y %H:%M"),
-                        RECONNECT_HINT)
+            log.warning("%s: this OA has no refresh token (a trial OA); sending works until "
+                        "%s UTC, then %s", self.name, pair.expires_at.strftime("%d/%m/%Y %H:%M"),
+                        self.hint)
 
     async def access_token(self) -> str:
         async with self.db.sessions() as session:
-            pair = await tokens.load_token(session, PROVIDER)
+            pair = await tokens.load_token(session, self.provider)
         if pair is None:
-            raise OAuthError("the OA is not connected: run `healthbot zalo auth-url`")
+            raise OAuthError(f"the OA is not connected: {self.hint}")
         if pair.expires_at - self.clock() > REFRESH_MARGIN:
             return pair.access_token
         return await self.refresh(stale=pair.access_token)
@@ -131,18 +150,18 @@ class OATokens:
         async with self._lock:
             if self.db.dialect == "postgresql":
                 async with self.db.sessions() as session, session.begin():
-                    pair = await tokens.locked_token(session, PROVIDER)
+                    pair = await tokens.locked_token(session, self.provider)
                     if pair is None:
                         raise OAuthError("the OA is not connected")
                     if self._already_fresh(pair, stale):
                         return pair.access_token
                     new = await self._refresh_request(pair.refresh_token)
                     await tokens.save_token(
-                        session, PROVIDER, new.access_token, new.refresh_token, new.expires_at
+                        session, self.provider, new.access_token, new.refresh_token, new.expires_at
                     )
                 return new.access_token
             async with self.db.sessions() as session:
-                pair = await tokens.load_token(session, PROVIDER)
+                pair = await tokens.load_token(session, self.provider)
             if pair is None:
                 raise OAuthError("the OA is not connected")
             if self._already_fresh(pair, stale):
@@ -150,7 +169,7 @@ class OATokens:
             new = await self._refresh_request(pair.refresh_token)
             async with self.db.sessions() as session, session.begin():
                 await tokens.save_token(
-                    session, PROVIDER, new.access_token, new.refresh_token, new.expires_at
+                    session, self.provider, new.access_token, new.refresh_token, new.expires_at
                 )
             return new.access_token
 
@@ -165,18 +184,17 @@ class OATokens:
         if not refresh_token:
             if not self._trial_reported:
                 self._trial_reported = True
-                log.error("zalo_oa access token expired and this OA has no refresh token "
-                          "(a trial OA): %s", RECONNECT_HINT)
+                log.error("%s access token expired and this OA has no refresh token "
+                          "(a trial OA): %s", self.name, self.hint)
             raise OAuthError("no refresh token (trial OA): reconnect")
         form = {"app_id": self.cfg.app_id, "grant_type": "refresh_token",
                 "refresh_token": refresh_token}
         try:
             pair = await self._token_request(form)
         except OAuthError:
-            log.error("zalo_oa token refresh refused: the OA admin must run "
-                      "`healthbot zalo auth-url` again")
+            log.error("%s token refresh refused: the OA admin must %s", self.name, self.hint)
             raise
-        log.info("zalo_oa access token refreshed")
+        log.info("%s access token refreshed", self.name)
         return pair
 
     async def exchange_code(self, code: str, verifier: str | None) -> tokens.TokenPair:
@@ -187,7 +205,7 @@ class OATokens:
         pair = await self._token_request(form)
         async with self.db.sessions() as session, session.begin():
             await tokens.save_token(
-                session, PROVIDER, pair.access_token, pair.refresh_token, pair.expires_at
+                session, self.provider, pair.access_token, pair.refresh_token, pair.expires_at
             )
         return pair
 

@@ -4,6 +4,10 @@
 verifier in the database. The OA admin opens it, approves, and Zalo sends the browser to
 `[zalo_oa] redirect_uri` with `?code=…&oa_id=…`; `exchange-code` trades that code (valid 10 minutes)
 for the access and refresh tokens, stored in the database, from where the bot refreshes them.
+
+`--station CODE` connects a station's own OA (`[stations.zalo_oa]`, issue 21) instead: its app, its
+redirect address, its tokens (`zalo_oa@<id>` in `oauth_tokens`). Station 1's code, or none, is the
+shared `[zalo_oa]`.
 """
 
 from __future__ import annotations
@@ -17,14 +21,16 @@ from datetime import UTC, datetime
 import aiohttp
 
 from bot.channels.zalo_oa_tokens import OATokens, OAuthError, new_verifier, permission_url
-from bot.config import Settings, load_settings
+from bot.config import Settings, ZaloOA, load_settings
 from bot.i18n import Gettext, gettext_for, local_datetime, normalize_locale
+from core.stations import DEFAULT_STATION, own_zalo_oa, sender_key, station_by_code
 from storage import tokens
 from storage.db import open_database, upgrade
 
 EXIT_USAGE = 2
 EXIT_REFUSED = 1
 STATE_BYTES = 8
+STATION_HELP = "a station's own OA ([stations.zalo_oa]); default: the shared [zalo_oa]"
 
 
 def register(sub: argparse._SubParsersAction, with_config) -> None:  # noqa: ANN001
@@ -32,9 +38,11 @@ def register(sub: argparse._SubParsersAction, with_config) -> None:  # noqa: ANN
     actions = parser.add_subparsers(dest="zalo_command", required=True)
     auth = actions.add_parser("auth-url", help="print the URL where the OA admin grants access")
     auth.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="TOML file")
+    auth.add_argument("--station", metavar="CODE", default="", help=STATION_HELP)
     auth.set_defaults(func=auth_url_command)
     exchange = actions.add_parser("exchange-code", help="store the tokens for an approval code")
     exchange.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="TOML file")
+    exchange.add_argument("--station", metavar="CODE", default="", help=STATION_HELP)
     exchange.add_argument("code", help="the `code` parameter Zalo added to the redirect URL")
     exchange.set_defaults(func=exchange_code_command)
 
@@ -47,35 +55,74 @@ def _gettext(settings: Settings):  # noqa: ANN202 - bot.i18n.Gettext
     return gettext_for(normalize_locale(settings.station.default_language))
 
 
-def _lacks(settings: Settings, _: Gettext, *keys: str) -> bool:
-    """True (and says which) when one of the [zalo_oa] `keys` is not set."""
-    missing = [k for k in keys if not getattr(settings.zalo_oa, k)]
-    if missing:
-        print(_("Please set {keys} in the [zalo_oa] section first.").format(
-            keys=", ".join(missing)), file=sys.stderr)
-    return bool(missing)
+class Target:
+    """Which OA a command connects: the shared [zalo_oa] (station None) or a station's own."""
+
+    def __init__(self, settings: Settings, station_id: int | None, code: str) -> None:
+        self.settings = settings
+        self.station_id = station_id
+        self.code = code  # "" for the shared OA
+        own = None if station_id is None else own_zalo_oa(settings, station_id)
+        self.cfg: ZaloOA = settings.zalo_oa if own is None else own
+        self.provider = sender_key(tokens.ZALO_OA, station_id)  # its row in oauth_tokens
+
+    def lacks(self, _: Gettext, *keys: str) -> bool:
+        """True (and says which) when one of the OA's `keys` is not set."""
+        missing = [k for k in keys if not getattr(self.cfg, k)]
+        if missing and self.station_id is None:
+            print(_("Please set {keys} in the [zalo_oa] section first.").format(
+                keys=", ".join(missing)), file=sys.stderr)
+        elif missing:
+            print(_("Please set {keys} in the [stations.zalo_oa] table of station {code} "
+                    "first.").format(keys=", ".join(missing), code=self.code), file=sys.stderr)
+        return bool(missing)
+
+    def option(self) -> str:
+        return f" --station {self.code}" if self.code else ""
+
+
+def _target(args: argparse.Namespace, settings: Settings, _: Gettext) -> Target | None:
+    """The OA `--station` names (None, after saying why, for an unknown code or a station
+    without an OA of its own: its residents use the shared OA)."""
+    code = (getattr(args, "station", "") or "").strip()
+    if not code:
+        return Target(settings, None, "")
+    station_id = station_by_code(settings, code)
+    if station_id is None:
+        print(_("No station has the code {code}.").format(code=code), file=sys.stderr)
+        return None
+    if station_id == DEFAULT_STATION:
+        return Target(settings, None, "")
+    if own_zalo_oa(settings, station_id) is None:
+        print(_("Station {code} has no Zalo Official Account of its own (set app_id in its "
+                "[stations.zalo_oa] table); its residents use the shared one.").format(code=code),
+              file=sys.stderr)
+        return None
+    return Target(settings, station_id, code.upper())
 
 
 def auth_url_command(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _ = _gettext(settings)
-    if _lacks(settings, _, "app_id", "redirect_uri"):
+    target = _target(args, settings, _)
+    if target is None or target.lacks(_, "app_id", "redirect_uri"):
         return EXIT_USAGE
     verifier = new_verifier()
-    asyncio.run(_store_verifier(settings, verifier))
+    asyncio.run(_store_verifier(target, verifier))
     print(_("Open this address as the Official Account's admin and approve the app:"))
-    print(permission_url(settings.zalo_oa, verifier, secrets.token_urlsafe(STATE_BYTES)))
+    print(permission_url(target.cfg, verifier, secrets.token_urlsafe(STATE_BYTES)))
     print(_("Zalo then opens the redirect address with ?code=… in it. Within 10 minutes, run:"))
-    print("  healthbot zalo exchange-code <code>")
+    print(f"  healthbot zalo exchange-code{target.option()} <code>")
     return 0
 
 
-async def _store_verifier(settings: Settings, verifier: str) -> None:
-    await upgrade(settings.database.url)
-    db = open_database(settings.database.url)
+async def _store_verifier(target: Target, verifier: str) -> None:
+    url = target.settings.database.url
+    await upgrade(url)
+    db = open_database(url)
     try:
         async with db.sessions() as session, session.begin():
-            await tokens.save_verifier(session, tokens.ZALO_OA, verifier, datetime.now(UTC))
+            await tokens.save_verifier(session, target.provider, verifier, datetime.now(UTC))
     finally:
         await db.close()
 
@@ -83,10 +130,11 @@ async def _store_verifier(settings: Settings, verifier: str) -> None:
 def exchange_code_command(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _ = _gettext(settings)
-    if _lacks(settings, _, "app_id", "app_secret"):
+    target = _target(args, settings, _)
+    if target is None or target.lacks(_, "app_id", "app_secret"):
         return EXIT_USAGE
     try:
-        expires_at, renewable = asyncio.run(exchange(settings, args.code.strip()))
+        expires_at, renewable = asyncio.run(exchange(settings, args.code.strip(), target))
     except OAuthError:
         print(_("Zalo did not accept this code. Codes are valid for 10 minutes and only once: "
                 "run `healthbot zalo auth-url` again."), file=sys.stderr)
@@ -103,16 +151,19 @@ def exchange_code_command(args: argparse.Namespace) -> int:
     return 0
 
 
-async def exchange(settings: Settings, code: str) -> tuple[datetime, bool]:
+async def exchange(settings: Settings, code: str,
+                   target: Target | None = None) -> tuple[datetime, bool]:
     """Exchange `code` (with the stored PKCE verifier, if any); returns the token's expiry and
     whether the bot can renew it (False for a trial OA, which gets no refresh token)."""
+    target = target or Target(settings, None, "")
     await upgrade(settings.database.url)
     db = open_database(settings.database.url)
     try:
         async with db.sessions() as session, session.begin():
-            verifier = await tokens.pop_verifier(session, tokens.ZALO_OA)
+            verifier = await tokens.pop_verifier(session, target.provider)
         async with aiohttp.ClientSession() as http:
-            manager = OATokens(db, settings.zalo_oa, lambda: datetime.now(UTC), lambda: http)
+            manager = OATokens(db, target.cfg, lambda: datetime.now(UTC), lambda: http,
+                               station_id=target.station_id, station_code=target.code)
             pair = await manager.exchange_code(code, verifier)
         return pair.expires_at, bool(pair.refresh_token)
     finally:

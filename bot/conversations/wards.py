@@ -86,6 +86,14 @@ async def chose(ctx: Context) -> None:
             station=chosen.name)
         ctx.reply(text)
         return
+    if ctx.inbound.channel == "zalo_oa" and entry is not None and entry.zalo_oa.app_id:
+        # Zalo user ids are per OA: its OA could not write to an id of the shared OA (issue 21).
+        oa_id = entry.zalo_oa.oa_id
+        ctx.reply(_("{station} has its own Zalo Official Account: {link}").format(
+            station=chosen.name, link=f"https://zalo.me/{oa_id}") if oa_id else _(
+            "{station} has its own Zalo Official Account; please ask the station for its "
+            "address.").format(station=chosen.name))
+        return
     move_to_station(ctx, station_id)
     ctx.reply(_("Your health station is now {station}, {address}. Phone: {phone}.").format(
         station=chosen.name, address=chosen.address, phone=chosen.phone),
