@@ -25,6 +25,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.app import build_bot, build_services, channel_starters
+from bot.cli import main
 from bot.config import ConfigError, Settings, StationEntry, StationZaloOA, load_settings
 from bot.engine import HealthBot
 from bot.model import Outbound
@@ -314,3 +315,22 @@ def test_a_stations_oa_secrets_come_from_the_environment(tmp_path: Path) -> None
 def test_a_single_station_config_starts_one_oa(settings: Settings) -> None:
     single = replace(settings, zalo_oa=replace(settings.zalo_oa, app_id=APPS[1]))
     assert len(channel_starters(single)) == 1
+
+
+def test_a_stations_posters_lead_to_its_own_oa(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "healthbot.toml"
+    config.write_text('[station]\ncode = "MAU"\n[zalo_oa]\noa_id = "1111"\n'
+                      '[posters]\nzalo_oa_link = "https://zalo.me/so-y-te"\n'
+                      '[[stations]]\nid = 2\ncode = "XUANLA"\nname = "Trạm B"\n'
+                      '[[stations.areas]]\ncode = "TDP1"\nname = "Tổ dân phố 1"\n'
+                      '[stations.zalo_oa]\napp_id = "2"\noa_id = "2222"\n'
+                      '[[stations]]\nid = 3\ncode = "ANKHANH"\nname = "Trạm C"\n'
+                      '[[stations.areas]]\ncode = "TDP1"\nname = "Tổ dân phố 1"\n',
+                      encoding="utf-8")
+    for code, link in (("XUANLA", "https://zalo.me/2222"), ("ANKHANH", "https://zalo.me/so-y-te")):
+        out = tmp_path / f"{code}.png"
+        assert main(["qr", "--station", code, "--area", "TDP1", "--channel", "zalo_oa",
+                     "--out", str(out), "--config", str(config)]) == 0
+        assert link in capsys.readouterr().out

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ from PIL import Image, ImageDraw, ImageFont
 from bot.config import Settings, load_settings
 from bot.i18n import gettext_for
 from bot.stations import DEFAULT_STATION, settings_for, station_by_code, station_ids
+from core.stations import own_zalo_oa
 
 POSTER_SIZE = (1240, 1754)  # A4 portrait at 150 dpi
 SIZES = {"A4": POSTER_SIZE, "A5": (874, 1240)}  # at 150 dpi
@@ -205,7 +207,11 @@ def handle(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     several = bool(settings.stations)
+    own_oa = own_zalo_oa(settings, station_id)
     settings = settings_for(settings, station_id)
+    if own_oa is not None and own_oa.oa_id:  # a station's own OA: its posters lead there
+        settings = dataclasses.replace(settings, zalo_oa=own_oa, posters=dataclasses.replace(
+            settings.posters, zalo_oa_link=""))
     area = settings.area(args.area)
     if area is None:
         codes = ", ".join(f"{a.code} ({a.name})" for a in settings.areas)
