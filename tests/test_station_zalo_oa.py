@@ -217,6 +217,9 @@ async def test_the_shared_oa_points_to_a_stations_own_oa_instead_of_moving_the_r
     (answer,) = await province.say(1, "#hb:ward:2")  # the ward search's button for XUANLA
     assert f"https://zalo.me/{OAS[2]}" in (answer.text or "")
     assert await province.station_of(RESIDENTS[1]) == 1
+    (answer,) = await province.say(1, "/start ANKHANH")  # a typed deep link: the same
+    assert f"https://zalo.me/{OAS[3]}" in (answer.text or "")
+    assert await province.station_of(RESIDENTS[1]) == 1
 
 
 def write_config(path: Path, db_url: str, fakes: dict[int, FakeZaloOA]) -> Path:

@@ -10,6 +10,7 @@ from bot.model import Button
 from bot.router import Router
 from bot.stations import parse_start
 from content.normalize import normalize
+from core.stations import entry_for, settings_for
 
 ENGLISH_GREETINGS = ("hello", "hi", "hey", "good morning", "good afternoon", "good evening")
 
@@ -45,6 +46,32 @@ def move_to_station(ctx: Context, station_id: int) -> None:
         ctx.contact.person.area_code = None  # an area of the old station means nothing here
 
 
+def points_to_own_bot(ctx: Context, station_id: int) -> bool:
+    """On the shared Telegram bot or Zalo OA, a station that has its own there: its link is the
+    answer instead of a move (its own bot or OA could not write to this chat: Zalo user ids are
+    per OA, and a Telegram bot writes only to who started it). True when it answered so."""
+    entry = entry_for(ctx.services.settings, station_id)
+    if entry is None or ctx.inbound.station_id is not None:
+        return False
+    _ = ctx._
+    name = settings_for(ctx.services.settings, station_id).station.name
+    if ctx.inbound.channel == "telegram" and entry.telegram.token:
+        username = entry.telegram.bot_username
+        ctx.reply(_("{station} has its own Telegram bot: {link}").format(
+            station=name, link=f"https://t.me/{username}") if username else _(
+            "{station} has its own Telegram bot; please ask the station for its address.").format(
+            station=name))
+        return True
+    if ctx.inbound.channel == "zalo_oa" and entry.zalo_oa.app_id:
+        oa_id = entry.zalo_oa.oa_id
+        ctx.reply(_("{station} has its own Zalo Official Account: {link}").format(
+            station=name, link=f"https://zalo.me/{oa_id}") if oa_id else _(
+            "{station} has its own Zalo Official Account; please ask the station for its "
+            "address.").format(station=name))
+        return True
+    return False
+
+
 def ward_choice_open(ctx: Context) -> bool:
     """Several stations on the shared bot, a private chat: the resident may pick their ward."""
     return (bool(ctx.services.settings.stations) and ctx.inbound.station_id is None
@@ -57,6 +84,8 @@ async def start(ctx: Context) -> None:
     _ = ctx._
     station_id, area = parse_start(ctx.services.settings, ctx.args) if ctx.args else (None, None)
     if station_id is not None:  # a shared provincial bot: the link names the station (issue 21)
+        if points_to_own_bot(ctx, station_id):
+            return
         move_to_station(ctx, station_id)
     elif ctx.args:
         area = ctx.settings.area(ctx.args)

@@ -14,11 +14,10 @@ station is already known and nothing moves.
 from __future__ import annotations
 
 from bot.context import Context
-from bot.conversations.start import move_to_station
+from bot.conversations.start import move_to_station, points_to_own_bot
 from bot.model import Button
 from bot.router import Router
 from core.stations import (
-    entry_for,
     find_stations,
     names_a_ward,
     settings_for,
@@ -76,23 +75,7 @@ async def chose(ctx: Context) -> None:
                   [[Button(_("Main menu"), "menu")]])
         return
     chosen = settings_for(settings, station_id).station
-    entry = entry_for(settings, station_id)
-    if ctx.inbound.channel == "telegram" and entry is not None and entry.telegram.token:
-        # Its residents are written to by its own bot: moving them here would leave them unheard.
-        username = entry.telegram.bot_username
-        text = _("{station} has its own Telegram bot: {link}").format(
-            station=chosen.name, link=f"https://t.me/{username}") if username else _(
-            "{station} has its own Telegram bot; please ask the station for its address.").format(
-            station=chosen.name)
-        ctx.reply(text)
-        return
-    if ctx.inbound.channel == "zalo_oa" and entry is not None and entry.zalo_oa.app_id:
-        # Zalo user ids are per OA: its OA could not write to an id of the shared OA (issue 21).
-        oa_id = entry.zalo_oa.oa_id
-        ctx.reply(_("{station} has its own Zalo Official Account: {link}").format(
-            station=chosen.name, link=f"https://zalo.me/{oa_id}") if oa_id else _(
-            "{station} has its own Zalo Official Account; please ask the station for its "
-            "address.").format(station=chosen.name))
+    if points_to_own_bot(ctx, station_id):  # its residents are written to by its own bot / OA
         return
     move_to_station(ctx, station_id)
     ctx.reply(_("Your health station is now {station}, {address}. Phone: {phone}.").format(
