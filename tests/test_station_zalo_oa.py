@@ -44,6 +44,7 @@ APPS = {1: "4242424242424242424", 2: "5252525252525252525", 3: "6262626262626262
 OAS = {1: "1111222233334444555", 2: "2222333344445555666", 3: "3333444455556666777"}
 RESIDENTS = {1: "8171934537203385927", 2: "7262813426102274816", 3: "6353792315091163705"}
 REDIRECT = "https://so-y-te.example.vn/zalo/callback"
+XUANLA_GROUP = "f414c8f76fa586fbdfb4"  # an OA group chat of XUANLA's OA
 
 
 def fake_oa(sid: int, clock: object) -> FakeZaloOA:
@@ -56,7 +57,8 @@ def fake_oa(sid: int, clock: object) -> FakeZaloOA:
 def own_oa(fake: FakeZaloOA) -> StationZaloOA:
     return StationZaloOA(app_id=fake.app_id, app_secret=fake.app_secret,
                          oa_secret_key=fake.oa_secret_key, oa_id=fake.oa_id,
-                         api_base_url=fake.api_base_url, oauth_base_url=fake.oauth_base_url)
+                         api_base_url=fake.api_base_url, oauth_base_url=fake.oauth_base_url,
+                         group_ids=list(fake.groups))
 
 
 def three_oas(settings: Settings, fakes: dict[int, FakeZaloOA]) -> Settings:
@@ -108,6 +110,7 @@ class Province:
 async def province(settings: Settings, clock: object) -> AsyncIterator[Province]:
     async with AsyncExitStack() as stack:
         fakes = {sid: await stack.enter_async_context(fake_oa(sid, clock)) for sid in APPS}
+        fakes[2].add_group(XUANLA_GROUP)
         port = free_port()
         base = f"http://127.0.0.1:{port}/zalo/oa/webhook"
         urls = {1: base, 2: f"{base}/xuanla", 3: f"{base}/ankhanh"}
@@ -147,11 +150,18 @@ async def test_each_oa_answers_for_its_own_station_and_sends_later_messages(
                                  chat_id=RESIDENTS[sid],
                                  payload=Outbound(f"Thông báo {sid}").to_payload(),
                                  not_before=services.clock())
-    assert await Dispatcher(services.db, services.extras["senders"], services.clock).run_once() == 3
+        # XUANLA's OA group was registered as XUANLA's group when its OA started
+        await outbox.enqueue(session, dedupe_key="notice-group", channel="zalo_oa",
+                             chat_id=XUANLA_GROUP, chat_kind="group",
+                             payload=Outbound("Thông báo nhóm").to_payload(),
+                             not_before=services.clock())
+    assert await Dispatcher(services.db, services.extras["senders"], services.clock).run_once() == 4
     for sid, fake in province.fakes.items():
         (_greeting, notice) = await fake.wait_for_sent(RESIDENTS[sid], 2)
         assert notice.text == f"Thông báo {sid}"
         assert province.everything_sent(RESIDENTS[sid]) == {s: 2 * (s == sid) for s in APPS}
+    (group_notice,) = await province.fakes[2].wait_for_sent(XUANLA_GROUP)
+    assert group_notice.text == "Thông báo nhóm" and group_notice.endpoint == "group/message"
 
 
 async def test_an_oa_webhook_refuses_another_oas_signature(province: Province) -> None:
