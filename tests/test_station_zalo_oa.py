@@ -201,7 +201,7 @@ async def test_a_token_refresh_for_one_oa_leaves_the_others_alone(province: Prov
         assert NAMES[sid] in (answer.text or "")
 
 
-async def test_send_errors_name_the_oa_and_mark_only_its_chat(
+async def test_a_send_error_of_one_oa_names_it_and_stops_no_other_oa(
     province: Province, caplog: pytest.LogCaptureFixture,
 ) -> None:
     for sid in APPS:
