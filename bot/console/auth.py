@@ -21,6 +21,7 @@ from aiohttp import web
 
 from bot.config import StaffMember
 from bot.console import limits, security
+from bot.console.acting import member_chat
 from bot.console.visit import Visit, redirect, visit
 from bot.i18n import gettext_for, normalize_locale
 from bot.model import Outbound
@@ -31,9 +32,6 @@ if TYPE_CHECKING:
     from bot.console.app import Console
 
 log = logging.getLogger(__name__)
-
-CHANNEL_KEYS = (("telegram", "telegram_id"), ("zalo_bot", "zalo_bot_id"),
-                ("zalo_oa", "zalo_oa_id"), ("web", "web_id"))
 
 
 def add_routes(sub: web.Application, console: Console) -> None:
@@ -54,15 +52,6 @@ def find_member(console: Console, typed: str) -> StaffMember | None:
     for member in console.settings.staff:
         if wanted in (member.handle, " ".join(member.name.split()).casefold()):
             return member
-    return None
-
-
-def staff_chat(console: Console, member: StaffMember) -> tuple[str, str] | None:
-    """(channel, chat id) of the member's own chat: the first channel they have an id on."""
-    for channel, key in CHANNEL_KEYS:
-        chat_id = getattr(member, key)
-        if chat_id:
-            return channel, chat_id
     return None
 
 
@@ -131,7 +120,7 @@ class SignIn:
         services = self.console.services
         now = services.clock()
         station_id = member.stations[0] if member.stations else 1
-        chat = staff_chat(self.console, member)
+        chat = member_chat(member)
         allowed = allows(member.role, Action.CONSOLE_SIGN_IN)
         async with services.db.sessions() as session, session.begin():
             await store.forget_old(session, now)
