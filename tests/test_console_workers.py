@@ -80,12 +80,17 @@ async def attempts_in_database(first: ConsoleStack) -> int:
         return (await session.execute(select(func.count()).select_from(ConsoleAttempt))).scalar_one()
 
 
-async def test_five_wrong_codes_over_two_workers_lock_the_member(workers) -> None:  # noqa: ANN001
-    first, a, b = workers
+async def a_code_asked(first: ConsoleStack) -> tuple[Any, str, str]:
+    """A browser that asked for the nurse's code: (the browser, the code, a wrong code)."""
     client = await first.client()
     await first.request_code(client, NURSE.handle)
     code = await first.code_for(NURSE, 0)
-    wrong = "000000" if code != "000000" else "111111"
+    return client, code, "000000" if code != "000000" else "111111"
+
+
+async def test_five_wrong_codes_over_two_workers_lock_the_member(workers, clock) -> None:  # noqa: ANN001
+    first, a, b = workers
+    client, code, wrong = await a_code_asked(first)
     for url in (a, b, a, b, a):  # three on one worker, two on the other: five together
         client.url = url
         assert (await client.post("/console/signin/code", {"code": wrong})).status == 401
@@ -106,14 +111,19 @@ async def test_five_wrong_codes_over_two_workers_lock_the_member(workers) -> Non
     assert pending == []
     counted_in_db = await attempts_in_database(first)
     assert (counted_in_db == 0) == (first.backend == "redis"), counted_in_db
+    clock.advance(minutes=16)  # the window has passed: a new code works, on either worker
+    third = await first.client()
+    third.url = a
+    before = len(first.fake.sent_to(int(NURSE.telegram_id)))
+    await first.request_code(third, NURSE.handle)
+    code = await first.code_for(NURSE, before)
+    third.url = b
+    assert (await third.post("/console/signin/code", {"code": code})).status == 200
 
 
 async def test_parallel_guesses_on_both_workers_get_five_tries_in_all(workers) -> None:  # noqa: ANN001
     first, a, b = workers
-    client = await first.client()
-    await first.request_code(client, NURSE.handle)
-    code = await first.code_for(NURSE, 0)
-    wrong = "000000" if code != "000000" else "111111"
+    client, code, wrong = await a_code_asked(first)
     csrf = client.last.csrf
     other = await first.client()  # the same browser's cookies, its requests sent to the other
     other.http.cookie_jar.update_cookies({"hb_console_flow": client.cookie("hb_console_flow")})
