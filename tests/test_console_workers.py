@@ -22,7 +22,8 @@ from sqlalchemy import func, select
 
 from bot.app import build_bot, build_services, build_web_app
 from storage.models import ConsoleAttempt, ConsoleCode
-from tests.console_helpers import ADMIN, NURSE, ConsoleStack, console_stack, fake_fixture  # noqa: F401
+from tests.console_helpers import (  # noqa: F401 - fake_fixture is a fixture
+    ADMIN, NURSE, ConsoleStack, console_stack, fake_fixture)
 from tests.redis_server import redis_for_test
 from tests.web_visitor import free_port
 
@@ -77,7 +78,8 @@ async def workers(request: pytest.FixtureRequest, settings: Any, fake: Any,
 
 async def attempts_in_database(first: ConsoleStack) -> int:
     async with first.bot.services.db.sessions() as session:
-        return (await session.execute(select(func.count()).select_from(ConsoleAttempt))).scalar_one()
+        stmt = select(func.count()).select_from(ConsoleAttempt)
+        return (await session.execute(stmt)).scalar_one()
 
 
 async def a_code_asked(first: ConsoleStack) -> tuple[Any, str, str]:
@@ -88,7 +90,8 @@ async def a_code_asked(first: ConsoleStack) -> tuple[Any, str, str]:
     return client, code, "000000" if code != "000000" else "111111"
 
 
-async def test_five_wrong_codes_over_two_workers_lock_the_member(workers, clock) -> None:  # noqa: ANN001
+async def test_five_wrong_codes_over_two_workers_lock_the_member(  # noqa: ANN001
+        workers, clock) -> None:
     first, a, b = workers
     client, code, wrong = await a_code_asked(first)
     for url in (a, b, a, b, a):  # three on one worker, two on the other: five together
@@ -121,7 +124,8 @@ async def test_five_wrong_codes_over_two_workers_lock_the_member(workers, clock)
     assert (await third.post("/console/signin/code", {"code": code})).status == 200
 
 
-async def test_parallel_guesses_on_both_workers_get_five_tries_in_all(workers) -> None:  # noqa: ANN001
+async def test_parallel_guesses_on_both_workers_get_five_tries_in_all(  # noqa: ANN001
+        workers) -> None:
     first, a, b = workers
     client, code, wrong = await a_code_asked(first)
     csrf = client.last.csrf
@@ -165,7 +169,8 @@ async def test_a_right_code_is_not_counted_as_a_failure(workers) -> None:  # noq
         assert sorted(kinds) == ["code_address"] * 3 + ["code_member"] * 3
 
 
-async def test_the_notice_after_an_action_is_shown_by_the_other_worker(workers) -> None:  # noqa: ANN001
+async def test_the_notice_after_an_action_is_shown_by_the_other_worker(  # noqa: ANN001
+        workers) -> None:
     first, a, b = workers
     admin = await first.sign_in(ADMIN)
     admin.url = a
