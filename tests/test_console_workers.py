@@ -22,8 +22,13 @@ from sqlalchemy import func, select
 
 from bot.app import build_bot, build_services, build_web_app
 from storage.models import ConsoleAttempt, ConsoleCode
-from tests.console_helpers import ADMIN, NURSE, ConsoleStack, console_stack
-from tests.console_helpers import fake_fixture  # noqa: F401 - a fixture
+from tests.console_helpers import (
+    ADMIN,
+    NURSE,
+    ConsoleStack,
+    console_stack,
+    fake_fixture,  # noqa: F401 - a fixture
+)
 from tests.redis_server import redis_for_test
 from tests.web_visitor import free_port
 
