@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ConsoleAudit, ConsoleCode, ConsoleSession, Outbox
+from storage.models import ConsoleAttempt, ConsoleAudit, ConsoleCode, ConsoleSession, Outbox
 
 MAX_CODE_ATTEMPTS = 5  # wrong guesses at one code before it is spent
 CODE_MESSAGE_PREFIX = "console:code:"  # the outbox dedupe key of a code's chat message
@@ -59,6 +59,61 @@ async def forget_old(session: AsyncSession, now: datetime) -> None:
     await scrub_code_messages(session, list((await session.execute(spent)).scalars()))
     await session.execute(delete(ConsoleCode).where(ConsoleCode.expires_at <= now))
     await session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at <= now))
+    await session.execute(delete(ConsoleAttempt).where(ConsoleAttempt.at <= now - ATTEMPTS_KEPT))
+
+
+async def count_guess(session: AsyncSession, code: ConsoleCode) -> bool:
+    """Count one guess at `code` before it is compared, atomically (one UPDATE): False when the
+    code is already spent, so parallel requests never get more than MAX_CODE_ATTEMPTS guesses."""
+    result = await session.execute(
+        update(ConsoleCode)
+        .where(ConsoleCode.id == code.id, ConsoleCode.used_at.is_(None),
+               ConsoleCode.attempts < MAX_CODE_ATTEMPTS)
+        .values(attempts=ConsoleCode.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+async def spend_codes(session: AsyncSession, member: str, now: datetime) -> None:
+    """Every pending code of `member` stops working (their wrong-code limit was reached)."""
+    await session.execute(
+        update(ConsoleCode).where(ConsoleCode.member == member, ConsoleCode.used_at.is_(None))
+        .values(used_at=now).execution_options(synchronize_session=False)
+    )
+
+
+# --- sign-in limits shared through the database (bot.console.limits, when there is no Redis) ---
+
+ATTEMPTS_KEPT = timedelta(hours=1)  # longer than every limit's window
+
+
+async def count_attempts(session: AsyncSession, kind: str, key_hash: str,
+                         since: datetime) -> int:
+    stmt = select(func.count()).select_from(ConsoleAttempt).where(
+        ConsoleAttempt.kind == kind, ConsoleAttempt.key_hash == key_hash,
+        ConsoleAttempt.at > since)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def take_attempt(session: AsyncSession, kind: str, key_hash: str, *, now: datetime,
+                       since: datetime, limit: int | None) -> int | None:
+    """Record one event unless `limit` events are already recorded since `since`; the new row's
+    id, or None when full. Atomic across workers: PostgreSQL serialises on a transaction-level
+    advisory lock per (kind, key), SQLite on its single writer (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                              {"k": f"console:{kind}:{key_hash}"})
+    if limit is not None and await count_attempts(session, kind, key_hash, since) >= limit:
+        return None
+    row = ConsoleAttempt(kind=kind, key_hash=key_hash, at=now)
+    session.add(row)
+    await session.flush()
+    return row.id
+
+
+async def drop_attempt(session: AsyncSession, attempt_id: int) -> None:
+    await session.execute(delete(ConsoleAttempt).where(ConsoleAttempt.id == attempt_id))
 
 
 def message_key(code: ConsoleCode) -> str:

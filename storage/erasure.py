@@ -124,6 +124,10 @@ RULES: dict[str, Rule] = {
                           "until the next code request after expiry", "nothing to erase"),
     "console_sessions": Rule("none (a staff member's name, a hash of the session token)",
                              "until it expires (console.session_hours)", "nothing to erase"),
+    "console_attempts": Rule("none (keyed hashes of a staff name or a network address, time)",
+                             "1 hour, deleted at the next code request (the limits' windows "
+                             "are 15 minutes)",
+                             "nothing to erase"),
     "console_audit": Rule("none (staff name, action, a record id such as a ticket id, time)",
                           "kept", "nothing to erase (record ids only, never values)"),
 }  # fmt: skip

@@ -559,6 +559,20 @@ class ConsoleSession(Base):
     ended_at: Mapped[datetime | None]
 
 
+class ConsoleAttempt(Base):
+    """One counted sign-in event (a wrong code, a code request) for the limits every worker
+    shares when Redis is not configured; `key_hash` is a keyed hash of a staff name or a network
+    address, never the value. Rows older than the longest window are deleted."""
+
+    __tablename__ = "console_attempts"
+    __table_args__ = (Index("ix_console_attempts_kind_key_at", "kind", "key_hash", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = station_column()
+    kind: Mapped[str] = mapped_column(String(16))  # fail_member | fail_address | code_member ...
+    key_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class ConsoleAudit(Base):
     """Who did what in the console, to which record id, when, and whether it was allowed."""
 

@@ -2,9 +2,11 @@
 
 Off by default; `[console] enabled = true` turns it on (bot.app.build_web_app mounts it).
 Modules: `app` (the sub-application, headers, the guard), `auth` (sign-in by one-time code),
-`security` (signed cookies, CSRF, hashes, limits), `registry` (the route table: each route
-declares its Action), `visit` (what a page handler gets), `pages/` (one module per page),
-`templates/` (Jinja2, one file per page, all extending base.html), `static/console.css`.
+`security` (signed cookies, CSRF, hashes, the notice cookie), `limits` (sign-in limits shared
+by every worker), `acting` (the stand-in Context for the chat's functions), `registry` (the
+route table: each route declares its Action), `visit` (what a page handler gets), `pages/` (one
+module per page), `templates/` (Jinja2, one file per page, all extending base.html),
+`static/console.css`.
 
 How to add a page (e.g. the campaign calendar):
 1. Create bot/console/pages/calendar.py:

@@ -18,7 +18,7 @@ import jinja2
 from aiohttp import web
 
 from bot.channels.web import guard
-from bot.console import pages, security
+from bot.console import limits, pages, security
 from bot.console.registry import PAGES, Page
 from bot.console.visit import VISIT, Visit, visit
 from bot.engine import HealthBot
@@ -45,15 +45,13 @@ class Console:
         self.settings = bot.services.settings
         self.keys = security.Keys(self.settings.web.cookie_secret)
         self.trusted = guard.trusted_networks(self.settings.web.trusted_proxies)
-        # Failed codes: 5 per handle and 20 per address in 15 minutes; code requests likewise.
-        self.failures_by_member = security.Limiter(5, 15 * 60)
-        self.failures_by_address = security.Limiter(20, 15 * 60)
-        self.requests_by_member = security.Limiter(3, 15 * 60)
-        self.requests_by_address = security.Limiter(10, 15 * 60)
+        # Wrong codes and code requests per member and per address, shared by every worker
+        # (Redis when configured, else the database: bot.console.limits).
+        self.redis = limits.connect(self.settings)
+        self.limits = limits.Limits(bot.services, self.keys, self.redis)
         for module in pkgutil.iter_modules(pages.__path__):  # every bot/console/pages/*.py
             importlib.import_module(f"{pages.__name__}.{module.name}")
         self.pages: list[Page] = list(PAGES)
-        self.flashes: dict[str, str] = {}  # session token -> the notice for its next page
         bot.services.extras["console"] = self
 
     # -- mounting --
@@ -69,9 +67,14 @@ class Console:
             sub.router.add_route(page.method, "/" + page.path, self._guarded(page),
                                  name=page.name)
         sub.router.add_static("/static/", STATIC, show_index=False)
+        if self.redis is not None:
+            sub.on_cleanup.append(self._close_redis)
         app.add_subapp("/console/", sub)
         app.router.add_get("/console", _to_console)
         return sub
+
+    async def _close_redis(self, _app: web.Application) -> None:
+        await self.redis.aclose()
 
     # -- every request --
 
@@ -90,6 +93,7 @@ class Console:
             _harden(exc)
             raise
         _harden(response)
+        request[VISIT].keep_flash(response, secure=not self.settings.console.insecure_cookies)
         return response
 
     async def _visit(self, request: web.Request) -> Visit:

@@ -5,7 +5,9 @@
 2. The code (6 digits, `console.code_minutes`, single use, stored as a keyed hash) goes through
    the outbox to the member's own chat: Telegram, else Zalo (Bot, OA), else the web chat.
 3. GET/POST /console/signin/code: the code. Wrong codes are limited per member and per address;
-   five wrong guesses spend a code. Success starts a server-side session (bot.console.security).
+   five wrong guesses spend a code, and a member who reaches their limit has every pending code
+   spent (bot.console.limits: the counts are shared by every worker). Success starts a
+   server-side session (bot.console.security).
 Every request for a code and every sign-in, good or bad, is written to the audit log.
 """
 
@@ -18,7 +20,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.config import StaffMember
-from bot.console import security
+from bot.console import limits, security
+from bot.console.acting import member_chat
 from bot.console.visit import Visit, redirect, visit
 from bot.i18n import gettext_for, normalize_locale
 from bot.model import Outbound
@@ -29,9 +32,6 @@ if TYPE_CHECKING:
     from bot.console.app import Console
 
 log = logging.getLogger(__name__)
-
-CHANNEL_KEYS = (("telegram", "telegram_id"), ("zalo_bot", "zalo_bot_id"),
-                ("zalo_oa", "zalo_oa_id"), ("web", "web_id"))
 
 
 def add_routes(sub: web.Application, console: Console) -> None:
@@ -52,15 +52,6 @@ def find_member(console: Console, typed: str) -> StaffMember | None:
     for member in console.settings.staff:
         if wanted in (member.handle, " ".join(member.name.split()).casefold()):
             return member
-    return None
-
-
-def staff_chat(console: Console, member: StaffMember) -> tuple[str, str] | None:
-    """(channel, chat id) of the member's own chat: the first channel they have an id on."""
-    for channel, key in CHANNEL_KEYS:
-        chat_id = getattr(member, key)
-        if chat_id:
-            return channel, chat_id
     return None
 
 
@@ -116,12 +107,10 @@ class SignIn:
             return self._expired(current)
         member = find_member(self.console, str(form.get("handle", ""))[:128])
         address = self.console.client_address(request)
-        if self.console.requests_by_address.blocked(address):
-            return self._form(current, "signin.html", status=429, error=current._(
-                "Too many attempts. Please wait 15 minutes and try again."))
-        self.console.requests_by_address.note(address)
-        if member is not None and not self.console.requests_by_member.blocked(member.name):
-            self.console.requests_by_member.note(member.name)
+        rules = self.console.limits
+        if await rules.take(limits.CODE_ADDRESS, address) is None:
+            return self._too_many(current, "signin.html")
+        if member is not None and await rules.take(limits.CODE_MEMBER, member.name):
             await self._send_code(current, member, flow)
         else:
             await current.audit("signin.code", outcome="failed")
@@ -131,7 +120,7 @@ class SignIn:
         services = self.console.services
         now = services.clock()
         station_id = member.stations[0] if member.stations else 1
-        chat = staff_chat(self.console, member)
+        chat = member_chat(member)
         allowed = allows(member.role, Action.CONSOLE_SIGN_IN)
         async with services.db.sessions() as session, session.begin():
             await store.forget_old(session, now)
@@ -159,6 +148,10 @@ class SignIn:
         if wake is not None:
             wake.wake()
 
+    def _too_many(self, current: Visit, template: str) -> web.Response:
+        return self._form(current, template, status=429, error=current._(
+            "Too many attempts. Please wait 15 minutes and try again."))
+
     async def code_form(self, request: web.Request) -> web.StreamResponse:
         current = visit(request)
         if self._flow(request) is None:
@@ -170,28 +163,37 @@ class SignIn:
         if flow is None:
             return self._expired(current)
         console, services = self.console, self.console.services
-        address = console.client_address(request)
         typed = "".join(str(form.get("code", "")).split())[:12]
         now = services.clock()
-        async with services.db.sessions() as session, session.begin():
+        async with services.db.sessions() as session:
             row = await store.live_code(session, security.digest(flow), now)
             name = row.member if row is not None else await store.code_owner(
                 session, security.digest(flow))
-            if console.failures_by_address.blocked(address) or (
-                    name and console.failures_by_member.blocked(name)):
+        # A wrong-code slot per address and per member is taken before the code is compared
+        # (given back if it was right), so no worker and no parallel request gets past 5 / 20.
+        address = console.client_address(request)
+        by_address = await console.limits.take(limits.FAIL_ADDRESS, address)
+        by_member = await console.limits.take(limits.FAIL_MEMBER, name) if name else None
+        if by_address is None or (name and by_member is None):
+            await console.limits.give_back(by_address)
+            await console.limits.give_back(by_member)
+            async with services.db.sessions() as session, session.begin():
+                if name:  # locked: the member's pending codes are spent too
+                    await store.spend_codes(session, name, now)
                 await store.audit(session, actor=name, action="signin", outcome="refused", now=now)
-                return self._form(current, "code.html", status=429, error=current._(
-                    "Too many attempts. Please wait 15 minutes and try again."))
+            log.warning("console: sign-in refused, too many wrong codes (%s)",
+                        "address" if by_address is None else "member")
+            return self._too_many(current, "code.html")
+        async with services.db.sessions() as session, session.begin():
+            row = await store.live_code(session, security.digest(flow), now)
             member = console.member_named(name) if row is not None else None
-            good = row is not None and typed.isdigit() and self._matches(flow, typed, row)
-            if not good or member is None:
-                if row is not None:
-                    row.attempts += 1
-                console.failures_by_address.note(address)
-                if name:
-                    console.failures_by_member.note(name)
+            good = (row is not None and member is not None and typed.isdigit()
+                    and await store.count_guess(session, row)
+                    and self._matches(flow, typed, row))
+            if not good:
+                if by_member is not None and by_member.last:
+                    await store.spend_codes(session, name, now)
                 await store.audit(session, actor=name, action="signin", outcome="failed", now=now)
-                failed = True
             else:
                 row.used_at = now
                 await store.scrub_code_messages(session, [row])
@@ -202,11 +204,12 @@ class SignIn:
                     lifetime=timedelta(hours=self.cfg.session_hours))
                 await store.audit(session, actor=member.name, action="signin", now=now,
                                   station_id=row.station_id)
-                failed = False
-        if failed:
+        if not good:
             return self._form(current, "code.html", status=401, error=current._(
                 "That code is wrong or has expired. Check the latest message from the bot, or "
                 "ask for a new code."))
+        await console.limits.give_back(by_address)
+        await console.limits.give_back(by_member)
         response = redirect("/console/")
         self._set_cookie(response, security.SESSION_COOKIE, console.keys.sign(token),
                          self.cfg.session_hours * 3600)

@@ -2,7 +2,8 @@
 
 Nothing about broadcasts is decided here: the draft is the same conversation data `/phat` and
 `/khancap` build (`bot.conversations.broadcast`), and the console calls that module's own
-functions on it, through a `Context` that stands for the staff member in their private chat:
+functions on it, through a `Context` that stands for the staff member in their private chat
+(`bot.console.acting.staff_context`, re-exported here):
 `_record` (the row, the stations it reaches), `broadcasts.resolve_audience` (the exact count,
 the query the planner and dispatcher use), `broadcasts.broadcast_message` (the text residents
 read) and `_confirm` (approval by another approver in their chat when `broadcast.require_approval`
@@ -21,46 +22,21 @@ from typing import Any
 from sqlalchemy import event
 
 from bot.config import StaffMember
+from bot.console.acting import staff_context
 from bot.context import Context, Services
 from bot.conversations import broadcast as chat_broadcast
-from bot.i18n import TIMEZONE, gettext_for, normalize_locale
-from bot.model import TELEGRAM, WEB, ZALO_BOT, ZALO_OA, Capabilities, Inbound
+from bot.i18n import TIMEZONE, gettext_for
+from bot.model import TELEGRAM, WEB, ZALO_BOT, ZALO_OA, Capabilities
 from bot.permissions import Action, member_allows
 from bot.rendering import fit
 from scheduler import broadcasts
-from storage.models import BroadcastRecord, Chat, Identity, Person
-from storage.people import Contact, SavedState
+from storage.models import BroadcastRecord
 
 CHANNELS: tuple[Capabilities, ...] = (TELEGRAM, ZALO_OA, ZALO_BOT, WEB)
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo_oa": "Zalo OA", "zalo_bot": "Zalo Bot",
                  "web": "Web"}
 MAX_TEXT_CHARS = chat_broadcast.MAX_TEXT_CHARS
 AUDIENCE_KINDS = (broadcasts.AUDIENCE_ALL, broadcasts.AUDIENCE_AREA, broadcasts.AUDIENCE_TOPIC)
-
-
-def member_channel(member: StaffMember) -> tuple[str, str] | None:
-    """The member's chat the console speaks for: the first channel they have an id on."""
-    for channel, attr in chat_broadcast.ID_FIELDS.items():
-        if user_id := getattr(member, attr):
-            return channel, user_id
-    return None
-
-
-def staff_context(services: Services, session: Any, member: StaffMember, locale: str,
-                  data: dict[str, Any] | None = None) -> Context:
-    """A `Context` as if `member` wrote in their private chat with the bot (nothing is stored
-    about this stand-in: its person, chat and state are never added to the session)."""
-    channel, user_id = member_channel(member) or ("web", f"console:{member.name}")
-    station = member.stations[0] if member.stations else 1
-    chat = Chat(channel=channel, external_id=user_id, kind="private", station_id=station,
-                active=True)
-    person = Person(locale=normalize_locale(locale), station_id=station)
-    contact = Contact(person=person, identity=Identity(channel=channel, external_id=user_id),
-                      chat=chat, state=SavedState(0, "broadcast", dict(data or {})))
-    inbound = Inbound(channel=channel, chat_id=user_id, user_id=user_id, chat_kind="private")
-    caps = next((c for c in CHANNELS if c.name == channel), WEB)
-    return Context(inbound=inbound, caps=caps, services=services, session=session,
-                   contact=contact, locale=normalize_locale(locale))
 
 
 @dataclass

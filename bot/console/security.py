@@ -1,4 +1,4 @@
-"""The console's secrets: signed cookies, hashed tokens and codes, CSRF tokens, failure limits.
+"""The console's secrets: signed cookies, hashed tokens and codes, CSRF tokens.
 
 Decisions (docs/console.md):
 - The session is server-side (`console_sessions`): the cookie carries a random token and its HMAC
@@ -10,17 +10,19 @@ Decisions (docs/console.md):
 - CSRF token = HMAC(secret, "csrf:" + the cookie's token): nothing to store, different per session,
   checked (constant time) on every POST.
 - One-time codes: 6 digits from `secrets`, stored as HMAC(secret, flow + code).
+- The failure limits are shared by every worker: bot.console.limits.
+- The one-time notice after an action ("flash") travels in its own cookie, HMAC-signed, bound to
+  the session token and valid 5 minutes, so the next page shows it whichever worker serves it.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import logging
 import secrets
-import time
-from collections import OrderedDict, deque
-from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +30,10 @@ SESSION_COOKIE = "hb_console"
 FLOW_COOKIE = "hb_console_flow"
 LANG_COOKIE = "hb_console_lang"
 COOKIE_PATH = "/console/"
+FLASH_COOKIE = "hb_console_flash"
 FLOW_SECONDS = 30 * 60
+FLASH_SECONDS = 5 * 60
+MAX_FLASH_CHARS = 600  # a notice is one sentence; a cookie holds at most ~4 kB
 
 
 class Keys:
@@ -65,6 +70,29 @@ class Keys:
     def code_hash(self, flow: str, code: str) -> str:
         return self.mac("code", f"{flow}:{code}")
 
+    def seal_flash(self, token: str, text: str, expires: float) -> str:
+        """A cookie value carrying a one-time notice for the session `token`, signed, bound to
+        that session and valid until `expires` (a POSIX time from the bot's clock)."""
+        body = json.dumps({"t": text[:MAX_FLASH_CHARS], "e": int(expires)}, ensure_ascii=False)
+        payload = base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
+        return f"{payload}.{self.mac('flash', token + ':' + payload)}"
+
+    def open_flash(self, token: str, value: str | None, now: float) -> str:
+        """The notice of a cookie `seal_flash` made for this session and still valid, else ""."""
+        if not token or not value or len(value) > 3800 or value.count(".") != 1:
+            return ""
+        payload, signature = value.split(".")
+        if not hmac.compare_digest(signature, self.mac("flash", token + ":" + payload)):
+            return ""
+        try:
+            data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except ValueError:
+            return ""
+        if not isinstance(data, dict) or not isinstance(data.get("t"), str) or \
+                not isinstance(data.get("e"), int) or data["e"] < now:
+            return ""
+        return data["t"]
+
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
@@ -77,28 +105,3 @@ def digest(token: str) -> str:
 
 def new_code() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
-
-
-class Limiter:
-    """At most `limit` events per key within `window` seconds (failed codes, code requests)."""
-
-    def __init__(self, limit: int, window: float,
-                 monotonic: Callable[[], float] = time.monotonic, max_keys: int = 50_000) -> None:
-        self.limit, self.window, self.monotonic, self.max_keys = limit, window, monotonic, max_keys
-        self._events: OrderedDict[str, deque[float]] = OrderedDict()
-
-    def _recent(self, key: str) -> deque[float]:
-        now = self.monotonic()
-        events = self._events.pop(key, deque())
-        while events and events[0] <= now - self.window:
-            events.popleft()
-        self._events[key] = events
-        while len(self._events) > self.max_keys:
-            self._events.popitem(last=False)
-        return events
-
-    def blocked(self, key: str) -> bool:
-        return len(self._recent(key)) >= self.limit
-
-    def note(self, key: str) -> None:
-        self._recent(key).append(self.monotonic())

@@ -13,6 +13,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.config import Settings, StaffMember
+from bot.console.security import COOKIE_PATH, FLASH_COOKIE, FLASH_SECONDS
 from bot.i18n import Gettext, gettext_for, local_date, local_datetime
 from bot.permissions import Action, allows
 from bot.stations import scope_of, station_ids
@@ -39,6 +40,8 @@ class Visit:
     member: StaffMember | None = None
     token: str = ""  # the session's (or, before sign-in, the flow's) cookie token
     audited: bool = False
+    flash_out: str = ""  # a notice for the next page (set by `flash`)
+    flash_shown: bool = False  # this response showed the notice it received
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -78,12 +81,18 @@ class Visit:
                               station_id=station_id or self.home_station, now=self.now())
 
     def flash(self, text: str) -> None:
-        """A one-time notice shown on the next page this browser opens (after a redirect)."""
+        """A one-time notice shown on the next page this browser opens (after a redirect); it
+        travels in a signed cookie (bot.console.security.Keys.seal_flash), so any worker shows
+        it. The console's middleware sets the cookie on the response."""
         if self.token:
-            flashes = self.console.flashes
-            flashes[self.token] = text
-            while len(flashes) > 1000:
-                flashes.pop(next(iter(flashes)))
+            self.flash_out = text
+
+    @property
+    def flash_in(self) -> str:
+        """The notice a previous response left for this session ("" when none or stale)."""
+        return self.console.keys.open_flash(
+            self.token if self.member else "", self.request.cookies.get(FLASH_COOKIE),
+            self.now().timestamp())
 
     def render(self, template: str, *, status: int = 200, **values: Any) -> web.Response:
         context = {
@@ -97,10 +106,26 @@ class Visit:
             "date": lambda v: local_date(v, self.locale) if v else "",
             "datetime": lambda v: local_datetime(v, self.locale) if v else "",
             "path": self.request.path,
-            "flash": self.console.flashes.pop(self.token, "") if self.token else "",
+            "flash": self._take_flash(),
             **values,
         }
         return aiohttp_jinja2.render_template(template, self.request, context, status=status)
+
+
+    def _take_flash(self) -> str:
+        text = self.flash_in
+        self.flash_shown = self.flash_shown or bool(text)
+        return text
+
+    def keep_flash(self, response: web.StreamResponse, secure: bool) -> None:
+        """Set the flash cookie of a notice left by this request, or delete a shown one."""
+        if self.flash_out and self.token:
+            expires = self.now().timestamp() + FLASH_SECONDS
+            response.set_cookie(FLASH_COOKIE, self.console.keys.seal_flash(
+                self.token, self.flash_out, expires), max_age=FLASH_SECONDS, path=COOKIE_PATH,
+                httponly=True, samesite="Strict", secure=secure)
+        elif self.flash_shown:
+            response.del_cookie(FLASH_COOKIE, path=COOKIE_PATH)
 
 
 VISIT = web.RequestKey("console.visit", Visit)

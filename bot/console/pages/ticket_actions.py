@@ -42,7 +42,7 @@ async def act(request: web.Request) -> web.Response:
         ticket = await visible_ticket(current, session, ticket_id)
         if ticket is not None:
             station_id = ticket.station_id
-            ctx = staff_context(services, session, member, station_id, current.locale)
+            ctx = staff_context(services, session, member, current.locale, station_id=station_id)
             done = await DOMAIN[verb](ctx, ticket, member, text)
     if ticket is None:  # none, or another station's: the same "not found"
         await current.audit(f"ticket.{verb}", ticket_id, outcome="refused")
