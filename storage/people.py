@@ -1,4 +1,7 @@
-"""People, their channel identities, chats and conversation state: intent-named queries."""
+"""People, their channel identities, chats and conversation state: intent-named queries.
+
+The message log and processed-update marks are in `storage.message_log` (importable from here).
+"""
 
 from __future__ import annotations
 
@@ -6,21 +9,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import erasure
-from storage.inbox import mark_statement
+from storage.message_log import (  # noqa: F401  (re-exported)
+    _MARK,
+    log_entry,
+    log_messages,
+    mark_processed,
+    purge_message_log,
+    recent_messages,
+)
 from storage.models import (
     Chat,
     Child,
     ConversationState,
     EndedSubscription,
     Identity,
-    MessageLog,
     Person,
-    ProcessedUpdate,
     Subscription,
     Ticket,
     utcnow,
@@ -294,80 +302,6 @@ async def migrate_chat(session: AsyncSession, channel: str, old_id: str, new_id:
         .where(ConversationState.channel == channel, ConversationState.chat_id == old_id)
         .values(chat_id=new_id)
     )
-
-
-# The inbox owns what the mark means ('received' -> 'handled'; a new key is 'done').
-_MARK = {dialect: mark_statement(dialect) for dialect in ("postgresql", "sqlite")}
-
-
-async def mark_processed(
-    session: AsyncSession, channel: str, update_key: str, now: datetime | None = None
-) -> bool:
-    """Record an inbound update id; False when it was already handled (a redelivery).
-
-    One `INSERT … ON CONFLICT DO UPDATE … WHERE status = 'received'` (both SQLite and PostgreSQL),
-    so the mark costs a single round trip, shares the transaction of the handling it guards, and
-    moves an inbox row (`storage.inbox`) from 'received' to 'handled'.
-    """
-    stmt = _MARK[session.get_bind().dialect.name]
-    values = {"channel": channel, "update_key": update_key[:128], "created_at": now or utcnow(),
-              "status": "done"}
-    result = await (await session.connection()).execute(stmt, values)
-    return bool(getattr(result, "rowcount", 0))
-
-
-def log_entry(
-    direction: str,
-    text: str | None,
-    payload: dict[str, Any] | None = None,
-    topic: str | None = None,
-    user_id: str | None = None,
-) -> dict[str, Any]:
-    """One message-log row for `log_messages`; `user_id` is the author of an inbound message."""
-    return {
-        "direction": direction, "text": text, "payload": payload, "topic": topic,
-        "user_id": user_id,
-    }  # fmt: skip
-
-
-async def log_messages(
-    session: AsyncSession, channel: str, chat_id: str, entries: list[dict[str, Any]],
-    station_id: int = 1,
-) -> None:
-    """Write one exchange's log rows in one statement (no ORM objects: nothing reads them back)."""
-    if not entries:
-        return
-    now = utcnow()
-    rows = [
-        {**entry, "channel": channel, "chat_id": chat_id, "created_at": now,
-         "station_id": station_id} for entry in entries
-    ]
-    await (await session.connection()).execute(insert(MessageLog.__table__), rows)
-
-
-async def recent_messages(
-    session: AsyncSession, channel: str, chat_id: str, limit: int = 50
-) -> list[MessageLog]:
-    stmt = (
-        select(MessageLog)
-        .where(MessageLog.channel == channel, MessageLog.chat_id == chat_id)
-        .order_by(MessageLog.id.desc())
-        .limit(limit)
-    )
-    return list(reversed((await session.execute(stmt)).scalars().all()))
-
-
-async def purge_message_log(session: AsyncSession, older_than: datetime) -> int:
-    """Retention: delete the message log and processed-update marks older than the cut-off."""
-    result = await session.execute(delete(MessageLog).where(MessageLog.created_at < older_than))
-    from storage.web import purge_web_messages
-
-    await purge_web_messages(session, older_than)
-    from storage.unanswered import purge as purge_unanswered
-
-    await purge_unanswered(session, older_than)  # the console's unanswered questions (issue 18)
-    await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.created_at < older_than))
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def subscribe(session: AsyncSession, person_id: int, topic: str,

@@ -88,6 +88,17 @@ def test_english_question_matches_english_text(matcher: Matcher) -> None:
     assert result.locale == "en"
 
 
+@pytest.mark.parametrize("question", [
+    "phòng sốt xuất huyết thế nào", "phong sot xuat huyet the nao", "phòng ngừa sốt xuất huyết",
+])
+def test_asking_how_to_prevent_dengue_gets_prevention_not_the_vaccine(
+    matcher: Matcher, question: str
+) -> None:
+    # The vaccine entry's "tiêm phòng sốt xuất huyết ở đâu" shares every word but "tiêm".
+    result = matcher.match(question)
+    assert result.entry is not None and result.entry.id == "dengue.prevention", result
+
+
 def test_answer_offers_related_follow_ups(matcher: Matcher) -> None:
     result = matcher.match("cách phòng chống sốt xuất huyết")
     assert result.entry is not None

@@ -4,37 +4,52 @@ The same flow on every channel (numbered menus where there are no buttons). `/ph
 resident's tickets; `/bosung <code> <text>` (or replying to the station's message about a ticket)
 adds to an open one; a closed ticket is rated 1–5. Replies to a staff card in the staff chat are
 handed to `tickets_staff`. Diagram: docs/feedback-flow.mmd.
+
+The resident's own tickets (`/phananh`, `/bosung`, ratings) are in `feedback_tickets`, the states
+in `feedback_states`; their names stay importable from here.
 """
 
 from __future__ import annotations
 
 from bot.context import Context
-from bot.conversations.topics import answer_question
-from bot.feedback import filing, followup
+from bot.conversations import feedback_tickets
+from bot.conversations.feedback_states import (  # noqa: F401  (re-exported)
+    ADD,
+    CATEGORY,
+    COMMENT,
+    CONTACT,
+    DESCRIBE,
+    PHONE,
+    RATE,
+    REVIEW,
+    _cancel_row,
+)
+from bot.conversations.feedback_tickets import (  # noqa: F401  (re-exported)
+    _add_pending,
+    _ask_pending,
+    _list,
+    _own_ticket,
+    _rate,
+    _skip_comment,
+    _start_add,
+    add_command,
+    add_typed,
+    comment_typed,
+    free_text,
+    media,
+    my_tickets,
+    rating_typed,
+)
+from bot.feedback import filing
 from bot.feedback.categories import categories, category, category_name
 from bot.feedback.phone import masked, normalize_phone
 from bot.i18n import local_datetime
 from bot.model import Button
 from bot.router import Router
-from storage import tickets
-from storage.models import Ticket
 
 router = Router()
 router.keyword("gopy", "gop y", "gui gop y", "phan anh moi", "khieu nai", "feedback", "complaint")
 router.keyword("phananh", "phan anh cua toi", "my feedback", "my tickets")
-
-CATEGORY = "feedback.category"
-DESCRIBE = "feedback.describe"
-CONTACT = "feedback.contact"
-PHONE = "feedback.phone"
-REVIEW = "feedback.review"
-ADD = "feedback.add"
-RATE = "feedback.rate"
-COMMENT = "feedback.comment"
-
-
-def _cancel_row(ctx: Context) -> list[Button]:
-    return [Button(ctx._("Cancel"), "fb:cancel")]
 
 
 @router.command("gopy", "feedback", groups=False)
@@ -257,102 +272,9 @@ async def _cancel(ctx: Context, _arg: str) -> None:
     ctx.reply(ctx._("Cancelled. Nothing was sent."), [[Button(ctx._("Main menu"), "menu")]])
 
 
-@router.command("phananh", "mytickets", groups=False)
-async def my_tickets(ctx: Context) -> None:
-    """The resident's own tickets and their status (never anyone else's)."""
-    text, rows = await followup.own_tickets(ctx)
-    ctx.reply(text, rows)
-
-
-async def _list(ctx: Context, _arg: str) -> None:
-    await my_tickets(ctx)
-
-
-async def _start_add(ctx: Context, arg: str) -> None:
-    ticket = await _own_ticket(ctx, arg)
-    if ticket is None:
-        return
-    ctx.set_state(ADD, ticket=ticket.id)
-    ctx.reply(
-        (
-            ctx._("Please type what you would like to add to {code} (you can send a photo).")
-            if ctx.caps.media
-            else ctx._("Please type what you would like to add to {code}.")
-        ).format(code=ticket.code),
-        [_cancel_row(ctx)],
-    )
-
-
-async def _own_ticket(ctx: Context, ticket_id: str) -> Ticket | None:
-    ticket = None
-    if ticket_id.isdigit():
-        ticket = await tickets.ticket_for_resident(
-            ctx.session, ctx.contact.person.id, ticket_id=int(ticket_id)
-        )
-    if ticket is None:
-        ctx.reply(ctx._("I could not find that feedback among yours."))
-    return ticket
-
-
-@router.state(ADD)
-async def add_typed(ctx: Context) -> None:
-    ticket = await _own_ticket(ctx, str(ctx.data.get("ticket", "")))
-    ctx.clear_state()
-    if ticket is not None:
-        ctx.reply(await filing.add_to_ticket(ctx, ticket, ctx.inbound.text, ctx.inbound.photo))
-
-
-@router.command("bosung", "addinfo", groups=False)
-async def add_command(ctx: Context) -> None:
-    """`/bosung <code> <text>`: add to one's own open ticket."""
-    code, _sep, text = ctx.args.strip().partition(" ")
-    if not code:
-        ctx.reply(ctx._("Please type /bosung followed by the feedback code and your text."))
-        return
-    ticket = await tickets.ticket_for_resident(ctx.session, ctx.contact.person.id, code=code)
-    if ticket is None:
-        ctx.reply(ctx._("I could not find feedback {code} among yours.").format(code=code[:32]))
-        return
-    ctx.reply(await filing.add_to_ticket(ctx, ticket, text.strip(), ctx.inbound.photo))
-
-
-async def _rate(ctx: Context, arg: str) -> None:
-    ticket_id, _sep, stars = arg.partition(":")
-    await followup.rate(ctx, ticket_id, stars)
-
-
-async def _add_pending(ctx: Context, arg: str) -> None:
-    await followup.add_pending(ctx, arg)
-
-
-async def _ask_pending(ctx: Context, _arg: str) -> None:
-    text = str(ctx.data.get("text") or "")
-    ctx.clear_state()
-    if text:
-        await answer_question(ctx, text)
-    else:
-        ctx.reply(ctx._("Main menu"), [[Button(ctx._("Main menu"), "menu")]])
-
-
-async def _skip_comment(ctx: Context, _arg: str) -> None:
-    ctx.clear_state()
-    ctx.reply(ctx._("Thank you for your rating!"), [[Button(ctx._("Main menu"), "menu")]])
-
-
-@router.state(RATE)
-async def rating_typed(ctx: Context) -> None:
-    """A typed 1–5 rates the closed ticket; anything else is an ordinary message again."""
-    text = ctx.inbound.text.strip()
-    if text.isdigit():
-        await followup.rate(ctx, str(ctx.data.get("ticket", "")), text)
-        return
-    ctx.clear_state()
-    await free_text(ctx)
-
-
-@router.state(COMMENT)
-async def comment_typed(ctx: Context) -> None:
-    await followup.comment(ctx, str(ctx.data.get("ticket", "")), ctx.inbound.text.strip())
+# the resident's own tickets live in their own module; its router is part of this one (here,
+# so its commands and states come where they always did)
+router.include(feedback_tickets.router)
 
 
 @router.state("feedback")
@@ -368,27 +290,6 @@ async def step_reprompt(ctx: Context) -> None:
         ctx.clear_state()
         await free_text(ctx)
 
-
-@router.text
-async def free_text(ctx: Context) -> None:
-    """Replies about a ticket (staff card, station message) go to it; other text is a question."""
-    if not await followup.reply_to_ticket(ctx):
-        await answer_question(ctx, ctx.inbound.text)
-
-
-@router.media
-async def media(ctx: Context) -> None:
-    """A photo or location outside the flow: a reply about a ticket, or an offer to file one."""
-    if await followup.reply_to_ticket(ctx):
-        return
-    if ctx.inbound.chat_kind != "private":
-        return
-    ctx.reply(
-        ctx._(
-            "Thank you. To send a photo or location as feedback to the station, start with /gopy."
-        ),
-        [[Button(ctx._("Send feedback"), "cmd:gopy")], [Button(ctx._("Main menu"), "menu")]],
-    )
 
 
 BUTTONS = {
@@ -407,3 +308,4 @@ BUTTONS = {
     "addp": _add_pending,
     "askp": _ask_pending,
 }
+

@@ -7,14 +7,15 @@ figures because nothing here reads the wall clock.
 Station-aware: `compute(session, period, station_id=None)` counts every station; with a station
 id, each query of a table that has a `station_id` column keeps only that station's rows
 (`bot.stations.only_stations`, the same scoping the digest uses).
+
+The periods are in `bot.report.periods`, the figures' dataclasses in `bot.report.figure_types`;
+both are importable from here.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, union
@@ -27,6 +28,22 @@ from bot.feedback.reports import (
     local_midnight,
     month_starts,
     on_time,
+)
+from bot.report.figure_types import (  # noqa: F401  (re-exported)
+    SATISFACTION_TARGET,
+    Communication,
+    Feedback,
+    Questions,
+    Reminders,
+    ReportFigures,
+    Residents,
+)
+from bot.report.periods import (  # noqa: F401  (re-exported)
+    PERIOD_RE,
+    Period,
+    current_half,
+    parse_period,
+    period_between,
 )
 from bot.stations import only_stations
 from storage import outbox, report_facts
@@ -44,178 +61,8 @@ from storage.models import (
 )
 
 PLAN_PREFIX = "plan:"
-SATISFACTION_TARGET = 0.9
 OPEN_STATUSES = ("new", "accepted", "answered")
 NO_AREA = ""
-
-
-# -- periods ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Period:
-    start: date
-    end: date  # exclusive
-    kind: str = "custom"  # H1 | H2 | year | custom
-
-    @property
-    def last_day(self) -> date:
-        return self.end - timedelta(days=1)
-
-    def next(self) -> Period:
-        if self.kind == "H1":
-            return Period(date(self.start.year, 7, 1), date(self.start.year + 1, 1, 1), "H2")
-        if self.kind == "H2":
-            return Period(date(self.end.year, 1, 1), date(self.end.year, 7, 1), "H1")
-        if self.kind == "year":
-            return Period(date(self.end.year, 1, 1), date(self.end.year + 1, 1, 1), "year")
-        return Period(self.end, self.end + (self.end - self.start), "custom")
-
-    @property
-    def slug(self) -> str:
-        if self.kind == "H1":
-            return f"{self.start.year}-H1"
-        if self.kind == "H2":
-            return f"{self.start.year}-H2"
-        if self.kind == "year":
-            return str(self.start.year)
-        return f"{self.start:%Y%m%d}-{self.last_day:%Y%m%d}"
-
-
-PERIOD_RE = re.compile(r"^(\d{4})(?:-(H[12]))?$", re.IGNORECASE)
-
-
-def parse_period(text: str) -> Period:
-    """'2026-H1' (1/1–30/6), '2026-H2' (1/7–31/12) or '2026' (the year)."""
-    m = PERIOD_RE.match(text.strip())
-    if not m:
-        raise ValueError(f"not a period: {text!r} (use 2026-H1, 2026-H2 or 2026)")
-    year, half = int(m.group(1)), (m.group(2) or "").upper()
-    if half == "H1":
-        return Period(date(year, 1, 1), date(year, 7, 1), "H1")
-    if half == "H2":
-        return Period(date(year, 7, 1), date(year + 1, 1, 1), "H2")
-    return Period(date(year, 1, 1), date(year + 1, 1, 1), "year")
-
-
-def period_between(first: date, last: date) -> Period:
-    """--from/--to: both days included."""
-    if last < first:
-        raise ValueError("the end date is before the start date")
-    return Period(first, last + timedelta(days=1), "custom")
-
-
-def current_half(today: date) -> Period:
-    return parse_period(f"{today.year}-H{1 if today.month <= 6 else 2}")
-
-
-# -- the figures --------------------------------------------------------------------------------
-
-
-@dataclass
-class Communication:
-    broadcasts_by_kind: dict[str, int] = field(default_factory=dict)  # campaign | staff | urgent
-    campaigns_by_item: dict[str, int] = field(default_factory=dict)  # plan item -> occurrences
-    # plan item -> the library topic of its messages, to name an item the plan no longer has
-    item_topics: dict[str, str] = field(default_factory=dict)
-    broadcasts_by_topic: dict[str, int] = field(default_factory=dict)
-    delivered: int = 0
-    failed: int = 0
-    blocked: int = 0
-    waiting: int = 0
-    residents_reached: int = 0  # unique private chats with at least one delivery
-    groups_reached: int = 0  # unique group chats with at least one delivery
-    delivered_by_area: dict[str, int] = field(default_factory=dict)
-    by_month: list[tuple[date, int, int, int]] = field(default_factory=list)  # delivered/failed/blocked
-    urgent: list[tuple[int, datetime | None, datetime | None, float | None]] = field(
-        default_factory=list)  # id, approved, last delivery, minutes
-
-
-@dataclass
-class Residents:
-    subscribers_start: int = 0
-    subscribers_end: int = 0
-    residents_start: int = 0
-    residents_end: int = 0
-    active: int = 0
-    by_channel_end: dict[str, int] = field(default_factory=dict)
-    by_area_end: dict[str, int] = field(default_factory=dict)
-    optouts: int = 0
-
-
-@dataclass
-class Questions:
-    asked: int = 0
-    answered: int = 0
-    unanswered: int = 0
-    red_flags: int = 0
-    by_topic: dict[str, int] = field(default_factory=dict)
-    unanswered_themes: list[tuple[str, int]] = field(default_factory=list)
-
-    @property
-    def answered_share(self) -> float | None:
-        return (self.answered + self.red_flags) / self.asked if self.asked else None
-
-    @property
-    def unanswered_share(self) -> float | None:
-        return self.unanswered / self.asked if self.asked else None
-
-
-@dataclass
-class Reminders:
-    by_kind: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_kind.values())
-
-
-@dataclass
-class Feedback:
-    received: int = 0
-    by_category: dict[str, int] = field(default_factory=dict)
-    by_channel: dict[str, int] = field(default_factory=dict)
-    accepted: int = 0
-    accepted_on_time: int = 0
-    resolved: int = 0
-    resolved_on_time: int = 0
-    open_at_end: int = 0
-    overdue_at_end: int = 0
-    satisfaction: Satisfaction = Satisfaction(0, 0)
-    by_month: list[tuple[date, int, Satisfaction]] = field(default_factory=list)
-
-    @property
-    def target_met(self) -> bool | None:
-        rate = self.satisfaction.rate
-        return None if rate is None else rate >= SATISFACTION_TARGET
-
-
-@dataclass
-class ReportFigures:
-    period: Period
-    station_id: int | None
-    communication: Communication
-    residents: Residents
-    questions: Questions
-    reminders: Reminders
-    feedback: Feedback
-    checkups: Any = None  # storage.checkups.Coverage: free yearly check-ups (issue 20)
-    survey: Any = None  # storage.survey.Satisfaction: the residents' survey (issue 20)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain values for JSON and for comparing two computations."""
-        from dataclasses import asdict
-
-        def plain(value: Any) -> Any:
-            if isinstance(value, dict):
-                return {str(k): plain(v) for k, v in value.items()}
-            if isinstance(value, list | tuple):
-                return [plain(v) for v in value]
-            if isinstance(value, date | datetime):
-                return value.isoformat()
-            return value
-
-        return plain(asdict(self))
 
 
 def _bounds(period: Period) -> tuple[datetime, datetime]:
