@@ -32,6 +32,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from content.library import LOCALES, Entry, Library, default_library
+from content.names import Names
 from content.normalize import (
     BIGRAM_JOINER,
     FUNCTION_WORDS,
@@ -75,9 +76,6 @@ KEYWORD_FLOOR = 0.45  # a topic keyword in the question lifts confidence from th
 OFF_KEYWORD_FACTOR = 0.85  # another topic's keyword is in the question: this one must do better
 FUNCTION_WORD_WEIGHT = 0.2  # "có", "không", "the", "what" say little about the topic
 HALF_FUNCTION_BIGRAM_WEIGHT = 0.7  # English puts a function word beside nearly every word
-# Words that may stand beside a topic's name in a question that only names it ("bệnh sốt xuất
-# huyết", "dengue disease"): such a question gets the topic's main (first) entry.
-TOPIC_NAME_EXTRAS = frozenset({"benh", "disease", "illness"})
 MAIN_ENTRY_TIE = 1e-5  # above the language tie-break (1e-6), far below any real difference
 
 
@@ -204,13 +202,11 @@ class Matcher:
             entry.id: " " + " | ".join(match_form(piece) for piece in _entry_pieces(entry)) + " "
             for entry in library.entries()
         }
-        # The words of each topic's name, and the documents of its main answer.
-        self._topic_names = {topic.id: [frozenset(match_form(title).split()) - TOPIC_NAME_EXTRAS
-                                        for title in topic.titles.values()]
-                             for topic in library.topics.values()}
-        self._main_docs = {topic.id: {d for d in self._topic_docs.get(topic.id, ())
-                                      if self._docs[d].entry.id == topic.main_entry_id}
-                           for topic in library.topics.values()}
+        # Topics' and entries' titles, and each entry's documents: a question may only name one.
+        self._names = Names(library)
+        self._entry_docs: dict[str, list[int]] = defaultdict(list)
+        for doc_no, doc in enumerate(self._docs):
+            self._entry_docs[doc.entry.id].append(doc_no)
 
     @classmethod
     def from_default(cls) -> Matcher:
@@ -276,23 +272,26 @@ class Matcher:
             seen = {self._doc_topics[d] for d, _ in ranked}
             ranked += [(d, 0.0) for topic in keyword_topics - seen
                        for d in self._topic_docs.get(topic, ())[:len(LOCALES)]]
-        # "sốt xuất huyết", "cúm": the question only names a topic. Every entry of the topic
-        # covers it fully, and the BM25 rank would pick the one repeating the name most (the
-        # dengue vaccine entry); the topic's main answer is what is asked.
-        main_docs = self._main_docs_named(units, keyword_topics)
-        ranked += [(d, scores.get(d, 0.0)) for d in main_docs]
+        # "sốt xuất huyết", "phòng sốt xuất huyết": the question only names a topic or an entry.
+        # Every entry of the topic covers it about as well, and the BM25 rank would pick the one
+        # repeating the name most (the dengue vaccine entry); the entry so named is what is asked
+        # (a topic's name names its main answer).
+        named_docs = {d for entry_id in self._names.named(units, keyword_topics)
+                      for d in self._entry_docs.get(entry_id, ())}
+        ranked += [(d, scores.get(d, 0.0)) for d in named_docs]
         query = _Query(units, pairs, discounted)
         best_doc, best_conf, best_key = ranked[0][0], 0.0, -1.0
         for doc_no, score in ranked:
             doc = self._docs[doc_no]
             conf = self._coverage(query, doc)
-            if doc.entry.topic_id in keyword_topics:
+            if doc.entry.topic_id in keyword_topics or doc_no in named_docs:
                 conf = KEYWORD_FLOOR + (1 - KEYWORD_FLOOR) * conf
             elif keyword_topics:
                 conf *= OFF_KEYWORD_FACTOR
             key = (1 - RANK_BLEND) * conf + RANK_BLEND * score / top_score
-            if doc_no in main_docs:
-                # Ranked as the best BM25 document, and ahead of it on a tie of coverage only.
+            if doc_no in named_docs:
+                # Its title is a keyword of its own; ranked as the best BM25 document, and ahead
+                # of it on a tie of coverage only.
                 key = (1 - RANK_BLEND) * conf + RANK_BLEND + MAIN_ENTRY_TIE
             if locale and doc.locale == locale:
                 key += 1e-6
@@ -314,16 +313,6 @@ class Matcher:
                    if self.library.has_entry(r) and self.library.entry(r).approved]
         return MatchResult(topic=doc.entry.topic_id, entry=doc.entry, score=round(best_conf, 4),
                            related=related, locale=question_language(text, form[1]))
-
-    def _main_docs_named(self, units: list[str], keyword_topics: set[str]) -> set[int]:
-        """The main entry's documents of the one keyword topic the question only names."""
-        if len(keyword_topics) != 1:
-            return set()
-        (topic_id,) = keyword_topics
-        words = {u for u in units if u not in FUNCTION_WORDS} - TOPIC_NAME_EXTRAS
-        if words not in self._topic_names.get(topic_id, ()):
-            return set()
-        return self._main_docs.get(topic_id, set())
 
     @staticmethod
     def _without(form: tuple[str, bool], plain: list[tuple[str, str]],
