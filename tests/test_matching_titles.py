@@ -38,6 +38,8 @@ def matcher() -> Matcher:
         ("tiem phong sot xuat huyet", "dengue.vaccine"),
         ("high blood pressure", "hypertension.about"),  # the topic's name: its main answer
         ("an toàn thực phẩm", "food-safety.basics"),  # ditto, though "an" is a function word
+        ("Thuốc lá, rượu bia", "tobacco-alcohol.quit"),  # `main:`, not the e-cigarette ban
+        ("About the health station", "station-info.contact"),
         ("sốt xuất huyết", "dengue.spread"),
     ],
 )
