@@ -203,3 +203,29 @@ def test_population_of_a_further_station_is_validated(tmp_path: Path) -> None:
                       encoding="utf-8")
     with pytest.raises(ConfigError, match=re.escape("'stations[0].areas[0].population' is needed")):
         load_settings(config, env={})
+
+
+async def test_console_report_page_province_scope_adds_every_station(settings: Settings) -> None:
+    """The console's report page (and any province report): every station's areas. Station 2's
+    TDPA has 10 residents (5 elderly, 2 children) and 1 elderly person examined (the seed):
+    total (3 + 1) / (120 + 10) = 3,1 %; TDPA 1/10 = 10,0 %; elderly (1 + 1) / (20 + 5) = 8,0 %."""
+    from bot.config import StationEntry
+    from bot.console import report_data
+    from bot.report.content import cell_text
+
+    two = replace(settings, stations=[StationEntry(2, "B", "Trạm B", areas=[
+        Area("TDPA", "Thôn A", 10, 5, 2)])])
+    bot = await _bot(two, FULL)
+    try:
+        async with bot.services.db.sessions() as session:
+            view = await report_data.report_view(
+                session, bot.services.settings, parse_period("2026-H2"), station_id=None,
+                locale="vi", library=None, plan=None)
+    finally:
+        await bot.services.db.close()
+    group = next(g for g in view.content.groups if g.key == "checkups")
+    cells = {row[0]: [cell_text(v, k, "vi") for v, k in zip(row, table.kinds, strict=True)]
+             for table in group.tables for row in table.rows}
+    assert cells["Tỷ lệ người dân được khám"][1:] == ["4", "3,1 %"]
+    assert cells["TDPA"][1:5] == ["1", "1", "10", "10,0 %"]  # station 1's view names no TDPA
+    assert cells["Người cao tuổi (từ 60 tuổi)"][1:5] == ["3", "2", "25", "8,0 %"]
