@@ -86,6 +86,11 @@ class Station:
 class Area:
     code: str
     name: str
+    # Check-up coverage as a share (issue 20): the area's residents from the ward's own figures;
+    # 0 = not entered ("chưa có số dân"). The groups are optional and part of `population`.
+    population: int = 0
+    population_elderly: int = 0  # aged 60 and over
+    population_children: int = 0  # under 16
 
 
 @dataclass(frozen=True)
@@ -399,6 +404,7 @@ def _check_semantics(settings: Settings, source: str) -> None:
                 f"{source}: 'areas[{i}].code' must be 1-32 ASCII letters, digits, '-' or '_'"
                 " (it goes into QR deep links)"
             )
+        _check_population(area, source, f"areas[{i}]")
     _check_stations(settings, source)
     if settings.digest.time and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", settings.digest.time):
         raise ConfigError(f"{source}: 'digest.time' must look like \"07:30\" (or \"\" for off)")
@@ -435,6 +441,21 @@ def _check_semantics(settings: Settings, source: str) -> None:
     if settings.web.messages_per_minute < 1 or settings.web.address_messages_per_minute < 1:
         raise ConfigError(f"{source}: 'web.messages_per_minute' and"
                           " 'web.address_messages_per_minute' must be at least 1")
+
+
+def _check_population(area: Area, source: str, where: str) -> None:
+    """Population figures: whole numbers from 0 (0 = not entered); the groups need the total and
+    fit in it (elderly + children <= population)."""
+    for key in ("population", "population_elderly", "population_children"):
+        if getattr(area, key) < 0:
+            raise ConfigError(f"{source}: '{where}.{key}' must be 0 (not entered) or more")
+    groups = area.population_elderly + area.population_children
+    if groups and not area.population:
+        raise ConfigError(f"{source}: '{where}.population' is needed when"
+                          " 'population_elderly' or 'population_children' is given")
+    if groups > area.population:
+        raise ConfigError(f"{source}: '{where}.population_elderly' + 'population_children'"
+                          f" ({groups}) must not exceed 'population' ({area.population})")
 
 
 HANDLE = re.compile(r"[a-z0-9][a-z0-9._-]{1,31}")
@@ -493,6 +514,7 @@ def _check_stations(settings: Settings, source: str) -> None:
             if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", area.code):
                 raise ConfigError(f"{source}: '{where}.areas[{j}].code' must be 1-32 ASCII"
                                   " letters, digits, '-' or '_'")
+            _check_population(area, source, f"{where}.areas[{j}]")
         if entry.info_reviewed_on:
             try:
                 date.fromisoformat(entry.info_reviewed_on)

@@ -82,10 +82,13 @@ def test_list_sheet_and_coverage(config: str, tmp_path: Path,
     assert sheet.print_title_rows == "$4:$4" and sheet.page_setup.orientation == "landscape"
 
     assert main(["checkups", "coverage", "--config", config, "--year", "2026", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {
-        "year": 2026, "sessions_held": 1,
-        "areas": {"TDP1": {"booked": 1, "came": 1}, "TDP2": {"booked": 1, "came": 0}},
-        "groups": {"elderly": {"booked": 2, "came": 1}}}  # born 1950 and 1948
+    out = json.loads(capsys.readouterr().out)
+    assert (out["year"], out["sessions_held"]) == (2026, 1)
+    # every configured area (none booked in TDP3); no population entered: no share
+    assert {a: (v["booked"], v["came"], v["share_percent"]) for a, v in out["areas"].items()} == {
+        "TDP1": (1, 1, None), "TDP2": (1, 0, None), "TDP3": (0, 0, None)}
+    assert {g: (v["booked"], v["came"]) for g, v in out["groups"].items()} == {
+        "elderly": (2, 1)}  # born 1950 and 1948
     assert main(["checkups", "coverage", "--config", config, "--year", "2026"]) == 0
     out = capsys.readouterr().out
     assert "Tổ dân phố 1: 1 người đặt, 1 người đã đến" in out

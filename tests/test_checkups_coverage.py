@@ -127,7 +127,8 @@ def test_cli_coverage_per_area_and_group(bot, settings: Settings, tmp_path: Path
                  "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["sessions_held"] == 2
-    assert {a: (v["booked"], v["came"]) for a, v in out["areas"].items()} == EXPECTED_AREAS
+    assert {a: (v["booked"], v["came"]) for a, v in out["areas"].items()} == {
+        **EXPECTED_AREAS, "TDP3": (0, 0)}  # every configured area, none booked in TDP3
     assert {g: (v["booked"], v["came"]) for g, v in out["groups"].items()} == EXPECTED_GROUPS
     assert main(["checkups", "coverage", "--config", str(config), "--year", "2026"]) == 0
     assert "Người cao tuổi (từ 60 tuổi): 2 người đặt, 1 người đã đến" in capsys.readouterr().out

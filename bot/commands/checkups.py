@@ -149,7 +149,7 @@ def coverage_command(args: argparse.Namespace) -> int:
     year = args.year or datetime.now(TIMEZONE).year
     cov = asyncio.run(_read(settings, lambda s: year_coverage(s, year)))
     if args.json:
-        print(json.dumps(coverage_json(cov, year), ensure_ascii=False))
+        print(json.dumps(coverage_json(settings, cov, year), ensure_ascii=False))
         return 0
     print(coverage_text(settings, cov, year, locale))
     return 0

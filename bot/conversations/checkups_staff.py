@@ -151,7 +151,7 @@ async def show_coverage(ctx: Context, year: int) -> None:
     year = year or ctx.now.astimezone(TIMEZONE).year
     station_id = None if member is not None and member.province else ctx.station_id
     cov = await year_coverage(ctx.session, year, station_id)
-    ctx.reply(coverage_text(ctx.settings, cov, year, ctx.locale))
+    ctx.reply(coverage_text(ctx.settings, cov, year, ctx.locale, station_id))
 
 
 @router.button("ckst", action=_staff_action)

@@ -271,7 +271,7 @@ def build(figures: ReportFigures, settings: Settings, locale: str, *, library: A
                                   count=q.unanswered))
     from bot.report.checkups_group import checkups_part
 
-    visits, visit_problems, visit_definitions = checkups_part(figures, locale, area)
+    visits, visit_problems, visit_definitions = checkups_part(figures, locale, area, settings)
     shortcomings += visit_problems
     summary = [
         (t("Messages delivered"), c.delivered, INT),
@@ -355,6 +355,8 @@ def number(value: int | float | None, locale: str) -> str:
 
 
 def cell_text(value: Any, kind: str, locale: str) -> str:
+    if isinstance(value, str):  # words where a figure is not known ("chưa có số dân")
+        return value
     if value is None:
         return "" if kind != PCT else "–"
     if kind == PCT:
