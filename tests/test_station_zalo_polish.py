@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from bot.config import Settings
 from bot.engine import HealthBot
 from tests.fakes.zalo_bot_api import FakeZaloBot
@@ -101,3 +102,33 @@ async def test_exchange_code_for_a_stations_oa_names_the_station_in_its_advice(
         status, out, err = await healthbot("zalo", "exchange-code", code, "--config", config)
         assert status == 0, err
         assert "`healthbot zalo auth-url`" in out and "--station" not in out
+
+
+def test_a_stations_posters_lead_to_its_own_zalo_bot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`healthbot qr --station XUANLA` puts XUANLA's own Zalo Bot on its poster, never the shared
+    bot's link; a station's bot without a known link gets no Zalo Bot poster."""
+    config = tmp_path / "healthbot.toml"
+    config.write_text('[station]\ncode = "MAU"\n'
+                      '[posters]\nzalo_bot_link = "https://zalo.me/s/so-y-te-bot"\n'
+                      '[[stations]]\nid = 2\ncode = "XUANLA"\nname = "Trạm B"\n'
+                      '[[stations.areas]]\ncode = "TDP1"\nname = "Tổ dân phố 1"\n'
+                      f'[stations.zalo_bot]\ntoken = "{TOKENS[2]}"\nlink = "{LINK}"\n'
+                      '[[stations]]\nid = 3\ncode = "ANKHANH"\nname = "Trạm C"\n'
+                      '[[stations.areas]]\ncode = "TDP1"\nname = "Tổ dân phố 1"\n'
+                      '[stations.zalo_bot]\ntoken = "3333333333333333333:ankhanh-bot"\n',
+                      encoding="utf-8")
+
+    def poster(code: str) -> tuple[int, str]:
+        status = main(["qr", "--station", code, "--area", "TDP1", "--channel", "zalo_bot",
+                       "--out", str(tmp_path / f"{code}.png"), "--config", str(config)])
+        captured = capsys.readouterr()
+        return status, captured.out + captured.err
+
+    status, out = poster("XUANLA")
+    assert status == 0 and LINK in out
+    status, out = poster("MAU")  # station 1: the shared bot
+    assert status == 0 and "https://zalo.me/s/so-y-te-bot" in out
+    status, out = poster("ANKHANH")
+    assert status == 2 and "[stations.zalo_bot] link" in out and "so-y-te-bot" not in out
