@@ -8,7 +8,6 @@ and stop cleanly on SIGINT/SIGTERM.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -18,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.channel_health import FAILED_TO_START, UP, channel_health
 from bot.channels.web.server import WebChat
 from bot.config import ConfigError, Settings
 from bot.context import Services
@@ -219,34 +219,66 @@ def channel_starters(settings: Settings) -> list[ChannelStarter]:
     """The channels that have credentials; each module is imported only when it is used.
 
     A starter registers its webhook routes on the shared app (before it starts serving) or starts
-    polling, and returns a coroutine function that stops it.
+    polling, and returns a coroutine function that stops it. Each is watched (`watched`): a
+    station's own channel that fails to start is named in `/readyz` and `/metrics` and the
+    others run on; a shared channel that fails still stops the start, as before.
     """
     starters: list[ChannelStarter] = []
     if settings.telegram.token:
         from bot.channels.telegram import start_telegram
 
-        starters.append(start_telegram)
+        starters.append(watched(start_telegram, "telegram"))
     for station_id in stations_with_own_bot(settings):  # stations with their own bot (issue 21)
         from bot.channels.telegram import start_telegram
 
-        starters.append(functools.partial(start_telegram, station_id=station_id))
+        starters.append(watched(start_telegram, "telegram", station_id))
     if settings.zalo_bot.token:
         from bot.channels.zalo_bot import start_zalo_bot
 
-        starters.append(start_zalo_bot)
+        starters.append(watched(start_zalo_bot, "zalo_bot"))
     for station_id in stations_with_own_bot(settings, "zalo_bot"):
         from bot.channels.zalo_bot import start_zalo_bot
 
-        starters.append(functools.partial(start_zalo_bot, station_id=station_id))
+        starters.append(watched(start_zalo_bot, "zalo_bot", station_id))
     if settings.zalo_oa.app_id:
         from bot.channels.zalo_oa import start_zalo_oa
 
-        starters.append(start_zalo_oa)
+        starters.append(watched(start_zalo_oa, "zalo_oa"))
     for station_id in stations_with_own_bot(settings, "zalo_oa"):  # a station's own OA
         from bot.channels.zalo_oa import start_zalo_oa
 
-        starters.append(functools.partial(start_zalo_oa, station_id=station_id))
+        starters.append(watched(start_zalo_oa, "zalo_oa", station_id))
     return starters
+
+
+def watched(start: Callable[..., Awaitable[Stopper]], channel: str,
+            station_id: int | None = None) -> ChannelStarter:
+    """`start` for the shared channel or a station's own, its outcome kept in `ChannelHealth`."""
+    name = sender_key(channel, station_id)
+
+    async def starter(bot: HealthBot, app: web.Application) -> Stopper:
+        health = channel_health(bot.services)
+        try:
+            stop = await (start(bot, app) if station_id is None
+                          else start(bot, app, station_id=station_id))
+        except Exception as exc:
+            if health.states.get(name, UP) == UP:
+                health.down(name, FAILED_TO_START)
+            if station_id is None:
+                raise
+            # Only our own ConfigError's text: a platform error may carry the token in its URL.
+            log.error("%s did not start (%s), the other channels run%s", name,
+                      type(exc).__name__, f": {exc}" if isinstance(exc, ConfigError) else "")
+            return nothing_to_stop
+        if name not in health.states:  # a start that found trouble has said so already
+            health.up(name)
+        return stop
+
+    return starter
+
+
+async def nothing_to_stop() -> None:
+    return None
 
 
 def run(settings: Settings) -> None:

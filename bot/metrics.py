@@ -4,7 +4,10 @@ Per worker (counters since this process started; Prometheus sums the workers):
 - ``healthbot_inbound_total{channel}``: updates handled; ``rate()`` of it is the inbound rate;
 - ``healthbot_handling_seconds{channel}``: handling latency (a histogram);
 - ``healthbot_outbox_sends_total{outcome}``: this worker's dispatcher outcomes (sent, retried,
-  failed, skipped, deferred, rate_limited, migrated).
+  failed, skipped, deferred, rate_limited, migrated);
+- ``healthbot_channel_up{channel}``: 1 or 0 for each channel this worker started (``telegram``,
+  ``telegram@2``, ``zalo_oa@3``...), and ``healthbot_channel_down{channel,reason}`` = 1 for each
+  one that is down (reason ``token_rejected``, ``token_expired`` or ``failed_to_start``).
 From the database, read at each scrape (the same figure whichever worker answers):
 - ``healthbot_outbox_depth{status}``: rows pending (due or not) and sending;
 - ``healthbot_outbox_oldest_due_seconds``: how long the oldest due pending row has waited;
@@ -24,6 +27,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, or_, select
 
+from bot.channel_health import UP, ChannelHealth, channel_health
 from bot.context import Services
 from bot.engine import HealthBot
 from bot.model import Capabilities, Inbound, Outbound
@@ -53,7 +57,18 @@ class Metrics:
                             "Wait of the oldest due pending outbox row.", registry=r)
         self.overdue = Gauge("healthbot_tickets_overdue", "Open tickets past a deadline.",
                              registry=r)
+        self.channel_up = Gauge("healthbot_channel_up", "1 if this channel is up, else 0.",
+                                ["channel"], registry=r)
+        self.channel_down = Gauge("healthbot_channel_down", "1 for a channel that is down, by "
+                                  "reason.", ["channel", "reason"], registry=r)
         self._sends_seen: dict[str, int] = {}
+
+    def take_channel_health(self, health: ChannelHealth) -> None:
+        self.channel_down.clear()  # a channel back up loses its reason
+        for name, state in health.states.items():
+            self.channel_up.labels(name).set(1 if state == UP else 0)
+            if state != UP:
+                self.channel_down.labels(name, state).set(1)
 
     def observe(self, channel: str, seconds: float) -> None:
         self.inbound.labels(channel).inc()
@@ -121,6 +136,7 @@ def add_metrics_route(app: web.Application, services: Services) -> None:
         dispatcher = services.extras.get("dispatcher")
         if dispatcher is not None:
             metrics.take_dispatcher_stats(dispatcher.stats)
+        metrics.take_channel_health(channel_health(services))
         await metrics.read_database(services, services.clock())
         body = generate_latest(metrics.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

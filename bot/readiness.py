@@ -4,7 +4,8 @@ request: `HealthBot` logs the condition once).
 
 `/healthz` (in the web chat) says the process is alive; `/readyz` is what a load balancer or a
 monitor should poll: it turns 503 when the database is unreachable or read-only and back to 200
-when it recovers.
+when it recovers. Its body also names each channel of this worker that is down and why
+(`{"ready": true, "channels_down": {"telegram@2": "token_rejected"}}`, `bot.channel_health`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.channel_health import channel_health
 from bot.context import Services
 from bot.i18n import gettext_for
 from storage.health import DatabaseUnavailable, probe
@@ -25,9 +27,14 @@ def add_readiness(app: web.Application, services: Services) -> None:
 
     async def readyz(_request: web.Request) -> web.Response:
         reason = await probe(services.db)
+        # A channel that is down is named (`telegram@2: token_rejected`) but keeps the instance
+        # ready: every worker has the same tokens, and one station's bot must not take the web
+        # chat and every other station out of the load balancer.
+        down = channel_health(services).problems()
+        channels = {"channels_down": down} if down else {}
         if reason is None:
-            return web.json_response({"ready": True})
-        return web.json_response({"ready": False, "database": reason}, status=503)
+            return web.json_response({"ready": True, **channels})
+        return web.json_response({"ready": False, "database": reason, **channels}, status=503)
 
     @web.middleware
     async def unavailable(request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -40,6 +40,12 @@ class StationZaloBot:
     webhook_url: str = ""
     webhook_secret: str = ""
     api_base_url: str = ""
+    # For the shared bots' answer to a resident who picks this station (Zalo Bot user ids are
+    # per bot, so the shared bot cannot move them): no public link form of a Zalo Bot is
+    # documented, so `link` is the one Zalo Bot Manager shows ("" = none) and `name` the bot's
+    # name residents search for in Zalo.
+    name: str = ""
+    link: str = ""
 
 
 @dataclass(frozen=True)

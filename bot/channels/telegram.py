@@ -26,6 +26,7 @@ from aiohttp import web
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
+from bot.channel_health import TOKEN_REJECTED, channel_health
 from bot.channels.inbox_pump import InboxPump, worker_id
 from bot.channels.telegram_channel import (  # noqa: F401  (re-exported)
     ADMIN_CACHE_SECONDS,
@@ -105,6 +106,10 @@ async def start_telegram(
     if not polling:
         app.router.add_post(path, channel.webhook)
     senders = bot.services.extras.setdefault("senders", {})
+    health = channel_health(bot.services)
+
+    def refused() -> None:
+        health.down(key, TOKEN_REJECTED)
 
     async def connect() -> None:
         """Every step may be repeated after a failure (a retry goes on where it stopped)."""
@@ -124,6 +129,7 @@ async def start_telegram(
                 cfg.webhook_url, secret_token=cfg.webhook_secret, allowed_updates=ALLOWED_UPDATES
             )
         senders[key] = TelegramSender(application.bot)
+        health.up(key)
         log.info(
             "telegram channel started (%s) as @%s",
             "polling" if polling else "webhook",
@@ -135,8 +141,11 @@ async def start_telegram(
     try:
         await connect()
     except InvalidToken:
+        refused()
+        where = "[telegram] token" if station_id is None else (
+            f"[stations.telegram] token of station {settings_for(settings, station_id).station.code}")
         raise ConfigError(
-            "[telegram] token: Telegram refused it; copy the token again from @BotFather"
+            f"{where}: Telegram refused it; copy the token again from @BotFather"
         ) from None
     except NetworkError as exc:  # no internet at boot: web chat and Zalo must still run
         log.warning(
@@ -144,7 +153,7 @@ async def start_telegram(
             "retried in the background",
             type(exc).__name__,
         )
-        retrying = asyncio.create_task(keep_connecting(connect))
+        retrying = asyncio.create_task(keep_connecting(connect, refused))
 
     async def stop() -> None:
         if retrying is not None and not retrying.done():
@@ -162,7 +171,8 @@ async def start_telegram(
     return stop
 
 
-async def keep_connecting(connect: Callable[[], Awaitable[None]]) -> None:
+async def keep_connecting(connect: Callable[[], Awaitable[None]],
+                          refused: Callable[[], None] = lambda: None) -> None:
     """Retry `connect` with a growing pause until it works or the token is refused."""
     delay = CONNECT_RETRY_FIRST_SECONDS
     while True:
@@ -172,6 +182,7 @@ async def keep_connecting(connect: Callable[[], Awaitable[None]]) -> None:
             return
         except InvalidToken:
             log.error("telegram: the token was refused; fix [telegram] token and restart")
+            refused()
             return
         except Exception as exc:  # noqa: BLE001 - only the type: messages may carry the URL
             delay = min(delay * 2, CONNECT_RETRY_MAX_SECONDS)

@@ -23,6 +23,7 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.channel_health import TOKEN_REJECTED, channel_health
 from bot.channels.inbox_pump import InboxPump
 from bot.channels.telegram_commands import set_command_menu
 from bot.channels.telegram_conflict import polling_error_callback
@@ -36,7 +37,7 @@ from bot.channels.telegram_staff_commands import set_staff_command_menus
 from bot.engine import HealthBot
 from bot.inbound_scrub import strict_json
 from bot.model import Inbound, Outbound
-from core.stations import bot_view
+from core.stations import bot_view, sender_key
 from storage import people
 from storage.inbox import Arrival
 
@@ -118,6 +119,8 @@ class TelegramChannel:
                 failures = 0
             except InvalidToken:
                 log.error("telegram: the token was refused; fix [telegram] token and restart")
+                channel_health(self.bot.services).down(
+                    sender_key(CHANNEL, self.station_id), TOKEN_REJECTED)
                 return
             except (NetworkError, Conflict, TelegramError) as exc:
                 failures += 1

@@ -27,6 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.channel_health import TOKEN_REJECTED, UP, channel_health
 from bot.channels.inbox_pump import InboxPump, worker_id
 from bot.channels.zalo_bot_send import (
     CHANNEL,
@@ -52,6 +53,7 @@ SECRET_HEADER = "X-Bot-Api-Secret-Token"
 POLL_TIMEOUT_SECONDS = 30  # getUpdates "timeout", sent as a string
 POLL_HTTP_SLACK_SECONDS = 5.0  # the HTTP call may take the poll timeout plus this
 NOTHING_NEW = 408
+UNAUTHORIZED = 401  # a refused token, as the clients read it (zalo-api.md 1.1 [I])
 POLL_BACKOFF_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)  # after failed polls, then stays at the last
 MAX_WEBHOOK_BODY = 1024 * 1024  # as OpenClaw: nothing legitimate is larger
 KINDS = {"PRIVATE": "private", "GROUP": "group"}
@@ -185,11 +187,14 @@ class ZaloBotChannel:
                     {"timeout": str(POLL_TIMEOUT_SECONDS)},
                     timeout=POLL_TIMEOUT_SECONDS + POLL_HTTP_SLACK_SECONDS,
                 )
+                self._health(up=True)
                 failures = 0
             except ZaloBotError as exc:
                 if exc.code == NOTHING_NEW:
+                    self._health(up=True)
                     failures = 0
                     continue
+                self._health(up=exc.code != UNAUTHORIZED)
                 failures += 1
                 log.warning("zalo_bot getUpdates failed with error %s", exc.code)
                 await self._backoff(failures)
@@ -204,6 +209,15 @@ class ZaloBotChannel:
             for item in update if isinstance(update, list) else [update]:  # a list: cheap to accept
                 if item:
                     await self._take(item)
+
+    def _health(self, *, up: bool) -> None:
+        """The bot answers (up), or the platform refused its token (401, zalo-api.md 1.1 [I])."""
+        health, name = channel_health(self.bot.services), sender_key(CHANNEL, self.station_id)
+        if up:
+            if health.states.get(name) != UP:
+                health.up(name)
+        else:
+            health.down(name, TOKEN_REJECTED)
 
     async def _take(self, update: Any) -> None:
         try:
@@ -283,13 +297,22 @@ async def start_zalo_bot(
             await client.call("deleteWebhook")
         except Exception as exc:  # noqa: BLE001 - polling reports trouble itself
             log.warning("zalo_bot deleteWebhook failed: %s", type(exc).__name__)
+            if isinstance(exc, ZaloBotError) and exc.code == UNAUTHORIZED:
+                channel._health(up=False)
         poller = asyncio.create_task(channel.poll_forever())
     else:
         app.router.add_post(path, channel.webhook)
         if cfg.webhook_url:
-            await client.call(
-                "setWebhook", {"url": cfg.webhook_url, "secret_token": cfg.webhook_secret}
-            )
+            try:
+                await client.call(
+                    "setWebhook", {"url": cfg.webhook_url, "secret_token": cfg.webhook_secret}
+                )
+            except ZaloBotError as exc:
+                if exc.code == UNAUTHORIZED:
+                    channel._health(up=False)
+                await channel.pump.stop()
+                await client.close()
+                raise
     senders = bot.services.extras.setdefault("senders", {})
     senders[key] = ZaloBotSender(client)
     log.info("zalo_bot channel started (%s)", "polling" if polling else "webhook")

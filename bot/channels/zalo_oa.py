@@ -25,6 +25,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.channel_health import channel_health
 from bot.channels.inbox_pump import InboxPump, worker_id
 from bot.channels.zalo_common import ChatTurns, Inflight
 from bot.channels.zalo_oa_events import (
@@ -228,7 +229,7 @@ async def start_zalo_oa(bot: HealthBot, app: web.Application,
     path = webhook_path(settings, station_id)
     http = aiohttp.ClientSession()
     tokens = OATokens(services.db, cfg, services.clock, lambda: http, station_id=station_id,
-                      station_code=code)
+                      station_code=code, health=channel_health(services))
     client = OAClient(services.db, cfg.api_base_url, tokens, http)
     channel = ZaloOAChannel(bot, client, cfg, station_id)
     channel.pump = InboxPump(bot, key, ZALO_OA, channel, turns=channel.turns,

@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from bot.channel_health import TOKEN_EXPIRED, TOKEN_REJECTED, UP, ChannelHealth
 from bot.config import ZaloOA
 from core.stations import sender_key
 from storage import tokens
@@ -115,6 +116,7 @@ class OATokens:
         *,
         station_id: int | None = None,
         station_code: str = "",
+        health: ChannelHealth | None = None,
     ) -> None:
         self.db = db
         self.cfg = cfg
@@ -126,6 +128,7 @@ class OATokens:
         self.hint = reconnect_hint(station_code)
         self._lock = asyncio.Lock()
         self._trial_reported = False
+        self.health = health  # the running channel's (None in `healthbot zalo` commands)
 
     async def warn_if_trial(self) -> None:
         """Log once at start-up when the stored token cannot be renewed (a trial OA)."""
@@ -142,8 +145,17 @@ class OATokens:
         if pair is None:
             raise OAuthError(f"the OA is not connected: {self.hint}")
         if pair.expires_at - self.clock() > REFRESH_MARGIN:
+            self._state(UP)  # e.g. reconnected with `healthbot zalo exchange-code`
             return pair.access_token
         return await self.refresh(stale=pair.access_token)
+
+    def _state(self, state: str) -> None:
+        if self.health is None or self.health.states.get(self.name) == state:
+            return
+        if state == UP:
+            self.health.up(self.name)
+        else:
+            self.health.down(self.name, state)
 
     async def refresh(self, stale: str | None = None) -> str:
         """A new access token; if another task or worker already replaced `stale`, that one."""
@@ -186,6 +198,7 @@ class OATokens:
                 self._trial_reported = True
                 log.error("%s access token expired and this OA has no refresh token "
                           "(a trial OA): %s", self.name, self.hint)
+            self._state(TOKEN_EXPIRED)
             raise OAuthError("no refresh token (trial OA): reconnect")
         form = {"app_id": self.cfg.app_id, "grant_type": "refresh_token",
                 "refresh_token": refresh_token}
@@ -193,8 +206,10 @@ class OATokens:
             pair = await self._token_request(form)
         except OAuthError:
             log.error("%s token refresh refused: the OA admin must %s", self.name, self.hint)
+            self._state(TOKEN_REJECTED)
             raise
         log.info("%s access token refreshed", self.name)
+        self._state(UP)
         return pair
 
     async def exchange_code(self, code: str, verifier: str | None) -> tokens.TokenPair:

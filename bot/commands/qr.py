@@ -27,7 +27,7 @@ from PIL import Image, ImageDraw, ImageFont
 from bot.config import Settings, load_settings
 from bot.i18n import gettext_for
 from bot.stations import DEFAULT_STATION, settings_for, station_by_code, station_ids
-from core.stations import own_zalo_oa
+from core.stations import entry_for, own_zalo_oa
 
 POSTER_SIZE = (1240, 1754)  # A4 portrait at 150 dpi
 SIZES = {"A4": POSTER_SIZE, "A5": (874, 1240)}  # at 150 dpi
@@ -208,7 +208,11 @@ def handle(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     several = bool(settings.stations)
     own_oa = own_zalo_oa(settings, station_id)
+    entry = entry_for(settings, station_id)
     settings = settings_for(settings, station_id)
+    if entry is not None and entry.zalo_bot.token:  # its own Zalo Bot: its link or none
+        settings = dataclasses.replace(settings, posters=dataclasses.replace(
+            settings.posters, zalo_bot_link=entry.zalo_bot.link))
     if own_oa is not None and own_oa.oa_id:  # a station's own OA: its posters lead there
         settings = dataclasses.replace(settings, zalo_oa=own_oa, posters=dataclasses.replace(
             settings.posters, zalo_oa_link=""))
@@ -228,7 +232,8 @@ def handle(args: argparse.Namespace) -> int:
     links = channel_links(settings, start, username)
     if wanted != "all" and wanted not in links:
         hint = {"telegram": "[telegram] bot_username (or a token that can reach Telegram)",
-                "zalo_bot": "[posters] zalo_bot_link", "zalo_oa": "[zalo_oa] oa_id",
+                "zalo_bot": "[stations.zalo_bot] link" if entry is not None and
+                entry.zalo_bot.token else "[posters] zalo_bot_link", "zalo_oa": "[zalo_oa] oa_id",
                 "web": "[posters] web_url"}[wanted]
         print(f"healthbot qr: set {hint} in the configuration", file=sys.stderr)
         return EXIT_USAGE

@@ -80,6 +80,10 @@ class Target:
     def option(self) -> str:
         return f" --station {self.code}" if self.code else ""
 
+    def command(self, action: str) -> str:
+        """`healthbot zalo <action>` for this OA (with `--station CODE` for a station's own)."""
+        return f"healthbot zalo {action}{self.option()}"
+
 
 def _target(args: argparse.Namespace, settings: Settings, _: Gettext) -> Target | None:
     """The OA `--station` names (None, after saying why, for an unknown code or a station
@@ -112,7 +116,7 @@ def auth_url_command(args: argparse.Namespace) -> int:
     print(_("Open this address as the Official Account's admin and approve the app:"))
     print(permission_url(target.cfg, verifier, secrets.token_urlsafe(STATE_BYTES)))
     print(_("Zalo then opens the redirect address with ?code=… in it. Within 10 minutes, run:"))
-    print(f"  healthbot zalo exchange-code{target.option()} <code>")
+    print(f"  {target.command('exchange-code')} <code>")
     return 0
 
 
@@ -137,14 +141,17 @@ def exchange_code_command(args: argparse.Namespace) -> int:
         expires_at, renewable = asyncio.run(exchange(settings, args.code.strip(), target))
     except OAuthError:
         print(_("Zalo did not accept this code. Codes are valid for 10 minutes and only once: "
-                "run `healthbot zalo auth-url` again."), file=sys.stderr)
+                "run `{auth_url}` again.").format(auth_url=target.command("auth-url")),
+              file=sys.stderr)
         return EXIT_REFUSED
     locale = normalize_locale(settings.station.default_language)
     when = local_datetime(expires_at, locale)
     if not renewable:  # a trial OA: an access token only (issue 19)
         print(_("The Official Account is connected, but Zalo gave no refresh token (a trial "
-                "Official Account). The bot can send until {when}; then run `healthbot zalo "
-                "auth-url` and `healthbot zalo exchange-code` again to reconnect.").format(when=when))
+                "Official Account). The bot can send until {when}; then run `{auth_url}` and "
+                "`{exchange_code}` again to reconnect.").format(
+                    when=when, auth_url=target.command("auth-url"),
+                    exchange_code=target.command("exchange-code")))
         return 0
     print(_("The Official Account is connected. The access token is valid until {when}; "
             "the bot renews it by itself.").format(when=when))

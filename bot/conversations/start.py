@@ -47,9 +47,10 @@ def move_to_station(ctx: Context, station_id: int) -> None:
 
 
 def points_to_own_bot(ctx: Context, station_id: int) -> bool:
-    """On the shared Telegram bot or Zalo OA, a station that has its own there: its link is the
-    answer instead of a move (its own bot or OA could not write to this chat: Zalo user ids are
-    per OA, and a Telegram bot writes only to who started it). True when it answered so."""
+    """On the shared Telegram bot, Zalo Bot or Zalo OA, a station that has its own there: its link
+    is the answer instead of a move (its own bot or OA could not write to this chat: Zalo user ids
+    are per OA and per Zalo Bot, and a Telegram bot writes only to who started it). True when it
+    answered so."""
     entry = entry_for(ctx.services.settings, station_id)
     if entry is None or ctx.inbound.station_id is not None:
         return False
@@ -62,6 +63,9 @@ def points_to_own_bot(ctx: Context, station_id: int) -> bool:
             "{station} has its own Telegram bot; please ask the station for its address.").format(
             station=name))
         return True
+    if ctx.inbound.channel == "zalo_bot" and entry.zalo_bot.token:
+        ctx.reply(_own_zalo_bot(ctx, name, entry.zalo_bot.name, entry.zalo_bot.link))
+        return True
     if ctx.inbound.channel == "zalo_oa" and entry.zalo_oa.app_id:
         oa_id = entry.zalo_oa.oa_id
         ctx.reply(_("{station} has its own Zalo Official Account: {link}").format(
@@ -70,6 +74,19 @@ def points_to_own_bot(ctx: Context, station_id: int) -> bool:
             "address.").format(station=name))
         return True
     return False
+
+
+def _own_zalo_bot(ctx: Context, station: str, bot: str, link: str) -> str:
+    """A Zalo Bot has no documented public link (shared/zalo-api.md): the link Zalo Bot Manager
+    shows if configured, else the bot's name to search for in Zalo."""
+    _ = ctx._
+    if link:
+        return _("{station} has its own Zalo Bot: {link}").format(station=station, link=link)
+    if bot:
+        return _("{station} has its own Zalo Bot, \u201c{bot}\u201d: please search for this "
+                 "name in Zalo and write to it there.").format(station=station, bot=bot)
+    return _("{station} has its own Zalo Bot; please ask the station for its name in "
+             "Zalo.").format(station=station)
 
 
 def ward_choice_open(ctx: Context) -> bool:
