@@ -47,8 +47,18 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+# Libraries that log whole request bodies at DEBUG (python-telegram-bot logs every text it sends,
+# a console sign-in code included): never below INFO, whatever level the root logger is given.
+TALKATIVE_LIBRARIES = ("telegram", "httpx", "httpcore", "hpack", "aiohttp.client")
+
+
 def install(logger: logging.Logger | None = None) -> None:
-    """Put the filter on every handler of `logger` (default: the root logger); idempotent."""
+    """Put the filter on every handler of `logger` (default: the root logger); idempotent.
+    Also keeps the talkative libraries at INFO or above."""
+    for name in TALKATIVE_LIBRARIES:
+        library = logging.getLogger(name)
+        if library.level < logging.INFO:
+            library.setLevel(logging.INFO)
     for handler in (logger or logging.getLogger()).handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())

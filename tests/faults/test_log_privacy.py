@@ -171,3 +171,22 @@ def test_the_redaction_masks_personal_values_and_keeps_what_operators_need() -> 
         assert secret not in masked, masked
     for kept in ("PA-2026-000013", "telegram:-1001234567890", "2026-11-23 03:00:00", "12.5 s"):
         assert kept in masked, masked
+
+
+def test_libraries_that_log_request_bodies_stay_quiet_even_at_debug() -> None:
+    # An operator who turns the root logger to DEBUG must not get every sent text (sign-in codes,
+    # residents' answers) from python-telegram-bot or httpx in the log.
+    import logging
+
+    from bot import log_privacy
+
+    root = logging.getLogger()
+    before = root.level
+    try:
+        root.setLevel(logging.DEBUG)
+        log_privacy.install()
+        for name in ("telegram.ext.ExtBot", "telegram._bot", "httpx", "httpcore.http11"):
+            assert not logging.getLogger(name).isEnabledFor(logging.DEBUG), name
+        assert logging.getLogger("bot.engine").isEnabledFor(logging.DEBUG)
+    finally:
+        root.setLevel(before)
