@@ -9,13 +9,16 @@ written in the same transaction as the counter, so both or neither exist.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from content.normalize import fold
 from storage.models import CheckupBooking, CheckupSession, CheckupSlot
 
 ACTIVE = ("booked", "attended")
@@ -210,24 +213,6 @@ async def mark_attended(
     return booking
 
 
-async def coverage(
-    session: AsyncSession, start: datetime, end: datetime, station_id: int = 1
-) -> dict[str, tuple[int, int]]:
-    """Per area: (people booked, people who came) for sessions starting in [start, end)."""
-    rows = (await session.execute(
-        select(CheckupBooking.area_code, CheckupBooking.status, func.count())
-        .join(CheckupSession, CheckupSession.id == CheckupBooking.session_id)
-        .where(CheckupSession.station_id == station_id, CheckupSession.starts_at >= start,
-               CheckupSession.starts_at < end, CheckupBooking.status.in_(ACTIVE))
-        .group_by(CheckupBooking.area_code, CheckupBooking.status)
-    )).all()  # fmt: skip
-    out: dict[str, tuple[int, int]] = {}
-    for area, status, count in rows:
-        booked, came = out.get(area or "-", (0, 0))
-        out[area or "-"] = (booked + count, came + (count if status == "attended" else 0))
-    return dict(sorted(out.items()))
-
-
 async def missed(
     session: AsyncSession, now: datetime, areas: list[str], station_id: int = 1
 ) -> list[tuple[CheckupBooking, CheckupSession]]:
@@ -253,6 +238,48 @@ async def missed(
     return out
 
 
+# -- who is one person (issue 20): coverage counts people, not visits ---------------------------
+# A booking is made from one resident's account (`person_id`), for themselves or a family member,
+# so a person is the account + the name as typed (folded) + the birth year. An erased account
+# (`person_id` cleared) falls back to the name + birth year + area within the station; erasure
+# clears the name too, so such a booking then counts on its own.
+_NOT_A_LETTER = re.compile(r"[^\w]+|_", re.UNICODE)
+PersonKey = tuple[object, ...]
+
+
+class BookingLike(Protocol):
+    id: int
+    station_id: int
+    person_id: int | None
+    full_name: str | None
+    birth_year: int | None
+    area_code: str | None
+
+
+def name_key(full_name: str | None) -> str:
+    """The name as compared: no diacritics (đ→d), lower case, punctuation and extra spaces out
+    ("  Lê  Thị Một " and "le thi mot" are the same name)."""
+    return " ".join(_NOT_A_LETTER.sub(" ", fold(full_name or "")).split())
+
+
+def person_key(booking: BookingLike) -> PersonKey:
+    """Who a booking (a `CheckupBooking` or a row with the same columns) is for: the one key
+    every coverage figure counts people by.
+
+    - the account and the person booked for: (person_id, name, birth year), so two family
+      members booked from one account are two people;
+    - account erased or detached (`person_id` NULL), name still there: (station, name, birth
+      year, area);
+    - nothing left to tell who it was: the booking itself (it counts as one person)."""
+    name = name_key(booking.full_name)
+    if booking.person_id is not None:
+        return ("person", booking.person_id, name, booking.birth_year)
+    if name:
+        return ("name", booking.station_id, name, booking.birth_year,
+                (booking.area_code or "").upper())
+    return ("booking", booking.id)
+
+
 # -- coverage per area and per priority group (issue 20) ----------------------------------------
 # The groups are read from the birth year given at booking, as the age reached in the session's
 # year: the Law on the Elderly (39/2009/QH12, art. 2) makes a citizen elderly from 60; the Law on
@@ -272,18 +299,23 @@ def age_group(birth_year: int | None, year: int) -> str:
 
 @dataclass
 class Coverage:
-    """Sessions held and, per area and per age group, (people booked, people who came)."""
+    """Sessions held, visits (bookings marked as come: a person examined twice is 2) and, per
+    area and per age group, distinct people (booked, examined): each person once, in the area
+    and group of their latest booking marked as come (or, never come, their latest booking)."""
 
     sessions_held: int = 0
+    visits: int = 0
     by_area: dict[str, tuple[int, int]] = field(default_factory=dict)
     by_group: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def booked(self) -> int:
+        """Distinct people with a booking not cancelled (each is in exactly one area)."""
         return sum(b for b, _c in self.by_area.values())
 
     @property
     def came(self) -> int:
+        """Distinct people examined at least once in the period."""
         return sum(c for _b, c in self.by_area.values())
 
 
@@ -291,7 +323,8 @@ async def coverage_of(
     session: AsyncSession, start: datetime, end: datetime, station_id: int | None = 1
 ) -> Coverage:
     """Sessions starting in [start, end), not cancelled (`station_id=None`: every station).
-    A booking counts once (cancelled ones never); "came" = marked as come by the staff."""
+    Cancelled bookings never count; "examined" = marked as come by the staff. People are told
+    apart by `person_key`; each counts once, where their latest visit was."""
     where = [CheckupSession.starts_at >= start, CheckupSession.starts_at < end,
              CheckupSession.status != "cancelled"]
     if station_id is not None:
@@ -300,18 +333,29 @@ async def coverage_of(
     out.sessions_held = int((await session.execute(
         select(func.count()).select_from(CheckupSession).where(*where))).scalar_one())
     rows = (await session.execute(
-        select(CheckupBooking.area_code, CheckupBooking.birth_year, CheckupBooking.status,
-               CheckupSession.starts_at)
+        select(CheckupBooking.id, CheckupBooking.station_id, CheckupBooking.person_id,
+               CheckupBooking.full_name, CheckupBooking.birth_year, CheckupBooking.area_code,
+               CheckupBooking.status, CheckupSession.starts_at)
         .join(CheckupSession, CheckupSession.id == CheckupBooking.session_id)
         .where(*where, CheckupBooking.status.in_(ACTIVE))
+        .order_by(CheckupSession.starts_at, CheckupBooking.id)
     )).all()  # fmt: skip
+    # Per person, the booking that places them: the latest marked as come, else the latest.
+    home: dict[PersonKey, Any] = {}
+    for row in rows:  # oldest first: a later booking replaces, unless only this one came
+        came = row.status == "attended"
+        out.visits += came
+        key = person_key(row)
+        kept = home.get(key)
+        if kept is None or came or kept.status != "attended":
+            home[key] = row
     areas: dict[str, list[int]] = {}
     groups: dict[str, list[int]] = {g: [0, 0] for g in AGE_GROUPS}
-    for area, birth_year, status, starts_at in rows:
-        came = int(status == "attended")
-        year = starts_at.astimezone(LOCAL).year
-        for bucket in (areas.setdefault(area or "-", [0, 0]),
-                       groups[age_group(birth_year, year)]):
+    for row in home.values():
+        came = int(row.status == "attended")
+        year = row.starts_at.astimezone(LOCAL).year
+        for bucket in (areas.setdefault(row.area_code or "-", [0, 0]),
+                       groups[age_group(row.birth_year, year)]):
             bucket[0] += 1
             bucket[1] += came
     out.by_area = {a: (v[0], v[1]) for a, v in sorted(areas.items())}

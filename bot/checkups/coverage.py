@@ -1,5 +1,7 @@
 """Check-up coverage over a year, per area and per priority group, as staff read it (issue 20):
-the same text for `/dskham baophu` in the chat and `healthbot checkups coverage`."""
+the same text for `/dskham baophu` in the chat and `healthbot checkups coverage`. The counts are
+distinct people (`storage.checkups.person_key`); the visits (bookings marked as come) and the
+sessions held are separate lines."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from bot.checkups.messages import area_names
 from bot.checkups.shares import (
     TARGET,
     TARGET_LINE,
+    VISITS_LINE,
     area_rows,
     share_json,
     share_text,
@@ -52,13 +55,14 @@ def coverage_text(settings: Settings, cov: checkups.Coverage, year: int, locale:
     if not cov.by_group:
         lines.append("  " + _("none yet"))
     lines.append(_("Sessions held: {count}").format(count=cov.sessions_held))
+    lines.append(_(VISITS_LINE).format(visits=cov.visits))
     return "\n".join(lines)
 
 
 def coverage_json(settings: Settings, cov: checkups.Coverage, year: int,
                   station_id: int | None = 1) -> dict[str, object]:
     result = shares(settings, cov, station_id)
-    return {"year": year, "sessions_held": cov.sessions_held,
+    return {"year": year, "sessions_held": cov.sessions_held, "visits": cov.visits,
             "target_percent": round(TARGET * 100, 1),
             "total": {"booked": cov.booked, "came": cov.came, **share_json(result.total)},
             "areas": {a: {"booked": b, "came": c, **share_json(share)}

@@ -4,7 +4,10 @@ examined at least once a year. The population figures are the station's own (`[[
 not known ("chưa có số dân"), never guessed. An examined count above the population is shown as
 it is, with a warning, not capped at 100 %.
 
-- per area: examined in the area / the area's population;
+Counts are distinct people examined (`storage.checkups.person_key`: a person examined twice in the
+period counts once, in the area and group of their latest visit), never visits.
+
+- per area: people examined in the area / the area's population;
 - in total: every person examined (also with no area given) / the sum of the areas' populations,
   known only when every area in scope has its population;
 - per priority group: elderly and children over the sum of the areas' group figures, 16–59 over
@@ -105,6 +108,8 @@ def _(text: str) -> str:
 NO_POPULATION = _("no population figure")
 OVER_POPULATION = _("more people examined than the population entered: please check the figure")
 TARGET_LINE = _("Target: {target} of the residents examined at least once a year")
+VISITS_LINE = _("Check-up visits: {visits} (a person examined twice makes two visits; the people "
+                "above count once)")
 
 
 def share_text(share: Share, locale: str) -> str:

@@ -4,8 +4,9 @@
 - `healthbot checkups sheet SESSION --xlsx FILE` writes the printable sign-in sheet (one row per
   booking, a column to sign); it holds names and phones, so keep the file at the station;
 - `healthbot checkups coverage [--year 2026]` prints, per area and per priority group (age from
-  the birth year given), the people booked and examined in the year's sessions (a person counts
-  once per booking; cancelled bookings and cancelled sessions do not count).
+  the birth year given), the distinct people booked and examined in the year's sessions (a person
+  examined twice counts once, `storage.checkups.person_key`; cancelled bookings and cancelled
+  sessions do not count), then the sessions held and the visits (bookings marked as come).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """The report's check-ups and survey part (issue 20 feeding issue 17): sessions held, people booked
-and examined per area and per priority group, and the residents' satisfaction survey rate."""
+and examined per area and per priority group (distinct people, `storage.checkups.person_key`),
+the visits (bookings marked as come), and the residents' satisfaction survey rate."""
 
 from __future__ import annotations
 
@@ -24,10 +25,18 @@ DEFINITIONS: list[tuple[str, str]] = [
     (_("Check-up sessions held"),
      _("Free check-up sessions starting in the period that were not cancelled.")),
     (_("People booked / examined"),
-     _("Bookings of those sessions not cancelled / bookings the staff marked as come. Per area: "
-       "the resident's area at booking. Per priority group: the age reached in the session's "
-       "year from the birth year given (elderly from 60, Law on the Elderly 2009; children under "
-       "16, Law on Children 2016).")),
+     _("Distinct people with a booking of those sessions not cancelled / of them, people the "
+       "staff marked as come at least once. A person is the resident's account, the name (without "
+       "diacritics, case or extra spaces) and the birth year given, so family members booked from "
+       "one account count apart; after the account is erased, the name, birth year and area; once "
+       "the name is erased too, each booking counts on its own. A person examined twice in the "
+       "period counts once, in the area and group of their latest visit (never come: their latest "
+       "booking). Per area: the resident's area at booking. Per priority group: the age reached in "
+       "the session's year from the birth year given (elderly from 60, Law on the Elderly 2009; "
+       "children under 16, Law on Children 2016).")),
+    (_("Check-up visits"),
+     _("Bookings of those sessions the staff marked as come: a person examined twice in the period "
+       "makes two visits.")),
     (_("Share of residents examined"),
      _("People examined in the period / the residents entered by the station for each area "
        "([[areas]] population, population_elderly, population_children, from the ward's own "
@@ -35,7 +44,7 @@ DEFINITIONS: list[tuple[str, str]] = [
        "population less elderly and children). The target is 100 % of the residents examined "
        "at least once a year (Resolution 72-NQ/TW). \"No population figure\": not entered, no "
        "share is computed. Above 100 %: shown as counted, with a warning to check the figure. A "
-       "person examined twice in the period counts twice.")),
+       "person examined twice in the period counts once.")),
     (_("Survey satisfaction rate"),
      _("Answers scored 4 or 5 among all answers of the surveys completed in the period (1–5 "
        "scale, questions after the Ministry of Health outpatient form, Decision 3869/QĐ-BYT); "
@@ -68,6 +77,7 @@ def checkups_part(figures: Any, locale: str, area: Any,
             [_("Check-up sessions held"), cov.sessions_held, None],
             [_("People booked"), cov.booked, None],
             [_("People examined"), cov.came, share(cov.came, cov.booked)],
+            [_("Check-up visits"), cov.visits, None],
             [_("Share of residents examined"), cov.came,
              *_cells(result.total, locale)[1:2]],
             [_("Target"), None, TARGET]]),
