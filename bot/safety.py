@@ -32,22 +32,10 @@ WORDS_KEPT_STATES = frozenset({"feedback.describe", "feedback.add", "feedback.co
 
 def headline(_: Gettext, kind: str) -> str:
     """The line that names the danger before the general emergency entry ('' for other kinds)."""
-    if kind == "not_breathing":
-        return _("Trouble breathing, choking or turning blue is an emergency.")
     if kind == "unconscious":
         return _("Someone who has fainted or cannot be woken needs help now.")
-    if kind == "chest_pain":
-        return _("Chest pain can be a heart attack.")
-    if kind == "anaphylaxis":
-        return _(
-            "Swelling of the face or throat, or trouble breathing, can be a severe allergic reaction."
-        )
-    if kind == "electric_shock":
-        return _("An electric shock or a lightning strike is an emergency.")
     if kind == "pregnancy_bleeding":
         return _("Bleeding or severe pain in pregnancy needs a hospital now.")
-    if kind == "bleeding":
-        return _("Heavy bleeding is an emergency.")
     if kind == "head_injury":
         return _("A head injury with vomiting, drowsiness or confusion is an emergency.")
     if kind == "emergency_now":

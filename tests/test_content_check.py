@@ -10,7 +10,7 @@ import pytest
 from content.check import check_library, format_problems, main
 from tests.library_files import edit
 
-TODAY = dt.date(2026, 11, 29)
+TODAY = dt.date(2026, 11, 30)
 
 
 

@@ -16,7 +16,7 @@ from content.library import Source, load_library
 from content.rules import is_not_a_source, is_official, year_bound_problems
 from tests.library_files import edit
 
-TODAY = dt.date(2026, 11, 29)
+TODAY = dt.date(2026, 11, 30)
 
 
 
@@ -74,10 +74,10 @@ def test_an_entry_past_its_review_age_fails_and_the_age_is_configurable(
 
 def test_review_age_boundary_is_exactly_twelve_months(library_copy: Path) -> None:
     edit(library_copy / "diabetes.yaml", "    reviewed_on: 2026-11-22\n",
-          "    reviewed_on: 2025-11-29\n")
+          "    reviewed_on: 2025-11-30\n")
     assert _errors(library_copy) == []  # exactly 12 months: still fine
-    edit(library_copy / "diabetes.yaml", "    reviewed_on: 2025-11-29\n",
-          "    reviewed_on: 2025-11-28\n")
+    edit(library_copy / "diabetes.yaml", "    reviewed_on: 2025-11-30\n",
+          "    reviewed_on: 2025-11-29\n")
     assert [(e, f) for e, f, _ in _errors(library_copy)] == [("diabetes.screening", "reviewed_on")]
 
 
@@ -147,8 +147,8 @@ def test_the_healthbot_command_takes_the_review_age(library_copy: Path) -> None:
 
     edit(library_copy / "diabetes.yaml", "    reviewed_on: 2026-11-22\n",
           "    reviewed_on: 2025-10-15\n")
-    strict = healthbot("content", "check", "--path", str(library_copy), "--today", "2026-11-29")
+    strict = healthbot("content", "check", "--path", str(library_copy), "--today", "2026-11-30")
     assert strict.returncode == 1 and "diabetes.screening" in strict.stdout
-    lenient = healthbot("content", "check", "--path", str(library_copy), "--today", "2026-11-29",
+    lenient = healthbot("content", "check", "--path", str(library_copy), "--today", "2026-11-30",
                         "--max-review-months", "18")
     assert lenient.returncode == 0, lenient.stdout + lenient.stderr
