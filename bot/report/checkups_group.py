@@ -47,8 +47,9 @@ DEFINITIONS: list[tuple[str, str]] = [
        "person examined twice in the period counts once.")),
     (_("Survey satisfaction rate"),
      _("Answers scored 4 or 5 among all answers of the surveys completed in the period (1–5 "
-       "scale, questions after the Ministry of Health outpatient form, Decision 3869/QĐ-BYT); "
-       "target at least 90 %. See docs/satisfaction.md.")),
+       "scale; the station's own questions, one per section of the Ministry of Health "
+       "outpatient form, Decision 3869/QĐ-BYT; not yet checked against the Ministry's own "
+       "method, see docs/satisfaction.md); target at least 90 %.")),
 ]
 
 
