@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -108,11 +109,14 @@ async def test_calendar_shows_next_months_campaigns(live, browser) -> None:  # n
     await expect(page.locator("h1")).to_contain_text("11/2026")
     await page.get_by_role("link", name="Tháng sau →").click()
     await expect(page.locator("h1")).to_contain_text("12/2026")
-    # The default plan (north): flu every Friday in winter, BHYT renewal every Wednesday.
-    await expect(page.locator('td[data-day="2026-12-04"] .event')).to_contain_text(
-        "08:00 Phòng cúm mùa")
+    # The default plan (north): flu every Friday in winter, BHYT renewal every Wednesday, named
+    # by the plan item they serve; the plan id only in the title attribute.
+    flu = page.locator('td[data-day="2026-12-04"] .event')
+    await expect(flu).to_contain_text("08:00 Phòng, chống cúm mùa")
+    await expect(flu).to_have_attribute("title", re.compile("mã trong kế hoạch: flu-north-winter"))
     await expect(page.locator('td[data-day="2026-12-09"] .event')).to_contain_text("09:00")
-    await expect(page.locator(".running")).to_contain_text("flu-north-winter")
+    await expect(page.locator(".running")).to_contain_text("Phòng, chống cúm mùa")
+    await expect(page.locator(".running")).not_to_contain_text("flu-north-winter")
     await shoot(page, live.url + "/console/calendar?month=2026-12", "calendar")
     await page.context.close()
 
