@@ -36,6 +36,9 @@ APPROVER = StaffMember(name="Trưởng trạm Bình", role="approver", telegram_
 NURSE2 = StaffMember(name="Y tá Lan", role="staff", telegram_id="7704", handle="lan",
                      stations=[2])
 STAFF = (ADMIN, NURSE, APPROVER, NURSE2)
+# Province staff (not in STAFF): every station, or one they pick.
+PROVINCE = StaffMember(name="Chuyên viên Hà", role="staff", telegram_id="7710", handle="ha",
+                       province=True)
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 CODE = re.compile(r"\b(\d{6})\b")
 

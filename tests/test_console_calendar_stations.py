@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import build_bot, build_services
-from bot.config import Settings, StaffMember, StationEntry
+from bot.config import Settings, StationEntry
 from bot.console import calendar_data
 from scheduler.plan import Audience, Campaign, FixedWindow, Plan, Rhythm
 from scheduler.planner import Planner
@@ -24,14 +24,13 @@ from storage.models import BroadcastRecord, Outbox
 from tests.console_helpers import (  # noqa: F401 - the fixture
     NURSE,
     NURSE2,
+    PROVINCE,
     STAFF,
     console_settings,
     console_stack,
     fake_fixture,
 )
 
-PROVINCE = StaffMember(name="Chuyên viên Hà", role="staff", telegram_id="7710", handle="ha",
-                       province=True)
 SOUTH = StationEntry(id=3, code="ANKHANH", name="Trạm Y tế xã An Khánh", region="south")
 FLU_SERVES = "Phòng, chống cúm mùa"
 CHECKUP_SERVES = "Khám sức khỏe định kỳ miễn phí"

@@ -24,7 +24,13 @@ from sqlalchemy import select
 
 from bot.model import TELEGRAM
 from storage.models import BroadcastRecord
-from tests.console_helpers import APPROVER, NURSE, console_stack, fake_fixture  # noqa: F401
+from tests.console_helpers import (  # noqa: F401
+    APPROVER,
+    NURSE,
+    PROVINCE,
+    console_stack,
+    fake_fixture,
+)
 from tests.report_seed import seed
 from tests.test_broadcast import with_group_and_subscriber
 from tests.test_browser import chromium_path  # noqa: F401 - the fixture
@@ -119,6 +125,34 @@ async def test_calendar_shows_next_months_campaigns(live, browser) -> None:  # n
     await expect(page.locator(".running")).not_to_contain_text("flu-north-winter")
     await shoot(page, live.url + "/console/calendar?month=2026-12", "calendar")
     await page.context.close()
+
+
+async def test_province_staff_see_every_stations_calendar_or_pick_one(
+        settings, fake, clock, browser) -> None:  # noqa: ANN001, F811
+    from playwright.async_api import expect
+
+    if not settings.database.url.startswith("sqlite"):
+        pytest.skip("the browser tests run on the embedded default, SQLite")
+    async with console_stack(settings, fake, clock, staff=(NURSE, PROVINCE)) as stack:
+        page = await signed_in(stack, browser, PROVINCE)  # the fixed clock: 23/11/2026
+        await page.goto(stack.url + "/console/calendar")
+        # Every station: the yearly-report reminder is station 1's, the flu campaign everyone's.
+        reminder = page.locator('td[data-day="2026-11-03"] .event', has_text="Báo cáo năm")
+        await expect(reminder).to_contain_text("08:00 Báo cáo năm")
+        await expect(reminder).to_contain_text("Trạm Y tế phường Mẫu")
+        flu = page.locator('td[data-day="2026-11-06"] .event').first
+        await expect(flu).to_contain_text("Phòng, chống cúm mùa")
+        await expect(flu).to_contain_text("mọi trạm")
+        await shoot(page, None, "calendar-province")
+        await page.select_option("#station", "2")
+        await page.get_by_role("button", name="Xem").click()
+        await expect(page).to_have_url(re.compile(r"station=2"))
+        await expect(reminder).to_have_count(0)
+        await expect(page.locator('td[data-day="2026-11-06"] .event').first).to_have_text(
+            "08:00 Phòng, chống cúm mùa")
+        await page.get_by_role("link", name="Tháng sau →").click()
+        await expect(page).to_have_url(re.compile(r"month=2026-12&station=2"))
+        await page.context.close()
 
 
 async def test_unanswered_group_exported_and_another_answered_to_the_resident(

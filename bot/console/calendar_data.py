@@ -196,10 +196,11 @@ async def month_data(session: AsyncSession, settings: Settings, plan: Plan | Non
             if not shown(reached, stations):
                 continue
             record = fired.get((f"{PLAN_CREATOR_PREFIX}{occ.campaign_id}"[:64], occ.planned_at))
+            title = plan_item_name(occ.campaign_id, plan=plan, library=library, locale=locale)
+            detail = message_detail(settings, library, occ.message_id, locale)
             days[occ.at.astimezone(VN_TZ).date()].append(Event(
-                at=occ.at.astimezone(VN_TZ), kind="campaign",
-                title=plan_item_name(occ.campaign_id, plan=plan, library=library, locale=locale),
-                detail=message_detail(settings, library, occ.message_id, locale),
+                at=occ.at.astimezone(VN_TZ), kind="campaign", title=title,
+                detail="" if detail.casefold() == title.casefold() else detail,
                 status=record.status if record is not None else PLANNED,
                 campaign_id=occ.campaign_id, broadcast_id=record.id if record else None,
                 urgent=occ.urgent, audience=occ.audience.to_dict(),
