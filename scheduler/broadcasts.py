@@ -26,6 +26,7 @@ from content.render import render_entry
 from core.config import Settings
 from core.i18n import gettext_for, normalize_locale
 from core.model import Outbound
+from core.stations import DEFAULT_STATION, may_act_on, settings_for
 from scheduler.occurrences import QuietHours
 from scheduler.plan import Audience
 from storage import outbox
@@ -56,13 +57,20 @@ def staff_chats(settings: Settings) -> set[tuple[str, str]]:
     return found
 
 
-def staff_recipients(settings: Settings) -> list[Recipient]:
+def staff_recipients(
+    settings: Settings, stations: Collection[int] | None = None
+) -> list[Recipient]:
     """Who gets a staff-only reminder: the configured staff chats; without any, each staff
-    member's own Telegram / Zalo chat. In the station's default language."""
+    member's own Telegram / Zalo chat. In the station's default language. With `stations`
+    (issue 21): those stations' staff chats, else the members who work for one of them (province
+    staff included), never another station's staff."""
     locale = settings.station.default_language
-    chats = sorted(staff_chats(settings))
+    views = [settings] if stations is None else [settings_for(settings, s) for s in stations]
+    chats = sorted({chat for view in views for chat in staff_chats(view)})
     if not chats:
         for member in settings.staff:
+            if stations is not None and not any(may_act_on(member, s) for s in stations):
+                continue
             for channel, user_id in (("telegram", member.telegram_id),
                                      ("zalo_bot", member.zalo_bot_id),
                                      ("zalo_oa", member.zalo_oa_id)):
@@ -82,6 +90,22 @@ def stations_of_region(settings: Settings, region: str) -> list[int] | None:
     return ids + [e.id for e in settings.stations if (e.region or home) == region]
 
 
+# The planner fires one plan, loaded for station 1's region (`[station].region`; bot.app).
+PLAN_STATION = DEFAULT_STATION
+
+
+def plan_stations(settings: Settings, region: str, audience: Audience) -> list[int] | None:
+    """The stations an occurrence of the plan (for `region`) reaches: the one answer the planner
+    sends by and the console's calendar shows by. Residents' campaigns reach the stations of the
+    plan's region; staff-only items (report deadlines, `staff:checkup:<AREA>` with station 1's
+    area codes) are the plan's own station's, for its staff only. None with a single station."""
+    if not settings.stations:
+        return None
+    if audience.staff:
+        return [PLAN_STATION]
+    return stations_of_region(settings, region)
+
+
 def _wanted_areas(codes: Iterable[str]) -> set[str]:
     return {c.strip().upper() for c in codes if c.strip()}
 
@@ -93,7 +117,7 @@ async def resolve_audience(
     """Every chat that should receive a broadcast to ``audience`` right now (each chat once),
     among the residents and groups of ``stations`` (None: every station)."""
     if audience.staff:  # staff-only reminders (report deadlines) never reach residents
-        return staff_recipients(settings)
+        return staff_recipients(settings, stations)
     default_locale = settings.station.default_language
     language = audience.language or ANY_LANGUAGE
     excluded = staff_chats(settings)

@@ -193,7 +193,7 @@ class Planner:
                 not_before = now if occ.urgent else self.quiet.release_time(max(now, occ.at))
                 recipients = await broadcasts.resolve_audience(
                     session, occ.audience, self.settings,
-                    broadcasts.stations_of_region(self.settings, self.plan.region))
+                    broadcasts.plan_stations(self.settings, self.plan.region, occ.audience))
                 if report_reminders.is_staff_message(occ.message_id):
                     deadline = report_reminders.deadline_of(
                         self.plan.campaign(occ.campaign_id), occ.planned_at.date())

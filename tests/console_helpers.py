@@ -36,20 +36,24 @@ APPROVER = StaffMember(name="Trưởng trạm Bình", role="approver", telegram_
 NURSE2 = StaffMember(name="Y tá Lan", role="staff", telegram_id="7704", handle="lan",
                      stations=[2])
 STAFF = (ADMIN, NURSE, APPROVER, NURSE2)
+# Province staff (not in STAFF): every station, or one they pick.
+PROVINCE = StaffMember(name="Chuyên viên Hà", role="staff", telegram_id="7710", handle="ha",
+                       province=True)
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 CODE = re.compile(r"\b(\d{6})\b")
 
 
 def console_settings(settings: Settings, *, staff: tuple[StaffMember, ...] = STAFF,
                      **console: Any) -> Settings:
-    """The console on (plain HTTP on 127.0.0.1), four staff members, a second station."""
+    """The console on (plain HTTP on 127.0.0.1), four staff members, a second station (any
+    further station of `settings` is kept)."""
     station2 = StationEntry(id=2, code="XUANLA", name="Trạm Y tế phường Xuân La",
                             staff_chat=f"telegram:{STATION2_GROUP}",
                             areas=[Area("XL1", "Tổ dân phố Xuân La 1")])
     return replace(
         settings,
         staff=list(staff),
-        stations=[station2],
+        stations=[station2, *(entry for entry in settings.stations if entry.id != 2)],
         feedback=replace(settings.feedback, staff_chat=f"telegram:{STAFF_GROUP}"),
         console=replace(settings.console, **{"enabled": True, "insecure_cookies": True,
                                              **console}),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -23,7 +24,13 @@ from sqlalchemy import select
 
 from bot.model import TELEGRAM
 from storage.models import BroadcastRecord
-from tests.console_helpers import APPROVER, NURSE, console_stack, fake_fixture  # noqa: F401
+from tests.console_helpers import (  # noqa: F401
+    APPROVER,
+    NURSE,
+    PROVINCE,
+    console_stack,
+    fake_fixture,
+)
 from tests.report_seed import seed
 from tests.test_broadcast import with_group_and_subscriber
 from tests.test_browser import chromium_path  # noqa: F401 - the fixture
@@ -108,13 +115,44 @@ async def test_calendar_shows_next_months_campaigns(live, browser) -> None:  # n
     await expect(page.locator("h1")).to_contain_text("11/2026")
     await page.get_by_role("link", name="Tháng sau →").click()
     await expect(page.locator("h1")).to_contain_text("12/2026")
-    # The default plan (north): flu every Friday in winter, BHYT renewal every Wednesday.
-    await expect(page.locator('td[data-day="2026-12-04"] .event')).to_contain_text(
-        "08:00 Phòng cúm mùa")
+    # The default plan (north): flu every Friday in winter, BHYT renewal every Wednesday, named
+    # by the plan item they serve; the plan id only in the title attribute.
+    flu = page.locator('td[data-day="2026-12-04"] .event')
+    await expect(flu).to_contain_text("08:00 Phòng, chống cúm mùa")
+    await expect(flu).to_have_attribute("title", re.compile("mã trong kế hoạch: flu-north-winter"))
     await expect(page.locator('td[data-day="2026-12-09"] .event')).to_contain_text("09:00")
-    await expect(page.locator(".running")).to_contain_text("flu-north-winter")
+    await expect(page.locator(".running")).to_contain_text("Phòng, chống cúm mùa")
+    await expect(page.locator(".running")).not_to_contain_text("flu-north-winter")
     await shoot(page, live.url + "/console/calendar?month=2026-12", "calendar")
     await page.context.close()
+
+
+async def test_province_staff_see_every_stations_calendar_or_pick_one(
+        settings, fake, clock, browser) -> None:  # noqa: ANN001, F811
+    from playwright.async_api import expect
+
+    if not settings.database.url.startswith("sqlite"):
+        pytest.skip("the browser tests run on the embedded default, SQLite")
+    async with console_stack(settings, fake, clock, staff=(NURSE, PROVINCE)) as stack:
+        page = await signed_in(stack, browser, PROVINCE)  # the fixed clock: 23/11/2026
+        await page.goto(stack.url + "/console/calendar")
+        # Every station: the yearly-report reminder is station 1's, the flu campaign everyone's.
+        reminder = page.locator('td[data-day="2026-11-03"] .event', has_text="Báo cáo năm")
+        await expect(reminder).to_contain_text("08:00 Báo cáo năm")
+        await expect(reminder).to_contain_text("Trạm Y tế phường Mẫu")
+        flu = page.locator('td[data-day="2026-11-06"] .event').first
+        await expect(flu).to_contain_text("Phòng, chống cúm mùa")
+        await expect(flu).to_contain_text("mọi trạm")
+        await shoot(page, None, "calendar-province")
+        await page.select_option("#station", "2")
+        await page.get_by_role("button", name="Xem").click()
+        await expect(page).to_have_url(re.compile(r"station=2"))
+        await expect(reminder).to_have_count(0)
+        await expect(page.locator('td[data-day="2026-11-06"] .event').first).to_have_text(
+            "08:00 Phòng, chống cúm mùa")
+        await page.get_by_role("link", name="Tháng sau →").click()
+        await expect(page).to_have_url(re.compile(r"month=2026-12&station=2"))
+        await page.context.close()
 
 
 async def test_unanswered_group_exported_and_another_answered_to_the_resident(

@@ -117,7 +117,9 @@ async def test_month_shows_the_plans_occurrences_and_scheduled_broadcasts(bot, c
     assert campaign_days == mondays
     event = month.days[mondays[0]][0]
     assert (event.at.hour, event.status) == (8, calendar_data.PLANNED)
-    assert event.title == library.entry("flu.prevention").title("vi")
+    # Named as the report names plan items (no `serves`: the topic's title), the message beside.
+    assert event.title == library.topics["flu"].title("vi") != "flu-december"
+    assert event.detail == library.entry("flu.prevention").title("vi")
     # 14:30 UTC is 21:30 in Vietnam: quiet hours, so it shows at 07:00 the next morning.
     (staff_event,) = month.days[date(2026, 12, 3)]
     assert (staff_event.at.hour, staff_event.title) == (7, "Khám miễn phí")

@@ -169,14 +169,8 @@ def build(figures: ReportFigures, settings: Settings, locale: str, *, library: A
         return category_name(category(settings, code), locale, code)
 
     def item(campaign_id: str) -> str:
-        """A plan item's human name: what it serves, else its topic's title; never its id."""
-        c = plan.campaign(campaign_id) if plan is not None and _has(plan, campaign_id) else None
-        if c is not None and c.serves:
-            return c.serves
-        code = c.topic if c is not None else figures.communication.item_topics.get(campaign_id)
-        if library is not None and code in getattr(library, "topics", {}):
-            return library.topics[code].title(locale)
-        return t("Other plan item") if c is not None else t("Campaign no longer in the plan")
+        return plan_item_name(campaign_id, plan=plan, library=library, locale=locale,
+                              topic=figures.communication.item_topics.get(campaign_id))
 
     c, r, q, rm, fb = (figures.communication, figures.residents, figures.questions,
                        figures.reminders, figures.feedback)
@@ -289,6 +283,21 @@ def build(figures: ReportFigures, settings: Settings, locale: str, *, library: A
         shortcomings=shortcomings, next_items=next_items(plan, period, locale, item),
         definitions=[(t(a), t(b)) for a, b in DEFINITIONS] + visit_definitions,
         summary=summary, figures=figures)
+
+
+def plan_item_name(campaign_id: str, *, plan: Any, library: Any, locale: str,
+                   topic: str | None = None) -> str:
+    """A plan item's human name: what it serves, else its topic's title; never its id (the
+    report and the console's calendar). `topic`: the one recorded for an item no longer in the
+    plan."""
+    t = gettext_for(locale)
+    c = plan.campaign(campaign_id) if plan is not None and _has(plan, campaign_id) else None
+    if c is not None and c.serves:
+        return str(c.serves)
+    code = c.topic if c is not None else topic
+    if library is not None and code in getattr(library, "topics", {}):
+        return str(library.topics[code].title(locale))
+    return t("Other plan item") if c is not None else t("Campaign no longer in the plan")
 
 
 def _has(plan: Any, campaign_id: str) -> bool:
