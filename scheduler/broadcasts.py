@@ -57,6 +57,15 @@ def staff_chats(settings: Settings) -> set[tuple[str, str]]:
     return found
 
 
+def every_staff_chat(settings: Settings) -> set[tuple[str, str]]:
+    """The staff chats of every station of the installation (issue 21): a station's staff chat
+    registered as a group must never receive a residents' broadcast, whichever station sends."""
+    found = staff_chats(settings)
+    for entry in settings.stations:
+        found |= staff_chats(settings_for(settings, entry.id))
+    return found
+
+
 def staff_recipients(
     settings: Settings, stations: Collection[int] | None = None
 ) -> list[Recipient]:
@@ -120,7 +129,7 @@ async def resolve_audience(
         return staff_recipients(settings, stations)
     default_locale = settings.station.default_language
     language = audience.language or ANY_LANGUAGE
-    excluded = staff_chats(settings)
+    excluded = every_staff_chat(settings)
     areas = _wanted_areas(audience.areas)
     found: dict[tuple[str, str], Recipient] = {}
 

@@ -412,3 +412,25 @@ def test_posters_of_a_second_station_link_to_that_station(
     assert "https://t.me/tinh_bot?start=MAU_TDP1" in capsys.readouterr().out
     assert main(["qr", "--station", "NOPE", "--area", "TDP1", "--config", str(config)]) == 2
     assert "XUANLA" in capsys.readouterr().err
+
+
+async def test_no_station_staff_chat_gets_a_residents_broadcast(bot) -> None:  # noqa: ANN001
+    """Station B's staff chat, registered as a group (the bot was added to it), is a staff chat:
+    a broadcast to every resident group, from the province or from B, never lands there."""
+    from scheduler.broadcasts import resolve_audience
+    from scheduler.plan import Audience
+
+    async with bot.services.db.sessions() as session, session.begin():
+        session.add_all([
+            Chat(station_id=2, channel="telegram", external_id="-100222", kind="group",
+                 title="Cán bộ trạm Xuân La"),
+            Chat(station_id=2, channel="telegram", external_id="-100333", kind="group",
+                 title="Tổ dân phố A", area_code="TDPA"),
+            Chat(station_id=1, channel="telegram", external_id="-100111", kind="group",
+                 title="Cán bộ trạm Mẫu"),
+        ])
+    settings = bot.services.settings
+    async with bot.services.db.sessions() as session:
+        for stations in (None, [1, 2], [2]):
+            found = await resolve_audience(session, Audience(groups="all"), settings, stations)
+            assert [r.chat_id for r in found] == ["-100333"], stations
