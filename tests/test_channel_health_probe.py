@@ -38,12 +38,13 @@ RESIDENT = 8300
 @pytest.fixture
 async def fakes() -> AsyncIterator[dict[int, FakeTelegram]]:
     async with AsyncExitStack() as stack:
-        yield {sid: await stack.enter_async_context(FakeTelegram(token, flood_limits=None))
-               for sid, token in TOKENS.items()}
+        yield {
+            sid: await stack.enter_async_context(FakeTelegram(token, flood_limits=None))
+            for sid, token in TOKENS.items()
+        }
 
 
-def province(settings: Settings, fakes: dict[int, FakeTelegram], mode: str, port: int
-             ) -> Settings:
+def province(settings: Settings, fakes: dict[int, FakeTelegram], mode: str, port: int) -> Settings:
     base = f"http://127.0.0.1:{port}/telegram/webhook"
     urls = {1: base, 2: f"{base}/xuanla", 3: f"{base}/ankhanh"} if mode == "webhook" else {}
     three = three_bots(settings, fakes, mode=mode, urls=urls)
@@ -51,8 +52,9 @@ def province(settings: Settings, fakes: dict[int, FakeTelegram], mode: str, port
 
 
 @asynccontextmanager
-async def serving(settings: Settings, clock: object, port: int
-                  ) -> AsyncIterator[tuple[HealthBot, str]]:
+async def serving(
+    settings: Settings, clock: object, port: int
+) -> AsyncIterator[tuple[HealthBot, str]]:
     """What `healthbot run` serves, on `port` (the webhooks' URLs name it)."""
     async with AsyncExitStack() as stack:
         services = build_services(settings, clock=clock)  # type: ignore[arg-type]
@@ -68,8 +70,9 @@ async def serving(settings: Settings, clock: object, port: int
         yield bot, f"http://127.0.0.1:{port}"
 
 
-async def wait_for_down(base: str, expected: dict[str, str], timeout: float = 10.0
-                        ) -> tuple[float, dict[str, Any], str]:
+async def wait_for_down(
+    base: str, expected: dict[str, str], timeout: float = 10.0
+) -> tuple[float, dict[str, Any], str]:
     """Poll /readyz until its `channels_down` is `expected`; seconds taken, /readyz, /metrics."""
     started = time.monotonic()
     while True:
@@ -96,7 +99,9 @@ def assert_no_token_in(*texts: str) -> None:
 
 
 async def test_a_revoked_webhook_bot_is_named_within_one_check_and_comes_back_without_restart(
-    settings: Settings, fakes: dict[int, FakeTelegram], clock: object,
+    settings: Settings,
+    fakes: dict[int, FakeTelegram],
+    clock: object,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     port = free_port()
@@ -108,8 +113,10 @@ async def test_a_revoked_webhook_bot_is_named_within_one_check_and_comes_back_wi
             seconds, ready, metrics = await wait_for_down(base, {"telegram@2": "token_rejected"})
             assert seconds < 10 * INTERVAL  # one check, with room for a loaded machine
             assert 'healthbot_channel_up{channel="telegram@2"} 0.0' in metrics
-            assert ('healthbot_channel_down{channel="telegram@2",reason="token_rejected"} 1.0'
-                    in metrics)
+            assert (
+                'healthbot_channel_down{channel="telegram@2",reason="token_rejected"} 1.0'
+                in metrics
+            )
             assert 'healthbot_channel_up{channel="telegram"} 1.0' in metrics
             assert 'healthbot_channel_up{channel="telegram@3"} 1.0' in metrics
             for sid in (1, 3):  # the other stations' bots still answer
@@ -134,7 +141,9 @@ async def test_a_revoked_webhook_bot_is_named_within_one_check_and_comes_back_wi
 
 
 async def test_a_station_bot_refused_at_start_starts_once_the_token_is_accepted(
-    settings: Settings, fakes: dict[int, FakeTelegram], clock: object,
+    settings: Settings,
+    fakes: dict[int, FakeTelegram],
+    clock: object,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     fakes[2].revoke_token()  # a 401 at start: transient, or the token being fixed in @BotFather
@@ -162,7 +171,9 @@ async def test_a_station_bot_refused_at_start_starts_once_the_token_is_accepted(
 
 
 async def test_a_dropped_webhook_is_set_again_and_a_failing_one_is_named(
-    settings: Settings, fakes: dict[int, FakeTelegram], clock: object,
+    settings: Settings,
+    fakes: dict[int, FakeTelegram],
+    clock: object,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     port = free_port()
@@ -181,8 +192,10 @@ async def test_a_dropped_webhook_is_set_again_and_a_failing_one_is_named(
             await fakes[3].push_message(RESIDENT + 30, RESIDENT + 30, "/start")
             await wait_for_down(base, {"telegram@3": "webhook_failing"})
             await answered(fakes[1], RESIDENT + 1, 1)
-    assert "telegram@3: Telegram cannot deliver to the webhook: Wrong response from the" \
+    assert (
+        "telegram@3: Telegram cannot deliver to the webhook: Wrong response from the"
         " webhook: 403" in caplog.text
+    )
 
 
 def test_the_check_interval_is_configured_and_checked(tmp_path) -> None:  # noqa: ANN001

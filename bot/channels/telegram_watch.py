@@ -45,10 +45,18 @@ class TelegramWatch:
     for a webhook set by hand (not ours to set again); `register_webhook` sets ours.
     """
 
-    def __init__(self, name: str, bot: Bot, health: ChannelHealth, *,
-                 connect: Callable[[], Awaitable[None]], running: Callable[[], bool],
-                 interval: float, webhook_url: str | None = None,
-                 register_webhook: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        bot: Bot,
+        health: ChannelHealth,
+        *,
+        connect: Callable[[], Awaitable[None]],
+        running: Callable[[], bool],
+        interval: float,
+        webhook_url: str | None = None,
+        register_webhook: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.name = name
         self.bot = bot
         self.health = health
@@ -92,8 +100,9 @@ class TelegramWatch:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - only the type: messages may carry the token
-            log.warning("%s: health check failed (%s); tried again soon", self.name,
-                        type(exc).__name__)
+            log.warning(
+                "%s: health check failed (%s); tried again soon", self.name, type(exc).__name__
+            )
             return False
 
     async def _check_webhook(self) -> bool:
@@ -109,8 +118,11 @@ class TelegramWatch:
             return False
         elif info.pending_update_count and self._recent(info.last_error_date):
             if self.health.states.get(self.name) != WEBHOOK_FAILING:
-                log.warning("%s: Telegram cannot deliver to the webhook: %s", self.name,
-                            info.last_error_message)
+                log.warning(
+                    "%s: Telegram cannot deliver to the webhook: %s",
+                    self.name,
+                    info.last_error_message,
+                )
             self.health.down(self.name, WEBHOOK_FAILING)
             return False
         self.health.up(self.name)
