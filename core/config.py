@@ -135,6 +135,8 @@ class ZaloBot:
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str = ""
     webhook_secret: str = ""
+    # Webhook mode: getMe and getWebhookInfo this often, as [telegram] (polling sees it itself).
+    health_check_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -442,10 +444,11 @@ def _check_semantics(settings: Settings, source: str) -> None:
                 " \"127.0.0.1\" or \"10.0.0.0/8\""
             ) from None
     _check_console(settings, source)
-    probe = settings.telegram.health_check_seconds
-    if probe != 0 and not 10 <= probe <= 86_400:
-        raise ConfigError(f"{source}: 'telegram.health_check_seconds' must be 0 (off) or between"
-                          " 10 and 86400")
+    for section in ("telegram", "zalo_bot"):
+        probe = getattr(settings, section).health_check_seconds
+        if probe != 0 and not 10 <= probe <= 86_400:
+            raise ConfigError(f"{source}: '{section}.health_check_seconds' must be 0 (off) or"
+                              " between 10 and 86400")
     if settings.web.messages_per_minute < 1 or settings.web.address_messages_per_minute < 1:
         raise ConfigError(f"{source}: 'web.messages_per_minute' and"
                           " 'web.address_messages_per_minute' must be at least 1")

@@ -192,9 +192,8 @@ async def test_a_dropped_webhook_is_set_again_and_a_failing_one_is_named(
             await fakes[3].push_message(RESIDENT + 30, RESIDENT + 30, "/start")
             await wait_for_down(base, {"telegram@3": "webhook_failing"})
             await answered(fakes[1], RESIDENT + 1, 1)
-    assert (
-        "telegram@3: Telegram cannot deliver to the webhook: Wrong response from the"
-        " webhook: 403" in caplog.text
+    assert "telegram@3: the webhook is not delivered to: Wrong response from the webhook: 403" in (
+        caplog.text
     )
 
 
