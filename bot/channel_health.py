@@ -18,7 +18,9 @@ UP = "up"
 TOKEN_REJECTED = "token_rejected"  # the platform refused the token (Telegram/Zalo Bot 401, OAuth)
 TOKEN_EXPIRED = "token_expired"  # a trial Zalo OA's token ran out (it has no refresh token)
 FAILED_TO_START = "failed_to_start"  # any other reason a station's channel did not start
-REASONS = (TOKEN_REJECTED, TOKEN_EXPIRED, FAILED_TO_START)
+WEBHOOK_LOST = "webhook_lost"  # Telegram posts this bot's updates nowhere, or to another URL
+WEBHOOK_FAILING = "webhook_failing"  # Telegram's posts to our webhook fail; updates are waiting
+REASONS = (TOKEN_REJECTED, TOKEN_EXPIRED, FAILED_TO_START, WEBHOOK_LOST, WEBHOOK_FAILING)
 
 
 class ChannelHealth:

@@ -122,6 +122,10 @@ class Telegram:
     webhook_url: str = ""
     webhook_secret: str = ""
     bot_username: str = ""
+    # Every running bot (and each station's own) is asked getMe (and getWebhookInfo in webhook
+    # mode) this often, so a revoked token or a lost webhook shows in /readyz without a send
+    # failing; 0 = off. A bot that is down is retried sooner (2 s doubling up to 60 s).
+    health_check_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,8 @@ class ZaloBot:
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str = ""
     webhook_secret: str = ""
+    # Webhook mode: getMe and getWebhookInfo this often, as [telegram] (polling sees it itself).
+    health_check_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -438,6 +444,11 @@ def _check_semantics(settings: Settings, source: str) -> None:
                 " \"127.0.0.1\" or \"10.0.0.0/8\""
             ) from None
     _check_console(settings, source)
+    for section in ("telegram", "zalo_bot"):
+        probe = getattr(settings, section).health_check_seconds
+        if probe != 0 and not 10 <= probe <= 86_400:
+            raise ConfigError(f"{source}: '{section}.health_check_seconds' must be 0 (off) or"
+                              " between 10 and 86400")
     if settings.web.messages_per_minute < 1 or settings.web.address_messages_per_minute < 1:
         raise ConfigError(f"{source}: 'web.messages_per_minute' and"
                           " 'web.address_messages_per_minute' must be at least 1")

@@ -44,6 +44,7 @@ from bot.channels.telegram_channel import (  # noqa: F401  (re-exported)
 )
 from bot.channels.telegram_inbound import CHANNEL
 from bot.channels.telegram_send import TelegramSender, file_base_url
+from bot.channels.telegram_watch import TelegramWatch
 from bot.config import ConfigError, Settings
 from bot.engine import HealthBot
 from bot.model import TELEGRAM
@@ -53,8 +54,6 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
 CONCURRENT_UPDATES = 64  # different chats in parallel; one chat is always in order
-CONNECT_RETRY_FIRST_SECONDS = 2.0  # then doubling, up to the maximum
-CONNECT_RETRY_MAX_SECONDS = 60.0
 Stopper = Callable[[], Awaitable[None]]
 
 
@@ -108,8 +107,14 @@ async def start_telegram(
     senders = bot.services.extras.setdefault("senders", {})
     health = channel_health(bot.services)
 
-    def refused() -> None:
-        health.down(key, TOKEN_REJECTED)
+    def running() -> bool:
+        """Updates come in: a webhook always listens; the poller stops on a refused token."""
+        return not polling or (bool(poller) and not poller[-1].done())
+
+    async def register_webhook() -> None:
+        await application.bot.set_webhook(
+            cfg.webhook_url, secret_token=cfg.webhook_secret, allowed_updates=ALLOWED_UPDATES
+        )
 
     async def connect() -> None:
         """Every step may be repeated after a failure (a retry goes on where it stopped)."""
@@ -121,13 +126,11 @@ async def start_telegram(
             pump_started.append(True)
             await pump.resume()  # what a crash or a kill left unfinished
             pump.start()
-        if polling and not poller:
+        if polling and not running():
             await application.bot.delete_webhook()  # polling and a webhook exclude each other
             poller.append(asyncio.create_task(channel.poll_forever()))
-        elif cfg.webhook_url:
-            await application.bot.set_webhook(
-                cfg.webhook_url, secret_token=cfg.webhook_secret, allowed_updates=ALLOWED_UPDATES
-            )
+        elif not polling and cfg.webhook_url:
+            await register_webhook()
         senders[key] = TelegramSender(application.bot)
         health.up(key)
         log.info(
@@ -137,28 +140,37 @@ async def start_telegram(
         )
 
     pump_started: list[bool] = []
-    retrying: asyncio.Task[None] | None = None
+    watch = TelegramWatch(
+        key, application.bot, health, connect=connect, running=running,
+        interval=cfg.health_check_seconds, webhook_url=None if polling else cfg.webhook_url,
+        register_webhook=register_webhook if not polling and cfg.webhook_url else None,
+    )
     try:
         await connect()
+        watch.connected = True
     except InvalidToken:
-        refused()
+        health.down(key, TOKEN_REJECTED)
         where = "[telegram] token" if station_id is None else (
             f"[stations.telegram] token of station {settings_for(settings, station_id).station.code}")
-        raise ConfigError(
-            f"{where}: Telegram refused it; copy the token again from @BotFather"
-        ) from None
+        problem = f"{where}: Telegram refused it; copy the token again from @BotFather"
+        if station_id is None:
+            raise ConfigError(problem) from None
+        # A station's bot: the others run, and this one starts as soon as the token is accepted
+        # (a refusal may be transient), with no restart.
+        log.error("%s; the other channels run and it is tried again in the background", problem)
+        watch.failures = 1
     except NetworkError as exc:  # no internet at boot: web chat and Zalo must still run
         log.warning(
             "telegram: the Bot API is unreachable (%s); the other channels run and Telegram is "
             "retried in the background",
             type(exc).__name__,
         )
-        retrying = asyncio.create_task(keep_connecting(connect, refused))
+        watch.failures = 1
+    watching = asyncio.create_task(watch.run())
 
     async def stop() -> None:
-        if retrying is not None and not retrying.done():
-            retrying.cancel()
-            await asyncio.gather(retrying, return_exceptions=True)
+        watching.cancel()
+        await asyncio.gather(watching, return_exceptions=True)
         senders.pop(key, None)
         for task in poller:
             task.cancel()
@@ -169,22 +181,3 @@ async def start_telegram(
         await application.shutdown()
 
     return stop
-
-
-async def keep_connecting(connect: Callable[[], Awaitable[None]],
-                          refused: Callable[[], None] = lambda: None) -> None:
-    """Retry `connect` with a growing pause until it works or the token is refused."""
-    delay = CONNECT_RETRY_FIRST_SECONDS
-    while True:
-        await asyncio.sleep(delay)
-        try:
-            await connect()
-            return
-        except InvalidToken:
-            log.error("telegram: the token was refused; fix [telegram] token and restart")
-            refused()
-            return
-        except Exception as exc:  # noqa: BLE001 - only the type: messages may carry the URL
-            delay = min(delay * 2, CONNECT_RETRY_MAX_SECONDS)
-            log.warning("telegram: still unreachable (%s); next try in %.0f s",
-                        type(exc).__name__, delay)

@@ -118,7 +118,8 @@ class TelegramChannel:
                 )
                 failures = 0
             except InvalidToken:
-                log.error("telegram: the token was refused; fix [telegram] token and restart")
+                log.error("telegram: the token was refused; polling stops until the health check "
+                          "finds it accepted again (telegram_watch)")
                 channel_health(self.bot.services).down(
                     sender_key(CHANNEL, self.station_id), TOKEN_REJECTED)
                 return

@@ -37,8 +37,9 @@ from bot.channels.zalo_bot_send import (
     classify_send_error,
     send_outbound,
 )
+from bot.channels.zalo_bot_watch import ZaloBotWatch
 from bot.channels.zalo_common import ChatTurns, Inflight
-from bot.config import ConfigError
+from bot.config import ConfigError, ZaloBot
 from bot.engine import HealthBot
 from bot.inbound_scrub import strict_json
 from bot.model import ZALO_BOT, Inbound, Outbound
@@ -292,7 +293,7 @@ async def start_zalo_bot(
     await channel.pump.resume()  # what a crash or a kill left unfinished
     channel.pump.start()
     poller: asyncio.Task[None] | None = None
-    if polling:
+    if polling:  # each poll marks it up or token_rejected: no watch needed
         try:  # polling and webhook exclude each other (zalo-api.md 1.3)
             await client.call("deleteWebhook")
         except Exception as exc:  # noqa: BLE001 - polling reports trouble itself
@@ -300,24 +301,32 @@ async def start_zalo_bot(
             if isinstance(exc, ZaloBotError) and exc.code == UNAUTHORIZED:
                 channel._health(up=False)
         poller = asyncio.create_task(channel.poll_forever())
-    else:
+    watching: asyncio.Task[None] | None = None
+    if not polling:
         app.router.add_post(path, channel.webhook)
-        if cfg.webhook_url:
-            try:
-                await client.call(
-                    "setWebhook", {"url": cfg.webhook_url, "secret_token": cfg.webhook_secret}
-                )
-            except ZaloBotError as exc:
-                if exc.code == UNAUTHORIZED:
-                    channel._health(up=False)
+        watch = webhook_watch(channel, client, cfg, key)
+        try:
+            await watch.connect()
+            watch.connected = True
+        except ZaloBotError as exc:
+            if exc.code == UNAUTHORIZED:
+                channel._health(up=False)
+            if station_id is None or exc.code != UNAUTHORIZED:
                 await channel.pump.stop()
                 await client.close()
                 raise
+            # A station's bot: the others run; it is set up once its token is accepted.
+            log.error("%s: Zalo refused the token; retried in the background", key)
+            watch.failures = 1
+        watching = asyncio.create_task(watch.run())
     senders = bot.services.extras.setdefault("senders", {})
     senders[key] = ZaloBotSender(client)
     log.info("zalo_bot channel started (%s)", "polling" if polling else "webhook")
 
     async def stop() -> None:
+        if watching is not None:
+            watching.cancel()
+            await asyncio.gather(watching, return_exceptions=True)
         senders.pop(key, None)
         await channel.stop()
         if poller is not None:
@@ -328,3 +337,22 @@ async def start_zalo_bot(
         await client.close()
 
     return stop
+
+
+def webhook_watch(channel: ZaloBotChannel, client: ZaloBotClient, cfg: ZaloBot, key: str
+                  ) -> ZaloBotWatch:
+    """The health check of a webhook-mode bot: `connect` sets the webhook (when `webhook_url` is
+    ours) and marks the bot up; a refused token marks it down until it is accepted again."""
+
+    async def register() -> None:
+        await client.call("setWebhook", {"url": cfg.webhook_url, "secret_token": cfg.webhook_secret})
+
+    async def connect() -> None:
+        if cfg.webhook_url:
+            await register()
+        channel._health(up=True)
+
+    return ZaloBotWatch(key, client, channel_health(channel.bot.services), connect=connect,
+                        running=lambda: True, interval=cfg.health_check_seconds,
+                        webhook_url=cfg.webhook_url,
+                        register_webhook=register if cfg.webhook_url else None)

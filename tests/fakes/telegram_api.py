@@ -181,6 +181,7 @@ class WebhookDelivery:
     update: dict[str, Any]
     status: int
     body: str
+    time: float = field(default_factory=time.time)  # Telegram's last_error_date is this one
 
 
 JSON_PARAMS = frozenset({
@@ -473,6 +474,7 @@ class FakeTelegram(FakeApiServer):
         self._next_update_id = 1
         self._poll_generation = 0
         self._stopping = False
+        self.revoked = False  # @BotFather /revoke: every call answers 401, nothing is delivered
 
     @property
     def bot_api_url(self) -> str:
@@ -501,7 +503,7 @@ class FakeTelegram(FakeApiServer):
         params = raw
         try:
             params = parse_params(raw)
-            if request.match_info["token"] != self.token:
+            if request.match_info["token"] != self.token or self.revoked:
                 raise TelegramError(401, "Unauthorized")
             handler = getattr(self, f"_api_{method.lower()}", None)
             if handler is None:
@@ -787,7 +789,7 @@ class FakeTelegram(FakeApiServer):
             failed = [d for d in self.webhook_deliveries if not 200 <= d.status < 300]
             if failed:
                 error = f"Wrong response from the webhook: {failed[-1].status}"
-                info |= {"last_error_date": int(time.time()), "last_error_message": error}
+                info |= {"last_error_date": int(failed[-1].time), "last_error_message": error}
         if self.allowed_updates:
             info["allowed_updates"] = self.allowed_updates
         return info
@@ -827,7 +829,7 @@ class FakeTelegram(FakeApiServer):
         """Queue an update for getUpdates, or POST it to the webhook when one is set."""
         update = {"update_id": self._next_update_id, **body}
         self._next_update_id += 1
-        if self.webhook is None:
+        if self.webhook is None or self.revoked:  # a revoked bot's updates are not delivered
             self.updates.append(update)
             await self.wake_waiters()
             return update
@@ -937,6 +939,19 @@ class FakeTelegram(FakeApiServer):
 
     def kick_from(self, chat_id: int) -> None:
         self.kicked.add(chat_id)
+
+    def revoke_token(self) -> None:
+        """@BotFather /revoke: the token answers 401 Unauthorized to every call, and Telegram
+        stops delivering the bot's updates (they wait, as for a webhook that fails)."""
+        self.revoked = True
+
+    def restore_token(self) -> None:
+        """The token is accepted again (a transient refusal passed, or the test is done)."""
+        self.revoked = False
+
+    def drop_webhook(self) -> None:
+        """The webhook is gone on Telegram's side (deleteWebhook by another tool, for one)."""
+        self.webhook = None
 
     def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         self.migrated[old_chat_id] = new_chat_id

@@ -102,6 +102,7 @@ class FakeZaloBot(FakeApiServer):
         self.chat_actions: list[tuple[str, str]] = []
         self._faults: dict[str, list[ZaloBotError]] = {}
         self._stopping = False
+        self.revoked = False  # the token was reset in Zalo Bot Manager: 401 to every call
 
     @property
     def bot_api_url(self) -> str:
@@ -125,7 +126,7 @@ class FakeZaloBot(FakeApiServer):
             else:
                 params |= dict(await request.post())
         try:
-            if request.match_info["token"] != self.token:
+            if request.match_info["token"] != self.token or self.revoked:
                 raise ZaloBotError(401, "Unauthorized")
             handler = getattr(self, f"_api_{method.lower()}", None)
             if handler is None:
@@ -275,8 +276,9 @@ class FakeZaloBot(FakeApiServer):
 
     async def deliver(self, update: dict[str, Any], *, body_mode: BodyMode | None = None,
                       secret: str | None = None) -> dict[str, Any]:
-        """Queue for getUpdates, or POST to the webhook (``secret`` forges the header)."""
-        if self.webhook is None:
+        """Queue for getUpdates, or POST to the webhook (``secret`` forges the header); a
+        revoked bot's updates are queued, not delivered."""
+        if self.webhook is None or self.revoked:
             self.updates.append(update)
             await self.wake_waiters()
             return update
@@ -290,6 +292,14 @@ class FakeZaloBot(FakeApiServer):
         return update
 
     # -- controls and assertions --
+
+    def revoke_token(self) -> None:
+        """Every call answers 401 ``Unauthorized`` (as for an unknown token, zalo-api.md 5) and
+        nothing is delivered, until ``restore_token``."""
+        self.revoked = True
+
+    def restore_token(self) -> None:
+        self.revoked = False
 
     def fail_next(self, chat_id: str, code: int, description: str, times: int = 1) -> None:
         self._faults.setdefault(chat_id, []).extend([ZaloBotError(code, description)] * times)
