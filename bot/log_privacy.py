@@ -65,7 +65,7 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bKey \((.*?)\)=\(.*?\)"), r"Key (\1)=([hidden])"),
     # Telegram and Zalo Bot API URLs carry the token: https://api.telegram.org/bot<TOKEN>/getMe
     (re.compile(r"(?<=/bot)[^/\s'\"?#]{8,}(?=/)"), "[token]"),
-    (re.compile(r"(/tai-bao-cao/)[^/\s'\"?#]+"), r"\1[link]"),
+    (re.compile(r"(/tai-bao-cao/)(?![{\[])[^/\s'\"?#]+"), r"\1[link]"),
     (re.compile(r"(?i)\b(" + "|".join(SECRET_QUERY_KEYS) + r")=[^&\s'\"#]+"), r"\1=[hidden]"),
     (re.compile(r"(?im)^(\s*(?:Cookie|Set-Cookie|Authorization)\s*:).*$"), r"\1 [hidden]"),
     (
@@ -151,7 +151,7 @@ def exception_text(exc: BaseException) -> str:
     if isinstance(exc, StatementError):
         orig = exc.orig
         inner = f"({_type_name(type(orig))}) {exception_text(orig)}" if orig is not None else ""
-        statement = f"\n[SQL: {exc.statement[:500]}]" if exc.statement else ""
+        statement = f"\n[SQL: {exc.statement[:2000]}]" if exc.statement else ""
         return f"{inner or type(exc).__name__}{statement}"
     if isinstance(exc, HttpProcessingError):  # the raw request line or header is not shown
         reason = next((line.strip() for line in exc.message.splitlines() if line.strip()), "")
@@ -255,17 +255,26 @@ def route_of(request: BaseRequest) -> str:
     """The matched route's pattern (`/tai-bao-cao/{token}`), never the values in the path; for a
     path no route matched, its plain words with every other segment shown as `{…}`; a query
     string only by its keys."""
-    info = getattr(request, "match_info", None)
+    try:
+        info = request.match_info  # type: ignore[attr-defined]
+    except (AttributeError, AssertionError):  # a request refused before routing has none
+        info = None
     resource = getattr(getattr(info, "route", None), "resource", None)
     if resource is not None and getattr(info, "http_exception", None) is None:
         route = resource.canonical
         if isinstance(resource, StaticResource):
             route = route.rstrip("/") + "/…"
     else:
-        segments = request.path.split("/")
+        try:
+            segments = request.path.split("/")
+        except Exception:  # noqa: BLE001 - a request the parser refused has no usable path
+            return "{unreadable}"
         route = "/".join(s if not s or PLAIN_SEGMENT.match(s) else "{…}" for s in segments)
-    keys = [k for k in request.query if QUERY_KEY.match(k)]
-    return redact(route + ("?" + "&".join(sorted(set(keys))) if keys else ""))
+    try:
+        keys = sorted({k for k in request.query if QUERY_KEY.match(k)})
+    except Exception:  # noqa: BLE001
+        keys = []
+    return route + ("?" + "&".join(keys) if keys else "")
 
 
 class PrivateAccessLogger(AbstractAccessLogger):
@@ -281,7 +290,7 @@ class PrivateAccessLogger(AbstractAccessLogger):
                 "%s %s %s %.0f ms", request.method, route, response.status, time * 1000
             )
         except Exception:  # noqa: BLE001 - an access line must never break a response
-            self.logger.warning("access log line failed")
+            self.logger.warning("access log line failed", exc_info=True)
 
 
 def access_logger() -> logging.Logger:
