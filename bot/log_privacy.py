@@ -76,6 +76,19 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         r"\1\2[hidden]",
     ),
+    # Python's own parse errors quote their input, i.e. what a resident typed:
+    # "invalid literal for int() with base 10: '…'", "time data '…' does not match format …"
+    (
+        re.compile(
+            r"((?:invalid literal for \w+\(\) with base \d+|could not convert string to "
+            r"\w+|Invalid isoformat string|unconverted data remains): ).+"
+        ),
+        r"\1[value hidden]",
+    ),
+    (
+        re.compile(r"time data (?:'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\")"),
+        "time data [value hidden]",
+    ),
     (re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b"), "[token]"),
     (re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{32}(?![0-9A-Za-z])"), "[web-id]"),
     (re.compile(r"(?<![\d.])(?:\+\s?84|84|0)(?:[\s.-]?\d){8,10}(?![\d.])"), "[phone]"),

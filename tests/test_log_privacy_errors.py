@@ -206,7 +206,9 @@ async def test_the_access_log_names_routes_and_never_tokens_codes_or_states(
                 assert r.status == 404
         # A request line with a stray control byte: aiohttp logs the line it could not parse.
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(f"GET /tai-bao-cao/{link}?code={code}\x7f HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        writer.write(
+            f"GET /tai-bao-cao/{link}?code={code}\x7f HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+        )
         await writer.drain()
         assert (await reader.read(100)).startswith(b"HTTP/1.0 400")
         writer.close()
@@ -222,3 +224,22 @@ async def test_the_access_log_names_routes_and_never_tokens_codes_or_states(
     assert "GET /zalo/oa/callback?code&state 404" in logged, logged
     assert "Error handling request" in logged and "Invalid char in url query" in logged, logged
     assert "access log line failed" not in logged, logged
+
+
+def test_a_parse_error_on_what_a_resident_typed_is_logged_without_the_text(
+    captured: tuple[logging.Logger, io.StringIO],
+) -> None:
+    # A handler bug that parses a free text as a number or a date: Python's error quotes the text.
+    from datetime import date, datetime
+
+    logger, stream = captured
+    typed = "Cháu sinh ngày hai mốt tháng tám, sốt cao từ đêm qua"
+    parsers = (int, float, date.fromisoformat, lambda t: datetime.strptime(t, "%d/%m/%Y"))
+    for parse in parsers:
+        try:
+            parse(typed)
+        except ValueError:
+            logger.exception("handler failed for a web update")  # bot/engine.py's line
+    logged = stream.getvalue()
+    assert "sốt cao" not in logged and "hai mốt" not in logged, logged
+    assert logged.count("ValueError: ") == len(parsers), logged  # the error is still there
