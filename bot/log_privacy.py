@@ -322,6 +322,11 @@ def install(logger: logging.Logger | None = None) -> None:
         library = logging.getLogger(name)
         if library.level < logging.INFO:
             library.setLevel(logging.INFO)
+    # SQLAlchemy logs result rows at DEBUG (statements at INFO have their parameters hidden);
+    # it is at WARNING unless someone turns it up: never below INFO.
+    engine_log = logging.getLogger("sqlalchemy.engine")
+    if engine_log.getEffectiveLevel() < logging.INFO:
+        engine_log.setLevel(logging.INFO)
     for handler in (logger or logging.getLogger()).handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())

@@ -243,3 +243,30 @@ def test_a_parse_error_on_what_a_resident_typed_is_logged_without_the_text(
     logged = stream.getvalue()
     assert "sốt cao" not in logged and "hai mốt" not in logged, logged
     assert logged.count("ValueError: ") == len(parsers), logged  # the error is still there
+
+
+async def test_sql_logging_turned_up_shows_neither_parameters_nor_rows(
+    db_url: str, captured: tuple[logging.Logger, io.StringIO]
+) -> None:
+    # An operator who turns SQLAlchemy's log up to see the statements (the documented way) must
+    # not get the values: parameters are hidden by the engine, rows (DEBUG) are never logged.
+    logger, stream = captured
+    sql_log = logging.getLogger("sqlalchemy.engine")
+    before = sql_log.level
+    handler = logger.handlers[0]
+    sql_log.addHandler(handler)
+    sql_log.setLevel(logging.DEBUG)
+    db = open_database(db_url)
+    try:
+        log_privacy.install(logger)  # what `healthbot run` does at start (bot/cli.py)
+        assert db.engine.sync_engine.hide_parameters and not db.engine.echo
+        async with db.engine.connect() as conn:
+            found = await conn.execute(text("SELECT :said AS said"), {"said": COMPLAINT})
+            assert found.scalar_one() == COMPLAINT
+    finally:
+        await db.close()
+        sql_log.removeHandler(handler)
+        sql_log.setLevel(before)
+    logged = stream.getvalue()
+    assert "SELECT" in logged and "parameters hidden" in logged, logged  # statements stay
+    assert COMPLAINT not in logged and "Rác thải" not in logged, logged
