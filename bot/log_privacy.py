@@ -59,6 +59,11 @@ SECRET_HEADERS = (
 )
 
 PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # A "]" inside a value must not end the block early: up to SQLAlchemy's "Background" line.
+    (
+        re.compile(r"\[parameters: .*?\]\n?(?=\(Background on this error)", re.S),
+        "[parameters hidden]\n",
+    ),
     (re.compile(r"\[parameters: .*?\]\n?", re.S), "[parameters hidden]\n"),
     # PostgreSQL's DETAIL quotes the failing row or key ("Failing row contains (…, 'complaint')").
     (re.compile(r"^(\s*DETAIL:).*$", re.M), r"\1  [hidden]"),
