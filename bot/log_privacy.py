@@ -263,7 +263,8 @@ class RedactingFilter(logging.Filter):
 # --- the web server's access log ---
 
 ACCESS_LOGGER = "bot.access"
-# Probes answered well are not logged: a load balancer and Prometheus call them every few seconds.
+# Probes answered well are not logged (a load balancer and Prometheus call them every few seconds),
+# nor static files served well.
 QUIET_WHEN_OK = ("/healthz", "/readyz", "/metrics")
 PLAIN_SEGMENT = re.compile(r"^[a-z][a-z.-]{0,23}$")  # "tai-bao-cao", "console", "sw.js"
 QUERY_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
@@ -302,7 +303,7 @@ class PrivateAccessLogger(AbstractAccessLogger):
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
         try:
             route = route_of(request)
-            if response.status < 400 and route in QUIET_WHEN_OK:
+            if response.status < 400 and (route in QUIET_WHEN_OK or route.endswith("/…")):
                 return
             self.logger.info(
                 "%s %s %s %.0f ms", request.method, route, response.status, time * 1000
