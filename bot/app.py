@@ -25,6 +25,7 @@ from bot.conversations import main_router
 from bot.conversations.report_files import REPORT_DIR
 from bot.delivery import OutboxDeliverer
 from bot.engine import HealthBot
+from bot.log_privacy import PrivateAccessLogger, access_logger, register_settings
 from bot.maintenance import start_maintenance
 from bot.metrics import MeteredHealthBot, add_metrics_route
 from bot.readiness import add_readiness
@@ -103,6 +104,7 @@ def build_web_app(bot: HealthBot) -> web.Application:
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run everything until `stop` is set."""
+    register_settings(settings)  # tokens and secrets are masked in every log line
     await upgrade(settings.database.url)
     services = build_services(settings)
     async with services.db.sessions() as session, session.begin():
@@ -114,7 +116,8 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     for starter in channel_starters(settings):
         stoppers.append(await starter(bot, app))
     delivery = await start_delivery(services, stop)  # the outbox dispatcher and the plan
-    runner = web.AppRunner(app, access_log=None)
+    # The access log names routes, never a path's values (download tokens) or query strings.
+    runner = web.AppRunner(app, access_log=access_logger(), access_log_class=PrivateAccessLogger)
     await runner.setup()
     site = web.TCPSite(runner, settings.web.host, settings.web.port)
     await site.start()

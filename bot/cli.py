@@ -21,7 +21,9 @@ from bot.config import ConfigError, Settings, load_settings
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    return load_settings(getattr(args, "config", None))
+    settings = load_settings(getattr(args, "config", None))
+    log_privacy.register_settings(settings)  # its tokens and secrets never reach the log
+    return settings
 
 
 def _run(args: argparse.Namespace) -> int:

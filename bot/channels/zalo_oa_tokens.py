@@ -27,6 +27,7 @@ import aiohttp
 
 from bot.channel_health import TOKEN_EXPIRED, TOKEN_REJECTED, UP, ChannelHealth
 from bot.config import ZaloOA
+from bot.log_privacy import register_secret
 from core.stations import sender_key
 from storage import tokens
 from storage.db import Database
@@ -142,6 +143,7 @@ class OATokens:
     async def access_token(self) -> str:
         async with self.db.sessions() as session:
             pair = await tokens.load_token(session, self.provider)
+        masked(pair)
         if pair is None:
             raise OAuthError(f"the OA is not connected: {self.hint}")
         if pair.expires_at - self.clock() > REFRESH_MARGIN:
@@ -163,6 +165,7 @@ class OATokens:
             if self.db.dialect == "postgresql":
                 async with self.db.sessions() as session, session.begin():
                     pair = await tokens.locked_token(session, self.provider)
+                    masked(pair)
                     if pair is None:
                         raise OAuthError("the OA is not connected")
                     if self._already_fresh(pair, stale):
@@ -236,4 +239,12 @@ class OATokens:
                 body = await response.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise OAuthError(f"OAuth call failed: {type(exc).__name__}") from exc
-        return parse_token_answer(body, self.clock())
+        return masked(parse_token_answer(body, self.clock()))
+
+
+def masked(pair: tokens.TokenPair | None) -> Any:
+    """`pair`, its tokens now masked in every log line (`bot.log_privacy`)."""
+    if pair is not None:
+        register_secret(pair.access_token)
+        register_secret(pair.refresh_token)
+    return pair

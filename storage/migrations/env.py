@@ -31,7 +31,8 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url"))
+    # As the application's engine (storage/db.py): a failed data migration prints no values.
+    engine = create_async_engine(config.get_main_option("sqlalchemy.url"), hide_parameters=True)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()

@@ -4,7 +4,10 @@ inside the feedback handler, once for the whole exchange); then the whole log is
 personal value typed and for the web chat cookies (a credential). Zero hits.
 
 Before: the handler error printed the statement's parameters (the complaint, the web cookie), and
-the failed exchange printed them again from the web server's "Error handling request".
+the failed exchange printed them again from the web server's "Error handling request". Later, on
+PostgreSQL, the failed exchange's traceback still quoted the refused row (the resident's message)
+in the server's DETAIL; the access log, now on, must name routes, never a link's token or an OAuth
+callback's code and state.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ pytestmark = pytest.mark.faults
 PHONE_A, PHONE_B = "0912345678", "0987654321"
 COMPLAINT_A = "Bác sĩ trực đêm 12 không có mặt, con tôi sốt cao"
 COMPLAINT_B = "Nhà vệ sinh trạm hỏng khoá cửa từ tuần trước"
+COMPLAINT_C = "Cống trước nhà số 5 ngõ 12 tắc, nước bẩn tràn vào sân"
+LINK = "Zq3" + "x7Lm0" * 8  # a one-time report link's token (bot/report/downloads.py)
+OAUTH_CODE, OAUTH_STATE = "oauth-code-Hk29fQ7", "oauth-state-Vb81pZ3"
 CHILD = "Cu Tèo Nhà Hà"
 BIRTH = date(2026, 8, 21)
 
@@ -129,13 +135,20 @@ async def test_the_log_of_a_full_scenario_with_forced_errors_holds_no_personal_v
         await heal(db_url, "tickets")
         # 2. The whole exchange fails (the message log refuses it), five times in a row.
         await inject(db_url, "message_log")
-        for _ in range(5):
-            await bob.send(f"Số của tôi là {PHONE_B}, gọi lại giúp")
+        for _ in range(5):  # PostgreSQL's error quotes the refused row: this very text
+            await bob.send(f"{COMPLAINT_C}. Số của tôi là {PHONE_B}, gọi lại giúp")
             assert bob.status == 503 and "115" in bob.last["error"]
         await heal(db_url, "message_log")
         await bob.send("/menu")
         assert bob.status == 200
         cookies = [alice.cookie(), bob.cookie()]
+        # 3. A used-up report link and an OAuth callback: the access log names the routes only.
+        async with bob.http.get(f"{bot.url}/tai-bao-cao/{LINK}") as response:
+            assert response.status == 410
+        async with bob.http.get(
+            f"{bot.url}/zalo/oa/callback", params={"code": OAUTH_CODE, "state": OAUTH_STATE}
+        ) as response:
+            assert response.status == 404
     finally:
         exit_code = bot.stop()
         for resident in (alice, bob):
@@ -147,10 +160,12 @@ async def test_the_log_of_a_full_scenario_with_forced_errors_holds_no_personal_v
     assert "handler failed for a web update" in log
     assert log.count("handling messages (database) failed") == 1, log
     assert "handling messages (database) works again" in log
+    assert "GET /tai-bao-cao/{token} 410" in log and "GET /zalo/oa/callback?code&state 404" in log
     secrets = [
         PHONE_A, PHONE_B, PHONE_A[1:], PHONE_B[1:], "0912 345 678", "0987 654 321",
         COMPLAINT_A, COMPLAINT_B, "con tôi sốt cao", "hỏng khoá cửa", CHILD, "Tèo",
-        BIRTH.strftime("%d/%m/%Y"), BIRTH.isoformat(), *cookies,
+        BIRTH.strftime("%d/%m/%Y"), BIRTH.isoformat(), *cookies, COMPLAINT_C, "gọi lại giúp",
+        LINK, OAUTH_CODE, OAUTH_STATE,
     ]  # fmt: skip
     leaked = [s for s in secrets if s in log]
     assert leaked == [], (leaked, log[-4000:])
@@ -163,11 +178,12 @@ def test_the_redaction_masks_personal_values_and_keeps_what_operators_need() -> 
         "phones 0912345678 +84 912 345 678 0912.345.678 84912345678; cookie "
         "0123456789abcdef0123456789abcdef; token 123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef_-12; "
         "born 21/08/2026; [parameters: ('Chuột chạy đầy chợ', 'web')]\n"
+        "[parameters: ('Cống [ngõ 5] tắc, nước tràn', 'web')]\n(Background on this error at: x)\n"
         "ticket PA-2026-000013 chat telegram:-1001234567890 at 2026-11-23 03:00:00 after 12.5 s"
     )
     masked = redact(line)
     for secret in ("912345678", "912 345 678", "912.345.678", "0123456789abcdef", "ABCDEFGHIJ",
-                   "21/08/2026", "Chuột"):  # fmt: skip
+                   "21/08/2026", "Chuột", "nước tràn"):  # fmt: skip
         assert secret not in masked, masked
     for kept in ("PA-2026-000013", "telegram:-1001234567890", "2026-11-23 03:00:00", "12.5 s"):
         assert kept in masked, masked
