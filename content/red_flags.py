@@ -32,7 +32,7 @@ from content.normalize import fold, marked_form, normalize
 RED_FLAGS_FILE = Path(__file__).resolve().parent / "red_flags.yaml"
 WINDOW_CHARS = 2000  # normalize() reads this much at a time (content.normalize.MAX_INPUT_CHARS)
 WINDOW_OVERLAP = 400  # a danger phrase cut by a window's edge is whole in the next window
-MAX_SCAN_CHARS = 8000  # twice the longest message a channel delivers (Telegram 4096): read to its end
+MAX_SCAN_CHARS = 8000  # twice Telegram's longest message (4096): every message is read to its end
 
 
 @dataclass(frozen=True)
@@ -272,7 +272,8 @@ def infant_with_fever(folded: str, rules: Rules) -> bool:
             months = value / 4.3
         else:
             months = value
-        if months < rules.infant_months or (baby and baby.group(1) and months <= rules.infant_months):
+        under = baby is not None and baby.group(1) is not None  # "dưới 3 tháng" counts
+        if months < rules.infant_months or (under and months <= rules.infant_months):
             return True
     return False
 
