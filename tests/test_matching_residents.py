@@ -67,3 +67,29 @@ def test_subjects_the_library_does_not_cover_get_no_entry(matcher: Matcher, ques
 def test_a_lost_card_is_answered_by_the_card_entry_not_renewal(matcher: Matcher) -> None:
     result = matcher.match("the bhyt cua me toi bi mat lam lai o dau")
     assert result.entry is not None and result.entry.id == "bhyt.card"
+
+
+async def test_a_thank_you_gets_a_courtesy_not_an_apology(healthbot) -> None:
+    chat = Transcript(healthbot, chat_id="thanks")
+    await chat.say("cảm ơn")
+    assert "chưa có thông tin" not in chat.text and "Vâng ạ" in chat.text and "115" in chat.text
+    await chat.say("thank you")
+    assert "All right" in chat.text and "115" in chat.text
+    assert [b.label for b in chat.buttons()] == ["Health topics", "Main menu"]
+
+
+async def test_an_english_answer_has_english_buttons(healthbot) -> None:
+    chat = Transcript(healthbot, chat_id="visitor-buttons")  # a Vietnamese-default chat
+    await chat.say("where is the clinic")
+    assert chat.replies[0].topic == "station-info" and "Address" in chat.text
+    labels = [b.label for b in chat.buttons()]
+    assert "Main menu" in labels and "Menu chính" not in labels, labels
+
+
+@pytest.mark.parametrize(
+    "text", ["do you speak english", "Hello, do you speak English?", "I don't speak Vietnamese"]
+)
+async def test_asking_for_english_offers_the_language_choice(healthbot, text: str) -> None:
+    chat = Transcript(healthbot, chat_id="visitor-lang")
+    await chat.say(text)
+    assert "lang:en" in {b.data for b in chat.buttons()}, chat.text
