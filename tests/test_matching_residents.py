@@ -93,3 +93,13 @@ async def test_asking_for_english_offers_the_language_choice(healthbot, text: st
     chat = Transcript(healthbot, chat_id="visitor-lang")
     await chat.say(text)
     assert "lang:en" in {b.data for b in chat.buttons()}, chat.text
+
+
+async def test_the_ask_prompt_has_a_way_back_and_an_example_that_works(healthbot) -> None:
+    chat = Transcript(healthbot, chat_id="asker")
+    await chat.send(button="lang:en")
+    await chat.send(button="ask")
+    assert [b.data for b in chat.buttons()] == ["menu"]  # not a dead end
+    example = chat.text.split('"')[1]
+    await chat.say(example)
+    assert chat.replies[0].topic == "vaccination" and "2 months" in chat.text

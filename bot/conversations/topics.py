@@ -93,7 +93,10 @@ async def show_entry(ctx: Context, entry_id: str, locale: str | None = None) -> 
 @router.button("ask")
 async def ask_button(ctx: Context) -> None:
     ctx.set_state(ASK_STATE)
-    ctx.reply(ctx._('Please type your question, for example: "tre 2 thang tiem mui gi".'))
+    ctx.reply(
+        ctx._('Please type your question, for example: "tre 2 thang tiem mui gi".'),
+        [[Button(ctx._("Main menu"), "menu")]],  # a way back for whoever tapped it by mistake
+    )
 
 
 @router.command("hoi", "ask")
