@@ -241,7 +241,8 @@ def very_high_blood_pressure(raw: str, rules: Rules) -> bool:
 
 
 _FEVER = re.compile(
-    r"(?<![a-z])(?:sot|nong sot|fever|temperature|hot to the touch"
+    r"(?<![a-z])(?:sot|nong sot|fever|temperature|hot to the touch|feels? (?:very )?hot|burning up"
+    r"|(?:nguoi|tran|than) (?:\w+ )?nong (?:ran|hoi|qua|lam|hon)"
     r"|3[89](?: [0-9])? (?:do|c|degrees?)|4[01](?: [0-9])? (?:do|c|degrees?))(?![a-z])"
 )  # "bé 2 tháng 38 độ", "38.5 C": a temperature from 38 °C is a fever
 _NEWBORN = re.compile(
