@@ -66,3 +66,23 @@ def test_a_babys_age_and_temperature_are_read_loosely(question: str, alarm: bool
 def test_words_that_once_led_elsewhere(question: str, kind: str) -> None:
     flag = detect(question)
     assert flag is not None and flag.kind == kind, flag
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tôi muốn t\u200bự t\u200bử",  # a zero-width space left by copy-paste
+        "toi muon t\u00adu t\u00adu",  # a soft hyphen
+        "con tôi đang co gi\u200dật",  # a zero-width joiner
+        "\u202bcon toi dang co giat\u202c",  # direction marks around the text
+    ],
+)
+async def test_invisible_characters_inside_words_do_not_hide_danger(healthbot, text: str) -> None:
+    chat = Transcript(healthbot, chat_id="invisible")
+    await chat.say(text)
+    got = chat.replies[0]
+    visible = "".join(c for c in text if c.isprintable() and c not in "\u00ad")
+    await chat.say(visible)
+    expected = chat.replies[0]
+    assert expected.topic == "emergency"  # the text without the invisible characters alarms
+    assert (got.topic, got.text) == (expected.topic, expected.text)
