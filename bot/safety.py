@@ -40,6 +40,8 @@ def headline(_: Gettext, kind: str) -> str:
         return _("A head injury with vomiting, drowsiness or confusion is an emergency.")
     if kind == "emergency_now":
         return _("This sounds like an emergency.")
+    if kind == "child_fever_danger":
+        return _("A child with a fever and a sign like these needs a hospital now.")
     return ""
 
 

@@ -281,6 +281,7 @@ class Matcher:
         ranked += [(d, scores.get(d, 0.0)) for d in named_docs]
         query = _Query(units, pairs, discounted)
         best_doc, best_conf, best_key = ranked[0][0], 0.0, -1.0
+        conf_by_locale: dict[str, float] = defaultdict(float)
         for doc_no, score in ranked:
             doc = self._docs[doc_no]
             conf = self._coverage(query, doc)
@@ -295,6 +296,7 @@ class Matcher:
                 key = (1 - RANK_BLEND) * conf + RANK_BLEND + MAIN_ENTRY_TIE
             if locale and doc.locale == locale:
                 key += 1e-6
+            conf_by_locale[doc.locale] = max(conf_by_locale[doc.locale], conf)
             if key > best_key:
                 best_doc, best_conf, best_key = doc_no, conf, key
         doc = self._docs[best_doc]
@@ -311,8 +313,14 @@ class Matcher:
             return MatchResult(topic=None, entry=None, score=0.0)
         related = [self.library.entry(r) for r in doc.entry.related
                    if self.library.has_entry(r) and self.library.entry(r).approved]
+        written_in = question_language(text, form[1])
+        if (written_in is None and not form[1] and doc.locale == "en"
+                and conf_by_locale["vi"] < CONFIDENCE_THRESHOLD):
+            # "measles vaccine age", "flu shot": no function word says which language, but only
+            # the English texts know its words; a foreign resident gets English.
+            written_in = "en"
         return MatchResult(topic=doc.entry.topic_id, entry=doc.entry, score=round(best_conf, 4),
-                           related=related, locale=question_language(text, form[1]))
+                           related=related, locale=written_in)
 
     @staticmethod
     def _without(form: tuple[str, bool], plain: list[tuple[str, str]],

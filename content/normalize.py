@@ -77,6 +77,11 @@ FUNCTION_WORDS = frozenset(_VIETNAMESE_FUNCTION_WORDS.split()) | ENGLISH_FUNCTIO
 # above, "my husband", "my neighbour" here. They say who is asking, not what about.
 
 _PUNCTUATION = re.compile(r"[^\w\s]+|_", re.UNICODE)
+# Invisible format characters (zero-width spaces and joiners, soft hyphen, direction marks, BOM)
+# that copy-paste and some keyboards leave INSIDE words: "t\u200bự tử" is "tự tử".
+_INVISIBLE = dict.fromkeys(
+    [0x00AD, 0x061C, 0x180E, 0xFEFF, *range(0x200B, 0x2010), *range(0x202A, 0x202F),
+     *range(0x2060, 0x2065), *range(0x2066, 0x206A)])
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _SPACES = re.compile(r"\s+")
 _OLDER_AGE = re.compile(r"\b(\d{2,3}) tuoi\b")
@@ -113,7 +118,7 @@ _VOWELS = frozenset("aeiou")
 
 def fold(text: str) -> str:
     """Lower-case `text` and strip Vietnamese diacritics (đ→d), keeping letters and digits."""
-    text = unicodedata.normalize("NFC", text[:MAX_INPUT_CHARS]).lower()
+    text = unicodedata.normalize("NFC", text[:MAX_INPUT_CHARS].translate(_INVISIBLE)).lower()
     text = text.replace("đ", "d")
     decomposed = unicodedata.normalize("NFD", text)
     stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
@@ -219,7 +224,7 @@ def match_form(text: str) -> str:
 
 
 def _plain_words(text: str) -> list[str]:
-    lowered = unicodedata.normalize("NFC", text[:MAX_INPUT_CHARS]).lower()
+    lowered = unicodedata.normalize("NFC", text[:MAX_INPUT_CHARS].translate(_INVISIBLE)).lower()
     return _DIGIT_LETTER.sub(" ", _PUNCTUATION.sub(" ", lowered)).split()
 
 

@@ -30,7 +30,9 @@ import yaml
 from content.normalize import fold, marked_form, normalize
 
 RED_FLAGS_FILE = Path(__file__).resolve().parent / "red_flags.yaml"
-MAX_SCAN_CHARS = 2000  # like the matcher: a pasted novel is cut, its start still read
+WINDOW_CHARS = 2000  # normalize() reads this much at a time (content.normalize.MAX_INPUT_CHARS)
+WINDOW_OVERLAP = 400  # a danger phrase cut by a window's edge is whole in the next window
+MAX_SCAN_CHARS = 8000  # twice Telegram's longest message (4096): every message is read to its end
 
 
 @dataclass(frozen=True)
@@ -124,27 +126,44 @@ def load_rules(path: Path = RED_FLAGS_FILE) -> Rules:
 
 
 def detect(text: str, rules: Rules | None = None) -> RedFlag | None:
-    """The danger in `text`, or None. Cheap enough to run on every message (tens of µs)."""
+    """The danger in `text`, or None. Cheap enough to run on every message (tens of µs).
+
+    A long message (a rambling voice-to-text paragraph, a story pasted in) is read in
+    overlapping windows to its end: the danger is often told last. Among the windows the rule
+    that comes first in the YAML answers, as it would in a short message.
+    """
     if not text or not text.strip():
         return None
     rules = rules or load_rules()
     text = text[:MAX_SCAN_CHARS]
+    if len(text) <= WINDOW_CHARS:
+        return _detect_window(text, rules)[1]
+    best: tuple[int, RedFlag | None] = (len(rules.rules) + 2, None)
+    for start in range(0, len(text) - WINDOW_OVERLAP, WINDOW_CHARS - WINDOW_OVERLAP):
+        found = _detect_window(text[start : start + WINDOW_CHARS], rules)
+        if found[1] is not None and found[0] < best[0]:
+            best = found
+    return best[1]
+
+
+def _detect_window(text: str, rules: Rules) -> tuple[int, RedFlag | None]:
+    """(rank of the rule that matched, its flag) for at most WINDOW_CHARS of text."""
     folded = normalize(text)
     if not folded:
-        return None
+        return len(rules.rules) + 2, None
     marked = marked_form(text)
-    for rule in rules.rules:
+    for rank, rule in enumerate(rules.rules):
         hit = _first_hit(rule, folded, marked)
         if hit is not None:
-            return RedFlag(rule.kind, rule.entry_id, hit.english)
+            return rank, RedFlag(rule.kind, rule.entry_id, hit.english)
     raw = fold(text)
     if very_high_blood_pressure(raw, rules):
         english = _ENGLISH_BP.search(folded) is not None and _looks_english(folded)
-        return RedFlag("hypertensive_crisis", rules.bp_entry, english)
+        return len(rules.rules), RedFlag("hypertensive_crisis", rules.bp_entry, english)
     if infant_with_fever(folded, rules):
         english = _ENGLISH_FEVER.search(folded) is not None and _looks_english(folded)
-        return RedFlag("infant_fever", rules.infant_entry, english)
-    return None
+        return len(rules.rules) + 1, RedFlag("infant_fever", rules.infant_entry, english)
+    return len(rules.rules) + 2, None
 
 
 # A reading or an age is language-neutral: English only when English words carry the message.
@@ -221,12 +240,18 @@ def very_high_blood_pressure(raw: str, rules: Rules) -> bool:
     return False
 
 
-_FEVER = re.compile(r"(?<![a-z])(?:sot|nong sot|fever|temperature|hot to the touch)(?![a-z])")
+_FEVER = re.compile(
+    r"(?<![a-z])(?:sot|nong sot|fever|temperature|hot to the touch|feels? (?:very )?hot|burning up"
+    r"|(?:nguoi|tran|than) (?:\w+ )?nong (?:ran|hoi|qua|lam|hon)"
+    r"|3[89](?: [0-9])? (?:do|c|degrees?)|4[01](?: [0-9])? (?:do|c|degrees?))(?![a-z])"
+)  # "bé 2 tháng 38 độ", "38.5 C": a temperature from 38 °C is a fever
 _NEWBORN = re.compile(
     r"(?<![a-z])(?:so sinh|moi sinh|moi de|newborn|new born|moi chao doi)(?![a-z])"
 )
 # "bé 2 tháng sốt": an age right after a word for the child, even without "tuổi".
-_BABY = re.compile(r"(?<![a-z])(?:be|chau|tre|con|baby|infant|son|daughter|nho)\s+$")
+_BABY = re.compile(
+    r"(?<![a-z])(?:be|chau|tre|con|baby|infant|son|daughter|nho)\s+(?:(duoi|chua du|under) )?$"
+)  # "bé dưới 3 tháng": under the age said, so at most that age
 _AGE = re.compile(r"(?<!\d)(\d{1,3})\s*(ngay|tuan|thang|days?|weeks?|months?|wk|wks|mo)(?![a-z])")
 
 
@@ -239,7 +264,8 @@ def infant_with_fever(folded: str, rules: Rules) -> bool:
     for match in _AGE.finditer(folded):
         value, unit = int(match.group(1)), match.group(2)
         tail = folded[match.end() : match.end() + 12]
-        if "tuoi" not in tail and " old" not in tail and not _BABY.search(folded[: match.start()]):
+        baby = _BABY.search(folded[: match.start()])
+        if "tuoi" not in tail and " old" not in tail and not baby:
             continue  # "sốt 3 ngày" is a duration, not an age
         if unit.startswith(("ngay", "day")):
             months = value / 30
@@ -247,7 +273,8 @@ def infant_with_fever(folded: str, rules: Rules) -> bool:
             months = value / 4.3
         else:
             months = value
-        if months < rules.infant_months:
+        under = baby is not None and baby.group(1) is not None  # "dưới 3 tháng" counts
+        if months < rules.infant_months or (under and months <= rules.infant_months):
             return True
     return False
 

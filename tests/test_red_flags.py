@@ -29,6 +29,7 @@ URGENT: dict[str, tuple[str, str]] = {
     "dengue_warning": ("bệnh viện NGAY", "hospital NOW"),
     "hfmd_warning": ("bệnh viện NGAY", "hospital NOW"),
     "food_poisoning_now": ("115", "115"),
+    "child_fever_danger": ("bệnh viện ngay", "hospital now"),
 }
 DEFAULT_URGENT = ("115", "115")
 

@@ -18,7 +18,11 @@ router = Router()
 router.keyword("menu", "menu", "memu", "danh muc", "bat dau lai", "main menu")
 router.keyword("start", "start", "bat dau", "xin chao", "chao", *ENGLISH_GREETINGS)
 router.keyword("trogiup", "tro giup", "help", "huong dan", "giup toi")
-router.keyword("ngonngu", "ngon ngu", "language", "english", "tieng anh", "tieng viet")
+router.keyword("ngonngu", "ngon ngu", "language", "english", "tieng anh", "tieng viet",
+               "english please", "english pls", "in english", "speak english",
+               "do you speak english", "can you speak english", "hello do you speak english",
+               "hi do you speak english", "i speak english", "i don t speak vietnamese",
+               "i dont speak vietnamese", "i do not speak vietnamese")
 router.keyword("lienhe", "lien he", "contact", "so dien thoai tram")
 
 

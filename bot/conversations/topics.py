@@ -7,7 +7,7 @@ from bot.i18n import gettext_for
 from bot.model import Button
 from bot.router import Router
 from content.library import TOPIC_IDS
-from content.normalize import is_not_a_question, question_language
+from content.normalize import is_not_a_question, normalize, question_language
 from content.render import render_entry
 from storage import report_facts, unanswered
 
@@ -80,19 +80,23 @@ async def show_entry(ctx: Context, entry_id: str, locale: str | None = None) -> 
         today=ctx.now,  # the Vietnamese day is taken from the aware clock
         library=library,
     )
+    _ = gettext_for(locale)  # every label in the answer's language, not half in another
     rows = [[Button(title, f"e:{fid}")] for fid, title in answer.followups[:3]]
     if locale != ctx.locale:  # answered in the language asked; offer to keep it
         rows.insert(0, [Button("English" if locale == "en" else "Tiếng Việt", f"lang:{locale}")])
     if entry.topic_id == "feedback":  # the feedback topic leads straight into the flow
-        rows.insert(0, [Button(ctx._("Send feedback now"), "cmd:gopy")])
-    rows.append([Button(ctx._("Main menu"), "menu")])
+        rows.insert(0, [Button(_("Send feedback now"), "cmd:gopy")])
+    rows.append([Button(_("Main menu"), "menu")])
     ctx.reply(answer.text, rows, source=answer.source_line, topic=entry.topic_id)
 
 
 @router.button("ask")
 async def ask_button(ctx: Context) -> None:
     ctx.set_state(ASK_STATE)
-    ctx.reply(ctx._('Please type your question, for example: "tre 2 thang tiem mui gi".'))
+    ctx.reply(
+        ctx._('Please type your question, for example: "tre 2 thang tiem mui gi".'),
+        [[Button(ctx._("Main menu"), "menu")]],  # a way back for whoever tapped it by mistake
+    )
 
 
 @router.command("hoi", "ask")
@@ -132,9 +136,21 @@ async def answer_question(ctx: Context, question: str) -> None:
                 ctx.session, channel=ctx.inbound.channel, chat_id=ctx.inbound.chat_id,
                 chat_kind=ctx.inbound.chat_kind, user_id=ctx.inbound.user_id, locale=locale,
                 text=question, at=ctx.now, station_id=ctx.station_id)
-        await not_found(ctx, locale)
+            await not_found(ctx, locale)
+        else:  # "cảm ơn", "ok", "thank you": a courtesy, not a question we failed to answer
+            await acknowledge(ctx, "en" if _english_thanks(question) else locale)
         return
     await show_entry(ctx, result.entry.id, locale=locale)
+
+
+_ENGLISH_THANKS = frozenset({"thank", "thanks", "thx"})
+_ENGLISH_COURTESY = _ENGLISH_THANKS | frozenset("you so much very ok okay great bye".split())
+
+
+def _english_thanks(text: str) -> bool:
+    """An English thank-you ("thank you", "thanks"): too short for `question_language`."""
+    words = set(normalize(text).split())
+    return bool(words & _ENGLISH_THANKS) and words <= _ENGLISH_COURTESY
 
 
 def _reply_language(ctx: Context, written_in: str | None) -> str:
@@ -152,6 +168,17 @@ async def _not_on_menu(ctx: Context, number: str) -> None:
     ctx.reply(
         ctx._("There is no option {number} here. Here is the menu again.").format(number=number),
         main_menu_buttons(ctx),
+    )
+
+
+async def acknowledge(ctx: Context, locale: str | None = None) -> None:
+    _ = gettext_for(locale) if locale else ctx._
+    ctx.reply(
+        _(
+            "All right. If you need anything else, just write to me or choose from the menu. "
+            "In an emergency call 115."
+        ),
+        [[Button(_("Health topics"), "topics")], [Button(_("Main menu"), "menu")]],
     )
 
 
