@@ -32,6 +32,8 @@ WORDS_KEPT_STATES = frozenset({"feedback.describe", "feedback.add", "feedback.co
 
 def headline(_: Gettext, kind: str) -> str:
     """The line that names the danger before the general emergency entry ('' for other kinds)."""
+    if kind == "not_breathing":
+        return _("Trouble breathing or turning blue is an emergency.")
     if kind == "unconscious":
         return _("Someone who has fainted or cannot be woken needs help now.")
     if kind == "pregnancy_bleeding":

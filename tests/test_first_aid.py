@@ -122,3 +122,34 @@ def test_the_content_check_passes_with_the_first_aid_entries() -> None:
     problems = check_library(None, dt.date(2026, 11, 30))
     errors = [p for p in problems if p.severity == ERROR]
     assert errors == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["bố tôi khó thở quá", "ong toi ngung tho", "he can't breathe", "bé thở rít, môi tím"],
+)
+async def test_breathing_trouble_without_choking_gets_no_back_blows_or_thrusts(
+    healthbot, question: str
+) -> None:
+    """Back blows or abdominal thrusts on someone who is not choking (asthma, a heart attack,
+    someone who stopped breathing) would harm: only a named choking gets the choking steps."""
+    chat = Transcript(healthbot)
+    await chat.say(question)
+    text = chat.replies[0].text
+    assert "115" in text.splitlines()[0] or "115" in text.splitlines()[1]
+    for step in ("vỗ mạnh", "ép bụng", "giật mạnh", "back blows", "abdominal thrusts"):
+        assert step not in text, (question, step)
+
+
+@pytest.mark.parametrize(
+    ("question", "step"),
+    [("bé sau tiêm bị khó thở", "kê cao chân"), ("an tom xong sung moi kho tho", "kê cao chân"),
+     ("my baby had her vaccine and now has trouble breathing", "legs raised")],
+)
+async def test_breathing_trouble_after_a_vaccine_or_food_gets_the_allergy_steps(
+    healthbot, question: str, step: str
+) -> None:
+    chat = Transcript(healthbot)
+    await chat.say(question)
+    text = chat.replies[0].text
+    assert step in text and "vỗ mạnh" not in text and "back blows" not in text, question
