@@ -181,7 +181,8 @@ class HealthBot:
         if len(inbound.text) > MAX_INBOUND_CHARS:
             ctx.reply(
                 _(
-                    "Your message is too long ({count} characters). Please send at most {limit} characters."
+                    "Your message is too long ({count} characters). Please send at most {limit} "
+                    "characters. In an emergency, call 115 now."
                 ).format(count=len(inbound.text), limit=MAX_INBOUND_CHARS)
             )
             return

@@ -168,7 +168,9 @@ async def test_known_bad_bodies_get_clear_answers(open_client: Served) -> None:
         res = await open_client.post("/api/message", data=body)
         assert res.status == status, body[:40]
     res = await open_client.post("/api/message", json={"text": "a" * 2001})
-    assert "2000" in (await res.json())["error"], "the limit (web.max_text_chars) is named"
+    error = (await res.json())["error"]
+    assert "2000" in error, "the limit (web.max_text_chars) is named"
+    assert "115" in error, "a refused message still says where help is"
     res = await open_client.post("/api/message", json={"text": "sốt xuất huyết"})
     assert res.status == 200, "the server keeps answering"
 
@@ -341,3 +343,18 @@ async def test_the_page_is_installable(open_client: Served) -> None:
     assert "showNotification" in await worker.text()
     page = await (await open_client.get("/")).text()
     assert 'rel="manifest"' in page
+
+
+async def test_a_long_message_that_tells_of_danger_is_answered_not_refused(
+    open_client: Served,
+) -> None:
+    """A pasted or voice-typed story over the limit with the danger at its end (the page no
+    longer cuts it silently) gets the emergency answer, not "too long"."""
+    story = "chau toi nam nay 3 tuoi, hom qua di hoc ve thi hoi met. " * 45
+    assert len(story) > 2000
+    res = await open_client.post("/api/message", json={"text": story + "gio chau dang co giat"})
+    assert res.status == 200
+    first = (await res.json())["messages"][0]["text"]
+    assert "115" in first.splitlines()[0]
+    res = await open_client.post("/api/message", json={"text": story})
+    assert res.status == 400, "without danger the limit still holds"

@@ -30,10 +30,11 @@ MAX_TRACKED = 50_000  # buckets kept in memory (oldest forgotten first); bounds 
 class BadRequest(Exception):
     """A request the resident (or a broken client) got wrong; `key` picks the message shown."""
 
-    def __init__(self, key: str, **fields: int) -> None:
+    def __init__(self, key: str, text: str = "", **fields: int) -> None:
         super().__init__(key)
         self.key = key
         self.fields = fields
+        self.text = text  # "too_long": the whole text, read for danger before it is refused
 
 
 def _has_lone_surrogate(text: str) -> bool:
@@ -66,7 +67,7 @@ def parse_message(raw: bytes, max_chars: int) -> tuple[str, str | None, str | No
     ):
         raise BadRequest("invalid")
     if len(text) > max_chars:
-        raise BadRequest("too_long", count=len(text), limit=max_chars)
+        raise BadRequest("too_long", text=text, count=len(text), limit=max_chars)
     if not text.strip() and button is None:
         raise BadRequest("empty")
     return text, button, lang

@@ -54,6 +54,7 @@ from bot.channels.web.writes import WriteGate
 from bot.engine import HealthBot
 from bot.i18n import gettext_for
 from bot.model import WEB, Inbound
+from content.red_flags import detect
 
 __all__ = [
     "CHANNEL", "CHROME_KEYS", "COOKIE", "COOKIE_MAX_AGE", "CSP", "HISTORY_LIMIT", "MAX_BODY_BYTES",
@@ -130,7 +131,11 @@ class WebChat(PageRoutes, ConversationRoutes, PushRoutes):
         try:
             text, button, lang = guard.parse_message(raw, self.settings.web.max_text_chars)
         except guard.BadRequest as bad:
-            return self._bad_request(request, bad)
+            if bad.key != "too_long" or detect(bad.text) is None:
+                return self._bad_request(request, bad)
+            # A long message (a pasted story, voice typing) that tells of danger is answered,
+            # not refused: the red-flag layer reads it first (it reads 8,000 characters).
+            text, button, lang = bad.text, None, None
         if visitor is None:
             visitor = secrets.token_hex(16)
             if self.limits.visitors.take(visitor):  # count the first message as well
@@ -159,7 +164,7 @@ class WebChat(PageRoutes, ConversationRoutes, PushRoutes):
         if bad.key == "too_long":
             text = _(
                 "Your message is too long ({count} characters). Please send at most {limit} "
-                "characters."
+                "characters. In an emergency, call 115 now."
             ).format(**bad.fields)
         elif bad.key == "empty":
             text = _("Please type a message.")
