@@ -70,6 +70,14 @@ def test_a_lost_card_is_answered_by_the_card_entry_not_renewal(matcher: Matcher)
     assert result.entry is not None and result.entry.id == "bhyt.card"
 
 
+@pytest.mark.parametrize(
+    "question", ["what vaccines does my 9 month old need", "vaccines for my 18 month old"]
+)
+def test_an_older_baby_is_not_given_the_two_month_doses(matcher: Matcher, question: str) -> None:
+    """A parent naming an age other than 2 months gets the whole schedule, not "at 2 months"."""
+    assert matcher.match(question).entry.id == "vaccination.schedule"
+
+
 async def test_a_thank_you_gets_a_courtesy_not_an_apology(healthbot) -> None:
     chat = Transcript(healthbot, chat_id="thanks")
     await chat.say("cảm ơn")
