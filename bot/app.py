@@ -47,13 +47,24 @@ from storage.db import open_database, upgrade
 log = logging.getLogger(__name__)
 
 
-def build_services(settings: Settings, clock: Callable[[], datetime] = utc_clock) -> Services:
-    library = load_library()
+def build_services(
+    settings: Settings,
+    clock: Callable[[], datetime] = utc_clock,
+    *,
+    library: Library | None = None,
+    matcher: Matcher | None = None,
+) -> Services:
+    """`library` and `matcher` (over that library) default to the shipped library, loaded here;
+    a caller that builds many services (the tests) may load them once and pass them in."""
+    if library is None:
+        library = load_library()
+    if matcher is None or matcher.library is not library:
+        matcher = Matcher(library)
     return Services(
         settings=settings,
         db=open_database(settings.database.url),
         library=library,
-        matcher=Matcher(library),
+        matcher=matcher,
         clock=clock,
         deliverer=OutboxDeliverer(clock),
         station_content=station_content(settings, library, clock().date()),
