@@ -30,7 +30,7 @@ from bot.metrics import MeteredHealthBot, add_metrics_route
 from bot.readiness import add_readiness
 from bot.report.downloads import add_download_route
 from bot.stations import sync_stations
-from content.library import Library, load_library
+from content.library import Library, default_library
 from content.matching import Matcher
 from core.clock import utc_clock
 from core.stations import (
@@ -47,24 +47,15 @@ from storage.db import open_database, upgrade
 log = logging.getLogger(__name__)
 
 
-def build_services(
-    settings: Settings,
-    clock: Callable[[], datetime] = utc_clock,
-    *,
-    library: Library | None = None,
-    matcher: Matcher | None = None,
-) -> Services:
-    """`library` and `matcher` (over that library) default to the shipped library, loaded here;
-    a caller that builds many services (the tests) may load them once and pass them in."""
-    if library is None:
-        library = load_library()
-    if matcher is None or matcher.library is not library:
-        matcher = Matcher(library)
+def build_services(settings: Settings, clock: Callable[[], datetime] = utc_clock) -> Services:
+    # The shipped library and its matcher are read-only once built: loaded once per process (the
+    # tests build services hundreds of times; loading them cost more than most tests).
+    library = default_library()
     return Services(
         settings=settings,
         db=open_database(settings.database.url),
         library=library,
-        matcher=matcher,
+        matcher=Matcher.from_default(),
         clock=clock,
         deliverer=OutboxDeliverer(clock),
         station_content=station_content(settings, library, clock().date()),

@@ -173,23 +173,11 @@ def settings(db_url: str):  # noqa: ANN201 - bot.config.Settings
     return replace(base, database=replace(base.database, url=db_url))
 
 
-@pytest.fixture(scope="session")
-def shipped_content():  # noqa: ANN201 - (Library, Matcher)
-    """The shipped library and a matcher over it, loaded once: both are read-only once built,
-    and loading them cost more than a whole test of the conversation (docs/benchmarks.md)."""
-    from content.library import load_library
-    from content.matching import Matcher
-
-    library = load_library()
-    return library, Matcher(library)
-
-
 @pytest.fixture
-async def services(settings, clock: FakeClock, shipped_content):  # noqa: ANN001, ANN201
+async def services(settings, clock: FakeClock):  # noqa: ANN001, ANN201
     from bot.app import build_services
 
-    library, matcher = shipped_content
-    svc = build_services(settings, clock=clock, library=library, matcher=matcher)
+    svc = build_services(settings, clock=clock)
     yield svc
     await svc.db.close()
 
