@@ -31,7 +31,7 @@ from bot.metrics import MeteredHealthBot, add_metrics_route
 from bot.readiness import add_readiness
 from bot.report.downloads import add_download_route
 from bot.stations import sync_stations
-from content.library import Library, load_library
+from content.library import Library, default_library
 from content.matching import Matcher
 from core.clock import utc_clock
 from core.stations import (
@@ -49,12 +49,14 @@ log = logging.getLogger(__name__)
 
 
 def build_services(settings: Settings, clock: Callable[[], datetime] = utc_clock) -> Services:
-    library = load_library()
+    # The shipped library and its matcher are read-only once built: loaded once per process (the
+    # tests build services hundreds of times; loading them cost more than most tests).
+    library = default_library()
     return Services(
         settings=settings,
         db=open_database(settings.database.url),
         library=library,
-        matcher=Matcher(library),
+        matcher=Matcher.from_default(),
         clock=clock,
         deliverer=OutboxDeliverer(clock),
         station_content=station_content(settings, library, clock().date()),

@@ -6,7 +6,9 @@ storage-backed test on PostgreSQL too (CI does); without it those runs are skipp
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -14,9 +16,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from storage.db import upgrade
+from storage.db import upgrade, upgrade_sync
 from tests.library_files import library_copy  # noqa: F401 (a fixture for every test module)
 
 # bot.* is imported inside the fixtures, so tests of pure parts (content, plans, fakes) load even
@@ -58,17 +61,102 @@ async def reset_postgres(url: str) -> None:
     await engine.dispose()
 
 
+def _admin_url(url: str) -> str:
+    """The same server and user, connected to the maintenance database (to create others)."""
+    return make_url(url).set(database="postgres").render_as_string(hide_password=False)
+
+
+async def _admin(url: str, *statements: str) -> None:
+    engine = create_async_engine(_admin_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            for statement in statements:
+                await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated to head per session; each test gets a byte-for-byte copy.
+
+    Running the migrations for every test cost ~0.25 s each (docs/benchmarks.md, "Test suite
+    speed"); a copy of the migrated file is the same database and takes a millisecond.
+    """
+    path = tmp_path_factory.mktemp("migrated") / "healthbot.db"
+    upgrade_sync(f"sqlite+aiosqlite:///{path}")
+    # The migrations leave no write-ahead log behind: the main file alone is the whole database.
+    assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres() -> Iterator[str | None]:
+    """A PostgreSQL database migrated to head once per session, the template each test's
+    database is created from (`CREATE DATABASE ... TEMPLATE`: a fresh copy, schema and rows).
+
+    None when PostgreSQL is not configured, or when its user may not create databases: the
+    tests then reset and migrate the configured database each time, as before.
+    """
+    url = os.environ.get(PG_ENV, "")
+    if not url:
+        yield None
+        return
+    name = make_url(url).database
+    template = f"{name}_migrated"
+    template_url = make_url(url).set(database=template).render_as_string(hide_password=False)
+    try:
+        asyncio.run(
+            _admin(
+                url,
+                f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)',
+                f'CREATE DATABASE "{template}"',
+            )
+        )
+    except Exception:  # noqa: BLE001 - no CREATEDB right: migrate per test instead
+        yield None
+        return
+    upgrade_sync(template_url)
+    # A template database must have no open session while a copy is made.
+    asyncio.run(_admin(url, f'ALTER DATABASE "{template}" WITH ALLOW_CONNECTIONS false'))
+    yield template
+    asyncio.run(
+        _admin(
+            url,
+            f'ALTER DATABASE "{template}" WITH ALLOW_CONNECTIONS true',
+            f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)',
+        )
+    )
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A freshly migrated database URL, once per backend."""
+async def db_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    migrated_sqlite: Path,
+    migrated_postgres: str | None,
+) -> AsyncIterator[str]:
+    """A freshly migrated database URL, once per backend: a copy of a database migrated once
+    per session (SQLite: the file; PostgreSQL: a template database), so no test sees another's
+    rows."""
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'healthbot.db'}"
-    else:
-        url = os.environ.get(PG_ENV, "")
-        if not url:
-            pytest.skip(PG_SKIP)
+        path = tmp_path / "healthbot.db"
+        shutil.copyfile(migrated_sqlite, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    url = os.environ.get(PG_ENV, "")
+    if not url:
+        pytest.skip(PG_SKIP)
+    if migrated_postgres is None:
         await reset_postgres(url)
-    await upgrade(url)
+        await upgrade(url)
+    else:
+        name = make_url(url).database
+        await _admin(
+            url,
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+            f'CREATE DATABASE "{name}" TEMPLATE "{migrated_postgres}"',
+        )
     yield url
 
 
