@@ -54,6 +54,8 @@ class FakeClock:
 
 
 async def reset_postgres(url: str) -> None:
+    # The database may be missing if a run was killed between a test's drop and re-create.
+    await _ensure_database(url, make_url(url).database)
     engine = create_async_engine(url)
     async with engine.begin() as conn:
         await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
@@ -72,6 +74,19 @@ async def _admin(url: str, *statements: str) -> None:
         async with engine.connect() as conn:
             for statement in statements:
                 await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def _ensure_database(url: str, name: str) -> None:
+    engine = create_async_engine(_admin_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            found = await conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if found.first() is None:
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
     finally:
         await engine.dispose()
 
@@ -117,6 +132,9 @@ def migrated_postgres() -> Iterator[str | None]:
         yield None
         return
     upgrade_sync(template_url)
+    # A run killed between a test's drop and its re-create leaves the configured database
+    # missing; tests that reset it themselves (test_workers…) need it to exist.
+    asyncio.run(_ensure_database(url, name))
     # A template database must have no open session while a copy is made.
     asyncio.run(_admin(url, f'ALTER DATABASE "{template}" WITH ALLOW_CONNECTIONS false'))
     yield template
