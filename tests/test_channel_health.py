@@ -36,8 +36,11 @@ RESIDENT = 8101
 
 
 @asynccontextmanager
-async def serving(settings: Settings, clock: object) -> AsyncIterator[tuple[HealthBot, str]]:
-    """What `healthbot run` serves: every channel started, /readyz and /metrics on the web app."""
+async def serving(
+    settings: Settings, clock: object, port: int | None = None
+) -> AsyncIterator[tuple[HealthBot, str]]:
+    """What `healthbot run` serves: every channel started, /readyz and /metrics on the web app
+    (on `port` when the webhooks' URLs name it, else a free one)."""
     async with AsyncExitStack() as stack:
         services = build_services(settings, clock=clock)  # type: ignore[arg-type]
         stack.push_async_callback(services.db.close)
@@ -48,7 +51,7 @@ async def serving(settings: Settings, clock: object) -> AsyncIterator[tuple[Heal
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
-        port = free_port()
+        port = port or free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         yield bot, f"http://127.0.0.1:{port}"
 

@@ -16,18 +16,15 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 from dataclasses import replace
 from typing import Any
 
 import pytest
-from aiohttp import web
 
-from bot.app import build_bot, build_services, build_web_app, channel_starters
 from bot.config import Settings
-from bot.engine import HealthBot
 from tests.fakes.telegram_api import FakeTelegram
-from tests.test_channel_health import health
+from tests.test_channel_health import health, serving
 from tests.test_station_bots import NAMES, SECRETS, TOKENS, three_bots
 from tests.test_telegram_e2e import free_port
 
@@ -49,25 +46,6 @@ def province(settings: Settings, fakes: dict[int, FakeTelegram], mode: str, port
     urls = {1: base, 2: f"{base}/xuanla", 3: f"{base}/ankhanh"} if mode == "webhook" else {}
     three = three_bots(settings, fakes, mode=mode, urls=urls)
     return replace(three, telegram=replace(three.telegram, health_check_seconds=INTERVAL))
-
-
-@asynccontextmanager
-async def serving(
-    settings: Settings, clock: object, port: int
-) -> AsyncIterator[tuple[HealthBot, str]]:
-    """What `healthbot run` serves, on `port` (the webhooks' URLs name it)."""
-    async with AsyncExitStack() as stack:
-        services = build_services(settings, clock=clock)  # type: ignore[arg-type]
-        stack.push_async_callback(services.db.close)
-        bot = build_bot(services)
-        app = build_web_app(bot)
-        for start in channel_starters(settings):
-            stack.push_async_callback(await start(bot, app))
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        yield bot, f"http://127.0.0.1:{port}"
 
 
 async def wait_for_down(
