@@ -44,6 +44,12 @@ def headline(_: Gettext, kind: str) -> str:
         return _("This sounds like an emergency.")
     if kind == "child_fever_danger":
         return _("A child with a fever and a sign like these needs a hospital now.")
+    if kind == "meningitis_rash":
+        return _("A fever with a rash that does not fade when pressed is an emergency.")
+    if kind == "sudden_confusion":
+        return _("Someone who suddenly becomes confused needs help now.")
+    if kind == "fall_cannot_get_up":
+        return _("Someone who has fallen and cannot get up needs help now.")
     return ""
 
 
