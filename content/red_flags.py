@@ -285,9 +285,21 @@ _VI_WORDS = frozenset(
 )
 
 
+# Words both languages use: "me" (mẹ) and "be" (bé) say Vietnamese only when no English
+# function word says otherwise ("my mum doesn't know me", "he will be fine").
+_SHARED_WORDS = frozenset({"me", "be"})
+_EN_FUNCTION_WORDS = frozenset(
+    "my the is are was he she his her it i you your and not doesn don can will has have of to "
+    "in a an".split()
+)
+
+
 def _looks_english(folded: str) -> bool:
     words = folded.split()
-    return bool(words) and not any(w in _VI_WORDS for w in words)
+    vietnamese = {w for w in words if w in _VI_WORDS}
+    if vietnamese and vietnamese <= _SHARED_WORDS:
+        return any(w in _EN_FUNCTION_WORDS for w in words)
+    return bool(words) and not vietnamese
 
 
 def looks_english(text: str) -> bool:

@@ -86,3 +86,16 @@ async def test_invisible_characters_inside_words_do_not_hide_danger(healthbot, t
     expected = chat.replies[0]
     assert expected.topic == "emergency"  # the text without the invisible characters alarms
     assert (got.topic, got.text) == (expected.topic, expected.text)
+
+
+@pytest.mark.parametrize(
+    ("text", "english"),
+    [("my mum is suddenly confused and doesn't know me", True),
+     ("my baby will be fine", True),
+     ("me toi bi dau nguc", False), ("be co giat", False), ("me kho tho", False)],
+)
+def test_me_and_be_are_english_words_too(text: str, english: bool) -> None:
+    """"me" (mẹ) and "be" (bé) alone do not make an English message Vietnamese."""
+    from content.red_flags import looks_english
+
+    assert looks_english(text) is english
