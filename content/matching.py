@@ -13,6 +13,8 @@ gets no topic; so does a question none of whose content words is in the picked t
 kind the library never answers (rating a place, eating in pregnancy), and one that names a
 subject the library does not cover (`content/data/outside_subjects.yaml`: "tiêm filler", "học
 bổng", "đau mắt đỏ") unless the picked entry names it itself. A complaint word makes it feedback.
+An entry written for one age (`ages:`, `content/ages.py`) is not given to a question stating
+another ("bé 9 tháng tiêm gì" does not get "Bé 2 tháng tiêm gì?"): its topic's main entry answers.
 `MatchResult.locale` is the language the question is clearly written in, or None when unclear.
 """
 
