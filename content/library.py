@@ -16,6 +16,9 @@ from typing import Any
 
 import yaml
 
+from content.ages import AgeRange, age_range, fits, stated_ages
+from content.normalize import match_form
+
 DEFAULT_LIBRARY_DIR = Path(__file__).resolve().parent / "library"
 LOCALES: tuple[str, ...] = ("vi", "en")
 DEFAULT_LOCALE = "vi"
@@ -58,6 +61,9 @@ class Entry:
     reviewed_on: dt.date
     status: str
     related: tuple[str, ...] = ()
+    # The ages (days, [from, under)) the entry is written for, None for every age: a question
+    # stating another age does not get it (`content.ages`).
+    ages: AgeRange | None = None
 
     def title(self, locale: str | None = None) -> str:
         return _pick(self.titles, locale)
@@ -214,7 +220,24 @@ def _parse_entry(raw: Any, topic_id: str, where: str) -> Entry:
         texts=_localised(raw, "text", where), questions=questions,
         sources=_sources(raw.get("sources"), where), reviewed_on=_date(raw, "reviewed_on", where),
         status=status, related=_related(raw.get("related"), where),
+        ages=_ages(raw.get("ages"), questions, where),
     )
+
+
+def _ages(value: Any, questions: dict[str, tuple[str, ...]], where: str) -> AgeRange | None:
+    """The `ages:` range; each sample question that states an age must state one inside it."""
+    if value is None:
+        return None
+    try:
+        ages = age_range(value)
+    except ValueError as exc:
+        raise LibraryError(f"{where}: field 'ages': {exc}") from None
+    for locale, items in questions.items():
+        for question in items:
+            if not fits(stated_ages(match_form(question)), ages):
+                raise LibraryError(f"{where}: field 'questions.{locale}': '{question}' states "
+                                   f"an age outside 'ages'")
+    return ages
 
 
 def _keywords(value: Any, where: str, name: str) -> dict[str, tuple[str, ...]]:

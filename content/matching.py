@@ -13,6 +13,8 @@ gets no topic; so does a question none of whose content words is in the picked t
 kind the library never answers (rating a place, eating in pregnancy), and one that names a
 subject the library does not cover (`content/data/outside_subjects.yaml`: "tiêm filler", "học
 bổng", "đau mắt đỏ") unless the picked entry names it itself. A complaint word makes it feedback.
+An entry written for one age (`ages:`, `content/ages.py`) is not given to a question stating
+another ("bé 9 tháng tiêm gì" does not get "Bé 2 tháng tiêm gì?"): its topic's main entry answers.
 `MatchResult.locale` is the language the question is clearly written in, or None when unclear.
 """
 
@@ -31,6 +33,7 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz, process
 
+from content.ages import fits, stated_ages
 from content.library import LOCALES, Entry, Library, default_library
 from content.names import Names
 from content.normalize import (
@@ -280,25 +283,15 @@ class Matcher:
                       for d in self._entry_docs.get(entry_id, ())}
         ranked += [(d, scores.get(d, 0.0)) for d in named_docs]
         query = _Query(units, pairs, discounted)
-        best_doc, best_conf, best_key = ranked[0][0], 0.0, -1.0
-        conf_by_locale: dict[str, float] = defaultdict(float)
-        for doc_no, score in ranked:
-            doc = self._docs[doc_no]
-            conf = self._coverage(query, doc)
-            if doc.entry.topic_id in keyword_topics or doc_no in named_docs:
-                conf = KEYWORD_FLOOR + (1 - KEYWORD_FLOOR) * conf
-            elif keyword_topics:
-                conf *= OFF_KEYWORD_FACTOR
-            key = (1 - RANK_BLEND) * conf + RANK_BLEND * score / top_score
-            if doc_no in named_docs:
-                # Its title is a keyword of its own; ranked as the best BM25 document, and ahead
-                # of it on a tie of coverage only.
-                key = (1 - RANK_BLEND) * conf + RANK_BLEND + MAIN_ENTRY_TIE
-            if locale and doc.locale == locale:
-                key += 1e-6
-            conf_by_locale[doc.locale] = max(conf_by_locale[doc.locale], conf)
-            if key > best_key:
-                best_doc, best_conf, best_key = doc_no, conf, key
+        pick = (query, keyword_topics, named_docs, top_score, locale)
+        best_doc, best_conf, conf_by_locale = self._best(ranked, *pick)
+        if self._docs[best_doc].entry.ages is not None:
+            # "bé 9 tháng tiêm gì" must not get "Bé 2 tháng tiêm gì?".
+            instead = self._of_stated_age(best_doc, ranked, text, scores)
+            if instead is not None:
+                if not instead:
+                    return MatchResult(topic=None, entry=None, score=0.0)
+                best_doc, best_conf, conf_by_locale = self._best(instead, *pick)
         doc = self._docs[best_doc]
         if best_conf < CONFIDENCE_THRESHOLD:
             return MatchResult(topic=None, entry=None, score=round(best_conf, 4))
@@ -321,6 +314,46 @@ class Matcher:
             written_in = "en"
         return MatchResult(topic=doc.entry.topic_id, entry=doc.entry, score=round(best_conf, 4),
                            related=related, locale=written_in)
+
+    def _best(self, ranked: list[tuple[int, float]], query: _Query, keyword_topics: set[str],
+              named_docs: set[int], top_score: float, locale: str | None,
+              ) -> tuple[int, float, dict[str, float]]:
+        """The best candidate, its confidence, and the best confidence in each language."""
+        best_doc, best_conf, best_key = ranked[0][0], 0.0, -1.0
+        conf_by_locale: dict[str, float] = defaultdict(float)
+        for doc_no, score in ranked:
+            doc = self._docs[doc_no]
+            conf = self._coverage(query, doc)
+            if doc.entry.topic_id in keyword_topics or doc_no in named_docs:
+                conf = KEYWORD_FLOOR + (1 - KEYWORD_FLOOR) * conf
+            elif keyword_topics:
+                conf *= OFF_KEYWORD_FACTOR
+            key = (1 - RANK_BLEND) * conf + RANK_BLEND * score / top_score
+            if doc_no in named_docs:
+                # Its title is a keyword of its own; ranked as the best BM25 document, and ahead
+                # of it on a tie of coverage only.
+                key = (1 - RANK_BLEND) * conf + RANK_BLEND + MAIN_ENTRY_TIE
+            if locale and doc.locale == locale:
+                key += 1e-6
+            conf_by_locale[doc.locale] = max(conf_by_locale[doc.locale], conf)
+            if key > best_key:
+                best_doc, best_conf, best_key = doc_no, conf, key
+        return best_doc, best_conf, conf_by_locale
+
+    def _of_stated_age(self, best_doc: int, ranked: list[tuple[int, float]], text: str,
+                       scores: dict[int, float]) -> list[tuple[int, float]] | None:
+        """None when the best entry fits the ages the question states; else what competes instead.
+
+        Its topic's main entry (the whole schedule, for "bé 9 tháng tiêm gì") when that fits;
+        else the other candidates that fit, which may be none (the bot then does not know).
+        """
+        stated = stated_ages(match_form(text))
+        if fits(stated, self._docs[best_doc].entry.ages):
+            return None
+        main = self.library.topics[self._doc_topics[best_doc]].main_entry_id
+        instead = [(d, scores.get(d, 0.0)) for d in self._entry_docs.get(main, ())
+                   if fits(stated, self._docs[d].entry.ages)]
+        return instead or [(d, v) for d, v in ranked if fits(stated, self._docs[d].entry.ages)]
 
     @staticmethod
     def _without(form: tuple[str, bool], plain: list[tuple[str, str]],
