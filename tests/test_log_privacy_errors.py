@@ -36,7 +36,7 @@ from bot.config import load_settings
 from bot.report.downloads import add_download_route
 from storage.db import open_database
 from storage.models import Outbox
-from tests.faults.process import free_port
+from tests.faults.process import free_port, serve_every_path
 from tests.faults.test_log_privacy import heal, inject
 
 PHONE = "0912345678"
@@ -129,13 +129,7 @@ async def refusing_api() -> tuple[web.AppRunner, str]:
             {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
         )
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", refuse)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return runner, f"http://127.0.0.1:{port}"
+    return await serve_every_path(refuse)
 
 
 async def test_platform_errors_are_logged_without_the_bot_tokens(

@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.faults.process import BotProcess, free_port, write_config
+from tests.faults.process import BotProcess, free_port, serve_every_path, write_config
 
 pytestmark = pytest.mark.faults
 
@@ -45,13 +45,7 @@ async def failing_api() -> tuple[web.AppRunner, str]:
         page = f"<html><body>502 Bad Gateway: upstream failed for {request.path_qs}</body></html>"
         return web.Response(status=502, text=page, content_type="text/html")
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", answer)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return runner, f"http://127.0.0.1:{port}"
+    return await serve_every_path(answer)
 
 
 async def test_failing_platforms_leave_no_secret_in_the_log_readyz_or_metrics(
